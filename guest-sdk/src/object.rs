@@ -1,0 +1,113 @@
+//! [`Object`]: a handle to one game object, and the functions that find and create objects.
+
+use crate::attrs::{Attrs, Kind};
+use crate::error::Error;
+use crate::wit::wasmud::runtime::object as raw;
+
+/// A unique, never reused object id (Evennia's `#dbref`).
+pub type ObjectId = u64;
+
+/// A handle to one game object.
+///
+/// It names the object by id; the host resolves it on every call, so it stays valid while the
+/// object is flushed from the host's cache, and reports [`Error::Deleted`] once the object is
+/// gone. Handles are cheap; do not keep them between hooks (an instance's memory is scratch).
+#[repr(transparent)]
+#[derive(Debug)]
+pub struct Object(pub(crate) raw::Object);
+
+impl Object {
+    /// Views a borrowed raw handle as an [`Object`].
+    pub(crate) fn from_raw_ref(raw: &raw::Object) -> &Object {
+        // SAFETY: `Object` is `repr(transparent)` over `raw::Object`.
+        unsafe { &*std::ptr::from_ref(raw).cast::<Object>() }
+    }
+
+    /// The raw wit-bindgen handle, for calls the SDK does not wrap.
+    pub fn raw(&self) -> &raw::Object {
+        &self.0
+    }
+
+    /// The object's id.
+    pub fn id(&self) -> ObjectId {
+        self.0.id()
+    }
+
+    /// The object's key (its name).
+    pub fn key(&self) -> Result<String, Error> {
+        Ok(self.0.key()?)
+    }
+
+    /// Renames the object.
+    pub fn set_key(&self, key: &str) -> Result<(), Error> {
+        Ok(self.0.set_key(key)?)
+    }
+
+    /// The name of the object's typeclass.
+    pub fn typeclass(&self) -> Result<String, Error> {
+        Ok(self.0.typeclass()?)
+    }
+
+    /// Where the object is, if anywhere.
+    pub fn location(&self) -> Result<Option<Object>, Error> {
+        Ok(self.0.location()?.map(Object))
+    }
+
+    /// The objects inside this one, in id order.
+    pub fn contents(&self) -> Result<Vec<Object>, Error> {
+        Ok(self.0.contents()?.into_iter().map(Object).collect())
+    }
+
+    /// Moves the object into `destination` (or nowhere). Its `at_pre_move` hook may veto
+    /// ([`Error::Vetoed`]); its `at_post_move` runs after the current hook returns.
+    pub fn move_to(&self, destination: Option<&Object>) -> Result<(), Error> {
+        Ok(self.0.move_to(destination.map(|d| &d.0))?)
+    }
+
+    /// Persistent attributes: saved with the object, kept across restarts.
+    pub fn db(&self) -> Attrs<'_> {
+        Attrs::new(self, Kind::Db)
+    }
+
+    /// Temporary attributes: kept in memory until the object is flushed or the server restarts.
+    pub fn ndb(&self) -> Attrs<'_> {
+        Attrs::new(self, Kind::Ndb)
+    }
+
+    /// Sends text to the object (its `at_msg_receive` runs after the current hook).
+    pub fn msg(&self, text: &str) -> Result<(), Error> {
+        Ok(self.0.msg(text, None)?)
+    }
+
+    /// Sends text to the object on behalf of `sender`.
+    pub fn msg_from(&self, text: &str, sender: &Object) -> Result<(), Error> {
+        Ok(self.0.msg(text, Some(&sender.0))?)
+    }
+
+    /// Deletes the object once its `at_object_delete` hook agrees.
+    pub fn delete(&self) -> Result<(), Error> {
+        Ok(self.0.delete()?)
+    }
+}
+
+impl PartialEq for Object {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+/// The object with this id.
+pub fn lookup(id: ObjectId) -> Result<Object, Error> {
+    Ok(Object(raw::lookup(id)?))
+}
+
+/// The objects whose key equals `key`, ignoring ASCII case, in id order.
+pub fn search(key: &str) -> Result<Vec<Object>, Error> {
+    Ok(raw::search(key)?.into_iter().map(Object).collect())
+}
+
+/// Creates an object of `typeclass` in `location`; its `at_object_creation` and `at_init` hooks
+/// have run when this returns.
+pub fn create(key: &str, typeclass: &str, location: Option<&Object>) -> Result<Object, Error> {
+    Ok(Object(raw::create(key, typeclass, location.map(|l| &l.0))?))
+}

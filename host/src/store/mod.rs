@@ -1,0 +1,344 @@
+//! The persistent store: one redb file holding objects, their `db` attributes and indexes.
+//!
+//! # Layout
+//! - [`schema`]: table definitions and the versioned record encoding.
+//! - [`error`]: [`StoreError`].
+//! - this module: [`Store`] (open, check, transactions), [`StoreRead`] and [`StoreWrite`].
+//!
+//! The store knows nothing of WIT or wasm; the world calls it with ids and values.
+
+mod error;
+mod schema;
+
+pub use error::StoreError;
+pub use schema::{ObjectRecord, SCHEMA_VERSION};
+
+use std::path::Path;
+
+use redb::{
+    Database, Durability, ReadTransaction, ReadableDatabase, ReadableMultimapTable, ReadableTable,
+    WriteTransaction,
+};
+
+use crate::value::{ObjectId, Value};
+use schema::{ATTRS, CONTENTS, KEYS, META, OBJECTS, TOMBSTONES};
+
+/// A stored object: its record and its persistent attributes, sorted by name.
+pub type LoadedObject = (ObjectRecord, Vec<(Box<str>, Value)>);
+
+/// The embedded redb database behind the world.
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens the store at `path`, creating it (and its tables) if the file does not exist.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the file is not a readable redb database,
+    /// [`StoreError::NewerSchema`] if it was written by a newer wasmud, [`StoreError::Io`] /
+    /// [`StoreError::Redb`] for other failures. Nothing is written to a file that fails a check.
+    pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
+        let db = redb::Builder::new()
+            .set_cache_size(cache_bytes)
+            .create(path)
+            .map_err(|e| StoreError::from_database(path, e))?;
+        let store = Store { db };
+        store.check_or_init_schema()?;
+        Ok(store)
+    }
+
+    fn check_or_init_schema(&self) -> Result<(), StoreError> {
+        let existing = {
+            let read = self.db.begin_read()?;
+            match read.open_table(META) {
+                Ok(meta) => meta.get("schema")?.map(|v| v.value()),
+                Err(redb::TableError::TableDoesNotExist(_)) => None,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        match existing {
+            Some(found) if found > u64::from(SCHEMA_VERSION) => Err(StoreError::NewerSchema {
+                found,
+                supported: SCHEMA_VERSION,
+            }),
+            Some(_) => Ok(()),
+            None => {
+                let mut txn = self.db.begin_write()?;
+                txn.set_durability(Durability::Immediate)?;
+                {
+                    let mut meta = txn.open_table(META)?;
+                    meta.insert("schema", u64::from(SCHEMA_VERSION))?;
+                    if meta.get("next_id")?.is_none() {
+                        meta.insert("next_id", 1u64)?;
+                    }
+                    txn.open_table(OBJECTS)?;
+                    txn.open_table(ATTRS)?;
+                    txn.open_table(TOMBSTONES)?;
+                    txn.open_multimap_table(CONTENTS)?;
+                    txn.open_multimap_table(KEYS)?;
+                }
+                txn.commit()?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Starts a read-only snapshot.
+    ///
+    /// # Errors
+    /// [`StoreError::Redb`] if redb cannot start a transaction.
+    pub fn read(&self) -> Result<StoreRead, StoreError> {
+        Ok(StoreRead {
+            txn: self.db.begin_read()?,
+        })
+    }
+
+    /// Starts the (single) write transaction. Its commits are not durable until
+    /// [`StoreWrite::commit`] is called with `durable = true` on it or a later transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Redb`] if redb cannot start a transaction.
+    pub fn write(&self) -> Result<StoreWrite, StoreError> {
+        Ok(StoreWrite {
+            txn: self.db.begin_write()?,
+        })
+    }
+
+    /// Makes every earlier commit durable (one fsync).
+    ///
+    /// # Errors
+    /// [`StoreError::Redb`] if the commit fails.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.write()?.commit(true)
+    }
+
+    /// Verifies every page checksum of the file.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if a check fails.
+    pub fn check_integrity(&mut self) -> Result<(), StoreError> {
+        match self.db.check_integrity() {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StoreError::Corrupt {
+                detail: "integrity check repaired the file".into(),
+            }),
+            Err(e) => Err(StoreError::Corrupt {
+                detail: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// Read access shared by read and write transactions.
+pub trait StoreView {
+    /// Loads an object and its attributes.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure or an undecodable record.
+    fn load(&self, id: ObjectId) -> Result<Option<LoadedObject>, StoreError>;
+    /// The ids of the objects located in `location`, ascending.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    fn contents(&self, location: ObjectId) -> Result<Vec<ObjectId>, StoreError>;
+    /// The ids of the objects whose key folds (ASCII case) to `key`, ascending.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    fn search(&self, key: &str) -> Result<Vec<ObjectId>, StoreError>;
+    /// True if `id` was deleted.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    fn is_deleted(&self, id: ObjectId) -> Result<bool, StoreError>;
+    /// The next id the sequence will hand out.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    fn next_id(&self) -> Result<ObjectId, StoreError>;
+    /// The number of stored objects.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    fn object_count(&self) -> Result<u64, StoreError>;
+}
+
+macro_rules! impl_store_view {
+    ($ty:ty) => {
+        impl StoreView for $ty {
+            fn load(&self, id: ObjectId) -> Result<Option<LoadedObject>, StoreError> {
+                let objects = self.txn.open_table(OBJECTS)?;
+                let Some(raw) = objects.get(id)? else {
+                    return Ok(None);
+                };
+                let record = schema::decode::<ObjectRecord>(raw.value())?;
+                let attrs = self.txn.open_table(ATTRS)?;
+                let mut list = Vec::new();
+                for row in attrs.range((id, "")..(id + 1, ""))? {
+                    let (k, v) = row?;
+                    list.push((Box::from(k.value().1), schema::decode::<Value>(v.value())?));
+                }
+                Ok(Some((record, list)))
+            }
+
+            fn contents(&self, location: ObjectId) -> Result<Vec<ObjectId>, StoreError> {
+                let table = self.txn.open_multimap_table(CONTENTS)?;
+                table
+                    .get(location)?
+                    .map(|v| Ok(v?.value()))
+                    .collect()
+            }
+
+            fn search(&self, key: &str) -> Result<Vec<ObjectId>, StoreError> {
+                let table = self.txn.open_multimap_table(KEYS)?;
+                let folded = key.to_ascii_lowercase();
+                table
+                    .get(folded.as_str())?
+                    .map(|v| Ok(v?.value()))
+                    .collect()
+            }
+
+            fn is_deleted(&self, id: ObjectId) -> Result<bool, StoreError> {
+                Ok(self.txn.open_table(TOMBSTONES)?.get(id)?.is_some())
+            }
+
+            fn next_id(&self) -> Result<ObjectId, StoreError> {
+                Ok(self
+                    .txn
+                    .open_table(META)?
+                    .get("next_id")?
+                    .map(|v| v.value())
+                    .unwrap_or(1))
+            }
+
+            fn object_count(&self) -> Result<u64, StoreError> {
+                Ok(self.txn.open_table(OBJECTS)?.len()?)
+            }
+        }
+    };
+}
+
+/// A read-only snapshot of the store.
+pub struct StoreRead {
+    txn: ReadTransaction,
+}
+
+/// The store's write transaction: changes are visible to its own reads at once and to others
+/// after [`StoreWrite::commit`]; dropping it without a commit discards them.
+pub struct StoreWrite {
+    txn: WriteTransaction,
+}
+
+impl_store_view!(StoreRead);
+impl_store_view!(StoreWrite);
+
+impl StoreWrite {
+    /// Reserves `count` fresh ids and returns the first.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    pub fn allocate_ids(&mut self, count: u64) -> Result<ObjectId, StoreError> {
+        let mut meta = self.txn.open_table(META)?;
+        let first = meta.get("next_id")?.map(|v| v.value()).unwrap_or(1);
+        meta.insert("next_id", first + count)?;
+        Ok(first)
+    }
+
+    /// Writes an object's record, keeping the key and contents indexes in step with `old`
+    /// (the record as stored before, `None` for a new object).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    pub fn put_object(
+        &mut self,
+        id: ObjectId,
+        old: Option<&ObjectRecord>,
+        new: &ObjectRecord,
+    ) -> Result<(), StoreError> {
+        self.txn
+            .open_table(OBJECTS)?
+            .insert(id, schema::encode(new)?.as_slice())?;
+        if old.map(|o| o.location) != Some(new.location) {
+            let mut contents = self.txn.open_multimap_table(CONTENTS)?;
+            if let Some(from) = old.and_then(|o| o.location) {
+                contents.remove(from, id)?;
+            }
+            if let Some(to) = new.location {
+                contents.insert(to, id)?;
+            }
+        }
+        let old_key = old.map(|o| o.key.to_ascii_lowercase());
+        let new_key = new.key.to_ascii_lowercase();
+        if old_key.as_deref() != Some(new_key.as_str()) {
+            let mut keys = self.txn.open_multimap_table(KEYS)?;
+            if let Some(old_key) = old_key {
+                keys.remove(old_key.as_str(), id)?;
+            }
+            keys.insert(new_key.as_str(), id)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one persistent attribute.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    pub fn put_attr(&mut self, id: ObjectId, name: &str, value: &Value) -> Result<(), StoreError> {
+        self.txn
+            .open_table(ATTRS)?
+            .insert((id, name), schema::encode(value)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Removes one persistent attribute.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    pub fn remove_attr(&mut self, id: ObjectId, name: &str) -> Result<(), StoreError> {
+        self.txn.open_table(ATTRS)?.remove((id, name))?;
+        Ok(())
+    }
+
+    /// Deletes an object, its attributes and its index rows, and leaves a tombstone.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    pub fn delete_object(&mut self, id: ObjectId, old: &ObjectRecord) -> Result<(), StoreError> {
+        self.txn.open_table(OBJECTS)?.remove(id)?;
+        self.txn
+            .open_table(ATTRS)?
+            .retain_in((id, "")..(id + 1, ""), |_, _| false)?;
+        if let Some(from) = old.location {
+            self.txn.open_multimap_table(CONTENTS)?.remove(from, id)?;
+        }
+        self.txn
+            .open_multimap_table(KEYS)?
+            .remove(old.key.to_ascii_lowercase().as_str(), id)?;
+        self.txn.open_table(TOMBSTONES)?.insert(id, ())?;
+        Ok(())
+    }
+
+    /// Commits; `durable` forces this and every earlier commit to disk (fsync).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the commit fails; nothing of this transaction is kept then.
+    pub fn commit(mut self, durable: bool) -> Result<(), StoreError> {
+        self.txn.set_durability(if durable {
+            Durability::Immediate
+        } else {
+            Durability::None
+        })?;
+        self.txn.commit()?;
+        Ok(())
+    }
+
+    /// Discards every change of this transaction.
+    ///
+    /// # Errors
+    /// [`StoreError`] if redb fails to roll back.
+    pub fn abort(self) -> Result<(), StoreError> {
+        self.txn.abort()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,46 @@
+//! `bench`: loops used by `wasmud bench` to time guest→host calls from inside a guest.
+//!
+//! Commands: `noop`, `db-get <n>`, `ndb-get <n>`, `create <n>` (each new object gets one `db`
+//! attribute).
+
+use wasmud_sdk::{Error, HookResult, Object, Typeclass, create};
+
+struct Bench;
+
+fn count(rest: &str) -> Result<u64, Error> {
+    rest.parse()
+        .map_err(|_| Error::Script(format!("{rest:?} is not a count")))
+}
+
+impl Typeclass for Bench {
+    fn at_command(this: &Object, _caller: &Object, input: &str) -> HookResult<bool> {
+        let (verb, rest) = input.split_once(' ').unwrap_or((input, ""));
+        match verb {
+            "noop" => {}
+            "db-get" => {
+                let mut sum = 0i64;
+                for _ in 0..count(rest)? {
+                    sum = sum.wrapping_add(this.db().get::<i64>("n")?.unwrap_or(0));
+                }
+                this.ndb().set("sum", &sum)?;
+            }
+            "ndb-get" => {
+                let mut sum = 0i64;
+                for _ in 0..count(rest)? {
+                    sum = sum.wrapping_add(this.ndb().get::<i64>("n")?.unwrap_or(0));
+                }
+                this.ndb().set("sum", &sum)?;
+            }
+            "create" => {
+                for i in 0..count(rest)? {
+                    let obj = create("thing", "none", None)?;
+                    obj.db().set("n", &i)?;
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+wasmud_sdk::typeclass!(Bench);

@@ -1,0 +1,101 @@
+//! `counter`: a small typeclass that exercises the whole object API. The integration tests
+//! drive it through `at_command`; each command leaves its result in an attribute the test reads.
+//!
+//! Commands: `incr`, `link <id>`, `friend-key`, `move <id> <dest-id>`, `spawn <n>`,
+//! `delete <id>`, `delete-then-touch <id>`, `bad-json`, `lookup <id>`, `create-empty-key`,
+//! `panic`.
+
+use wasmud_sdk::{Error, HookResult, Object, Typeclass, create, lookup};
+
+struct Counter;
+
+fn arg(rest: &str, n: usize) -> Result<u64, Error> {
+    rest.split(' ')
+        .nth(n)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Error::Script(format!("argument {n} of {rest:?} is not an id")))
+}
+
+/// Records the outcome of a call the test expects to fail, in `ndb.last_error`.
+fn record<T>(this: &Object, result: Result<T, Error>) -> HookResult {
+    let text = match result {
+        Ok(_) => "ok".to_string(),
+        Err(e) => format!("{e:?}"),
+    };
+    this.ndb().set("last_error", &text)
+}
+
+impl Typeclass for Counter {
+    fn at_object_creation(this: &Object) -> HookResult {
+        this.db().set("count", &0)
+    }
+
+    fn at_init(this: &Object) -> HookResult {
+        let inits: i64 = this.ndb().get_or("inits", 0)?;
+        this.ndb().set("inits", &(inits + 1))
+    }
+
+    fn at_command(this: &Object, caller: &Object, input: &str) -> HookResult<bool> {
+        let (verb, rest) = input.split_once(' ').unwrap_or((input, ""));
+        match verb {
+            "incr" => {
+                let count: i64 = this.db().get_or("count", 0)?;
+                this.db().set("count", &(count + 1))?;
+                let hits: i64 = this.ndb().get_or("hits", 0)?;
+                this.ndb().set("hits", &(hits + 1))?;
+                caller.msg(&format!("count is {}", count + 1))?;
+            }
+            "link" => this.db().set_object("friend", &lookup(arg(rest, 0)?)?)?,
+            "friend-key" => {
+                let friend = this.db().get_object("friend")?.ok_or("no friend")?;
+                this.db().set("friend_key", &friend.key()?)?;
+                this.db().set("friend_id", &friend.id())?;
+            }
+            "move" => {
+                let mover = lookup(arg(rest, 0)?)?;
+                let dest = lookup(arg(rest, 1)?)?;
+                record(this, mover.move_to(Some(&dest)))?;
+            }
+            "spawn" => {
+                for i in 0..arg(rest, 0)? {
+                    create(&format!("spawn-{i}"), "counter", this.location()?.as_ref())?;
+                }
+            }
+            "delete" => record(this, lookup(arg(rest, 0)?)?.delete())?,
+            "delete-then-touch" => {
+                let victim = lookup(arg(rest, 0)?)?;
+                victim.delete()?;
+                record(this, victim.key())?;
+            }
+            "bad-json" => record(
+                this,
+                this.db()
+                    .set_value("broken", wasmud_sdk::wit::wasmud::runtime::object::ValueArg::Json(
+                        "{not json".into(),
+                    )),
+            )?,
+            "lookup" => record(this, lookup(arg(rest, 0)?))?,
+            "create-empty-key" => record(this, create("", "counter", None))?,
+            "panic" => panic!("counter was told to panic"),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn at_pre_move(this: &Object, _destination: Option<&Object>) -> HookResult<bool> {
+        let checks: i64 = this.ndb().get_or("pre_moves", 0)?;
+        this.ndb().set("pre_moves", &(checks + 1))?;
+        Ok(!this.db().get_or("pinned", false)?)
+    }
+
+    fn at_post_move(this: &Object, _source: Option<&Object>) -> HookResult {
+        let moves: i64 = this.db().get_or("moves", 0)?;
+        this.db().set("moves", &(moves + 1))
+    }
+
+    fn at_object_delete(this: &Object) -> HookResult<bool> {
+        Ok(!this.db().get_or("undeletable", false)?)
+    }
+}
+
+wasmud_sdk::typeclass!(Counter);
