@@ -1,1 +1,31 @@
+//! wasmud: a MUD runtime hosting game logic (typeclasses) as sandboxed WebAssembly components
+//! over an identity-mapped object cache on an embedded redb store.
+//!
+//! # Layout
+//! - [`value`]: attribute values and object ids.
+//! - [`symbol`]: interned attribute and typeclass names.
+//! - [`store`]: the redb file (objects, attributes, indexes, id sequence).
+//! - [`cache`]: the identity map (one live entry per id).
+//! - [`world`]: [`World`], the single owner of cache, store and script instances.
+//! - [`runtime`]: wasmtime, the WIT bindings, hook dispatch and the host side of the WIT imports.
+//! - [`server`]: the `serve` command (world thread, checkpoints, shutdown).
+//! - [`seed`]: the small world a fresh data dir starts with.
+//! - [`bench`]: the `bench` command's measurements.
+//! - [`scripts`]: where the example typeclasses from `scripts/` were built.
+//!
+//! Start with `docs/design.md`.
 
+pub mod bench;
+pub mod cache;
+pub mod runtime;
+pub mod scripts;
+pub mod seed;
+pub mod server;
+pub mod store;
+pub mod symbol;
+pub mod value;
+pub mod world;
+
+pub use runtime::{Runtime, Scripts};
+pub use value::{ObjectId, Value};
+pub use world::{AttrKind, World, WorldError, WorldOptions};

@@ -17,6 +17,7 @@ use std::path::Path;
 
 use redb::{
     Database, Durability, ReadTransaction, ReadableDatabase, ReadableMultimapTable, ReadableTable,
+    ReadableTableMetadata,
     WriteTransaction,
 };
 
@@ -147,6 +148,11 @@ pub trait StoreView {
     /// # Errors
     /// [`StoreError`] on a storage failure.
     fn search(&self, key: &str) -> Result<Vec<ObjectId>, StoreError>;
+    /// True if an object with this id is stored.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    fn exists(&self, id: ObjectId) -> Result<bool, StoreError>;
     /// True if `id` was deleted.
     ///
     /// # Errors
@@ -197,6 +203,10 @@ macro_rules! impl_store_view {
                     .get(folded.as_str())?
                     .map(|v| Ok(v?.value()))
                     .collect()
+            }
+
+            fn exists(&self, id: ObjectId) -> Result<bool, StoreError> {
+                Ok(self.txn.open_table(OBJECTS)?.get(id)?.is_some())
             }
 
             fn is_deleted(&self, id: ObjectId) -> Result<bool, StoreError> {

@@ -1,0 +1,51 @@
+//! [`WorldError`]: why an operation on the world failed.
+
+use crate::store::StoreError;
+use crate::value::ObjectId;
+
+/// Why an operation on the world failed. The first five cases are the game-level errors a
+/// script sees (as the WIT `error` variant); the rest are host failures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorldError {
+    /// No object has this id, or no attribute or typeclass has this name.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The object was deleted.
+    #[error("object #{0} was deleted")]
+    Deleted(ObjectId),
+    /// An argument was malformed, out of range or too large.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A hook refused the operation.
+    #[error("vetoed: {0}")]
+    Vetoed(String),
+    /// The host could not complete the operation.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// A hook trapped or returned an error.
+    #[error("{typeclass}.{hook} on #{object} failed: {detail}")]
+    Hook {
+        /// The typeclass whose hook failed.
+        typeclass: String,
+        /// The hook, in WIT spelling (`at-command`).
+        hook: &'static str,
+        /// The object the hook ran for.
+        object: ObjectId,
+        /// True if the guest trapped (rather than returning an error).
+        trapped: bool,
+        /// The guest's error text or the trap message.
+        detail: String,
+    },
+    /// The persistent store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A typeclass component could not be loaded or instantiated.
+    #[error("script {name}: {detail}")]
+    Script {
+        /// The typeclass name.
+        name: String,
+        /// What went wrong.
+        detail: String,
+    },
+}

@@ -1,0 +1,308 @@
+//! The world: objects, their attributes and their typeclasses, owned by one thread.
+//!
+//! # Layout
+//! - [`state`]: `WorldState`, the domain operations on ids (cache + store, no WIT).
+//! - [`lifecycle`]: create / move / delete with their hooks, and the event queue.
+//! - [`error`]: [`WorldError`].
+//! - this module: [`World`], the owner and the public API the server, tests and benches use.
+//!
+//! Every public operation is one *turn*: it runs its hooks, then every event they queued
+//! (`at-msg-receive`, `at-post-move`), then commits the turn's store writes in one redb
+//! transaction. Commits are made durable by [`World::checkpoint`] (the server calls it about
+//! once a second and on shutdown), so a crash loses at most the last second, never consistency.
+
+mod error;
+pub(crate) mod lifecycle;
+pub(crate) mod state;
+
+use std::path::Path;
+
+pub use error::WorldError;
+pub use state::{AttrKind, Delivery};
+pub(crate) use state::{Event, WorldState};
+
+use crate::cache::CacheStats;
+use crate::runtime::dispatch::call_hook;
+use crate::runtime::{Hook, Instances, Runtime, Scripts};
+use crate::store::Store;
+use crate::symbol::Interner;
+use crate::value::{ObjectId, Value};
+
+/// Options for [`World::open`].
+#[derive(Clone, Debug)]
+pub struct WorldOptions {
+    /// Bytes of redb page cache.
+    pub store_cache_bytes: usize,
+}
+
+impl Default for WorldOptions {
+    fn default() -> Self {
+        WorldOptions {
+            store_cache_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Figures about a running world.
+#[derive(Clone, Debug, Default)]
+pub struct WorldStats {
+    /// Identity map counters.
+    pub cache: CacheStats,
+    /// Approximate bytes held by the identity map.
+    pub cache_bytes: usize,
+    /// Typeclasses with a component.
+    pub typeclasses: usize,
+    /// Typeclass instances created so far.
+    pub instantiations: u64,
+    /// Distinct attribute and typeclass names.
+    pub names: usize,
+}
+
+/// The game world: the one owner of the object cache, the store and the script instances.
+pub struct World {
+    state: Option<Box<WorldState>>,
+}
+
+impl World {
+    /// Opens (or creates) the world stored at `path`, running the typeclasses in `scripts`.
+    ///
+    /// # Errors
+    /// [`WorldError::Store`] if the file is corrupt, from a newer schema or cannot be opened.
+    pub fn open(
+        path: &Path,
+        runtime: &Runtime,
+        scripts: &Scripts,
+        options: &WorldOptions,
+    ) -> Result<World, WorldError> {
+        let store = Store::open(path, options.store_cache_bytes)?;
+        let mut names = Interner::default();
+        let instances = Instances::new(runtime, scripts, &mut names);
+        Ok(World {
+            state: Some(Box::new(WorldState::new(store, instances, names))),
+        })
+    }
+
+    fn state(&mut self) -> &mut WorldState {
+        self.state.as_mut().expect("world state is home between turns")
+    }
+
+    /// Runs one turn: `op`, then the queued events, then the commit.
+    fn turn<T>(
+        &mut self,
+        op: impl FnOnce(Box<WorldState>) -> (Box<WorldState>, Result<T, WorldError>),
+    ) -> Result<T, WorldError> {
+        let world = self.state.take().expect("world state is home between turns");
+        let (world, result) = op(world);
+        let mut world = lifecycle::run_events(world);
+        let committed = world.commit_event();
+        self.state = Some(world);
+        let value = result?;
+        committed?;
+        Ok(value)
+    }
+
+    /// A turn made of a plain world operation (no hooks of its own).
+    fn plain<T>(
+        &mut self,
+        op: impl FnOnce(&mut WorldState) -> Result<T, WorldError>,
+    ) -> Result<T, WorldError> {
+        self.turn(|mut w| {
+            let r = op(&mut w);
+            let w = crate::runtime::dispatch::run_pending_inits(w);
+            (w, r)
+        })
+    }
+
+    /// Creates an object of `typeclass` (a script name, or `"object"` for a plain object) in
+    /// `location`, running its `at-object-creation` and `at-init`.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for an empty or overlong key, `NotFound` for an unknown typeclass or
+    /// location, `Hook` if a hook fails.
+    pub fn create(
+        &mut self,
+        key: &str,
+        typeclass: &str,
+        location: Option<ObjectId>,
+    ) -> Result<ObjectId, WorldError> {
+        self.turn(|w| lifecycle::create_with_hooks(w, key, typeclass, location))
+    }
+
+    /// `caller` typed `input` at `target`: runs `target`'s `at-command`; true if handled.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object, `Hook` if the hook fails.
+    pub fn command(
+        &mut self,
+        caller: ObjectId,
+        target: ObjectId,
+        input: &str,
+    ) -> Result<bool, WorldError> {
+        self.turn(|mut w| {
+            if let Err(e) = w.entry(caller) {
+                return (w, Err(e));
+            }
+            call_hook(w, target, Hook::Command { caller, input })
+        })
+    }
+
+    /// Sends `text` to `target` (its `at-msg-receive` decides whether it is delivered).
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object.
+    pub fn msg(
+        &mut self,
+        target: ObjectId,
+        text: &str,
+        sender: Option<ObjectId>,
+    ) -> Result<(), WorldError> {
+        self.plain(|w| w.queue_msg(target, text.to_owned(), sender))
+    }
+
+    /// Moves `id` into `destination` after its `at-pre-move` agrees.
+    ///
+    /// # Errors
+    /// `Vetoed` if the hook refuses, `InvalidArgument` for a move into itself.
+    pub fn move_to(
+        &mut self,
+        id: ObjectId,
+        destination: Option<ObjectId>,
+    ) -> Result<(), WorldError> {
+        self.turn(|w| lifecycle::move_with_hooks(w, id, destination))
+    }
+
+    /// Deletes `id` after its `at-object-delete` agrees; its contents move to its location.
+    ///
+    /// # Errors
+    /// `Vetoed` if the hook refuses; `NotFound` / `Deleted` for a missing object.
+    pub fn delete(&mut self, id: ObjectId) -> Result<(), WorldError> {
+        self.turn(|w| lifecycle::delete_with_hooks(w, id))
+    }
+
+    /// The key of `id`.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object.
+    pub fn key(&mut self, id: ObjectId) -> Result<String, WorldError> {
+        self.plain(|w| w.key(id).map(str::to_owned))
+    }
+
+    /// The typeclass of `id`.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object.
+    pub fn typeclass(&mut self, id: ObjectId) -> Result<String, WorldError> {
+        self.plain(|w| w.typeclass(id).map(str::to_owned))
+    }
+
+    /// Where `id` is.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object.
+    pub fn location(&mut self, id: ObjectId) -> Result<Option<ObjectId>, WorldError> {
+        self.plain(|w| w.location(id))
+    }
+
+    /// What is inside `id`, in id order.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object.
+    pub fn contents(&mut self, id: ObjectId) -> Result<Vec<ObjectId>, WorldError> {
+        self.plain(|w| w.contents(id))
+    }
+
+    /// The objects whose key equals `key` (ASCII case ignored), in id order.
+    ///
+    /// # Errors
+    /// `Store` on a storage failure.
+    pub fn search(&mut self, key: &str) -> Result<Vec<ObjectId>, WorldError> {
+        self.plain(|w| w.search(key))
+    }
+
+    /// Reads an attribute.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object.
+    pub fn attr(
+        &mut self,
+        id: ObjectId,
+        kind: AttrKind,
+        name: &str,
+    ) -> Result<Option<Value>, WorldError> {
+        self.plain(|w| w.attr_get(id, kind, name))
+    }
+
+    /// Writes an attribute.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a bad name or invalid JSON, `NotFound` / `Deleted` for a missing
+    /// object (or a missing referenced object).
+    pub fn set_attr(
+        &mut self,
+        id: ObjectId,
+        kind: AttrKind,
+        name: &str,
+        value: Value,
+    ) -> Result<(), WorldError> {
+        self.plain(|w| w.attr_set(id, kind, name, value))
+    }
+
+    /// The names of the attributes of `id`, sorted.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object.
+    pub fn attr_names(&mut self, id: ObjectId, kind: AttrKind) -> Result<Vec<String>, WorldError> {
+        self.plain(|w| w.attr_names(id, kind))
+    }
+
+    /// Takes the text objects accepted since the last call, oldest first.
+    pub fn take_deliveries(&mut self) -> Vec<Delivery> {
+        std::mem::take(&mut self.state().deliveries)
+    }
+
+    /// The number of stored objects.
+    ///
+    /// # Errors
+    /// `Store` on a storage failure.
+    pub fn object_count(&mut self) -> Result<u64, WorldError> {
+        self.state().object_count()
+    }
+
+    /// Current figures.
+    pub fn stats(&mut self) -> WorldStats {
+        let w = self.state();
+        WorldStats {
+            cache: w.cache.stats(),
+            cache_bytes: w.cache.approx_bytes(),
+            typeclasses: w.instances.typeclass_count(),
+            instantiations: w.instances.instantiations,
+            names: w.names.len(),
+        }
+    }
+
+    /// Makes every completed turn durable (one fsync if anything changed).
+    ///
+    /// # Errors
+    /// `Store` if the commit fails.
+    pub fn checkpoint(&mut self) -> Result<(), WorldError> {
+        self.state().checkpoint()
+    }
+
+    /// Checkpoints and closes the store.
+    ///
+    /// # Errors
+    /// `Store` if the final commit fails.
+    pub fn close(mut self) -> Result<(), WorldError> {
+        self.checkpoint()
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some(state) = self.state.as_mut()
+            && let Err(e) = state.checkpoint()
+        {
+            tracing::error!("final checkpoint failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! [`WorldState`]: the cache, the store and the script instances, owned together.
+//!
+//! Every operation here is domain logic on ids: it resolves ids through the identity map
+//! (loading from the store on a miss), keeps the store in step (write-through into the one write
+//! transaction of the running event), and knows nothing of WIT. Hooks are dispatched by
+//! `runtime::dispatch`, which moves the whole `WorldState` into the store data of the instance it
+//! calls; that is how a running hook reaches the world without shared ownership.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+
+use crate::cache::{Entry, IdentityMap, attr_get, attr_remove, attr_set};
+use crate::runtime::Instances;
+use crate::store::{ObjectRecord, Store, StoreRead, StoreView, StoreWrite};
+use crate::symbol::{Interner, Symbol};
+use crate::value::{ObjectId, Value};
+use crate::world::WorldError;
+
+/// Ids reserved from the store's sequence per write (ids are never reused; gaps are fine).
+const ID_BLOCK: u64 = 1024;
+/// Longest key or attribute name accepted.
+pub(crate) const MAX_NAME_LEN: usize = 256;
+
+/// Which attributes an operation addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrKind {
+    /// Persistent attributes.
+    Db,
+    /// Temporary attributes.
+    Ndb,
+}
+
+/// A hook the world runs after the current one returns.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// `target` received `text`: run its `at-msg-receive`.
+    MsgReceive {
+        target: ObjectId,
+        text: String,
+        sender: Option<ObjectId>,
+    },
+    /// `target` moved from `source`: run its `at-post-move`.
+    PostMove {
+        target: ObjectId,
+        source: Option<ObjectId>,
+    },
+}
+
+/// Text an object accepted (its `at-msg-receive` returned true), for whoever controls it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The receiving object.
+    pub to: ObjectId,
+    /// The text.
+    pub text: String,
+    /// Who sent it, if anyone.
+    pub from: Option<ObjectId>,
+}
+
+/// All world state, owned by one thread.
+pub(crate) struct WorldState {
+    pub(crate) cache: IdentityMap,
+    pub(crate) names: Interner,
+    store: Store,
+    /// The write transaction of the running event (opened on first use).
+    txn: Option<StoreWrite>,
+    /// A read snapshot for cache misses outside an event; dropped at every commit.
+    snapshot: Option<StoreRead>,
+    ids: Range<ObjectId>,
+    /// Commits made since the last durable checkpoint.
+    pub(crate) unsynced: bool,
+    pub(crate) events: VecDeque<Event>,
+    pub(crate) deliveries: Vec<Delivery>,
+    /// Objects loaded from the store whose `at-init` has not run yet.
+    pub(crate) pending_init: Vec<ObjectId>,
+    pub(crate) instances: Instances,
+    /// How many hook calls are on the stack now.
+    pub(crate) depth: u32,
+}
+
+fn check_name(what: &str, name: &str) -> Result<(), WorldError> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN || name.chars().any(char::is_control) {
+        return Err(WorldError::InvalidArgument(format!(
+            "{what} must be 1-{MAX_NAME_LEN} bytes without control characters"
+        )));
+    }
+    Ok(())
+}
+
+impl WorldState {
+    pub(crate) fn new(store: Store, instances: Instances, names: Interner) -> Self {
+        WorldState {
+            cache: IdentityMap::default(),
+            names,
+            store,
+            txn: None,
+            snapshot: None,
+            ids: 0..0,
+            unsynced: false,
+            events: VecDeque::new(),
+            deliveries: Vec::new(),
+            pending_init: Vec::new(),
+            instances,
+            depth: 0,
+        }
+    }
+
+    fn view(&mut self) -> Result<&dyn StoreView, WorldError> {
+        if let Some(txn) = &self.txn {
+            return Ok(txn);
+        }
+        if self.snapshot.is_none() {
+            self.snapshot = Some(self.store.read()?);
+        }
+        Ok(self.snapshot.as_ref().expect("snapshot just opened"))
+    }
+
+    fn write(&mut self) -> Result<&mut StoreWrite, WorldError> {
+        if self.txn.is_none() {
+            self.snapshot = None;
+            self.txn = Some(self.store.write()?);
+        }
+        Ok(self.txn.as_mut().expect("transaction just opened"))
+    }
+
+    /// Commits the running event's writes (not yet durable: see [`Self::checkpoint`]).
+    pub(crate) fn commit_event(&mut self) -> Result<(), WorldError> {
+        if let Some(txn) = self.txn.take() {
+            txn.commit(false)?;
+            self.unsynced = true;
+        }
+        Ok(())
+    }
+
+    /// Makes every committed event durable (one fsync), if any is not yet.
+    pub(crate) fn checkpoint(&mut self) -> Result<(), WorldError> {
+        self.commit_event()?;
+        if self.unsynced {
+            self.snapshot = None;
+            self.store.checkpoint()?;
+            self.unsynced = false;
+        }
+        Ok(())
+    }
+
+    /// The entry for `id`, loading it from the store on a miss (its `at-init` is then queued
+    /// in `pending_init`).
+    ///
+    /// # Errors
+    /// `Deleted` or `NotFound` if there is no such object; `Store` on a storage failure.
+    pub(crate) fn entry(&mut self, id: ObjectId) -> Result<&mut Entry, WorldError> {
+        if self.cache.contains(id) {
+            return Ok(self.cache.get(id).expect("checked"));
+        }
+        self.cache.get(id); // count the miss
+        self.load(id)
+    }
+
+    #[cold]
+    fn load(&mut self, id: ObjectId) -> Result<&mut Entry, WorldError> {
+        let view = self.view()?;
+        let Some((record, attrs)) = view.load(id)? else {
+            return Err(if view.is_deleted(id)? {
+                WorldError::Deleted(id)
+            } else {
+                WorldError::NotFound(format!("object #{id}"))
+            });
+        };
+        let names = &mut self.names;
+        let entry = Entry {
+            key: record.key,
+            typeclass: names.intern(&record.typeclass),
+            location: record.location,
+            db: attrs
+                .into_iter()
+                .map(|(name, value)| (names.intern(&name), value))
+                .collect(),
+            ndb: Vec::new(),
+        };
+        self.pending_init.push(id);
+        Ok(self.cache.insert_loaded(id, entry))
+    }
+
+    /// Fails unless `id` names a live object (without loading it into the cache).
+    fn check_exists(&mut self, id: ObjectId) -> Result<(), WorldError> {
+        if self.cache.contains(id) {
+            return Ok(());
+        }
+        let view = self.view()?;
+        if view.exists(id)? {
+            Ok(())
+        } else if view.is_deleted(id)? {
+            Err(WorldError::Deleted(id))
+        } else {
+            Err(WorldError::NotFound(format!("object #{id}")))
+        }
+    }
+
+    fn record(&self, entry: &Entry) -> ObjectRecord {
+        ObjectRecord {
+            key: entry.key.clone(),
+            typeclass: self.names.name(entry.typeclass).into(),
+            location: entry.location,
+        }
+    }
+
+    /// The typeclass symbol of `id`.
+    pub(crate) fn typeclass_of(&mut self, id: ObjectId) -> Result<Symbol, WorldError> {
+        Ok(self.entry(id)?.typeclass)
+    }
+
+    /// The key of `id`.
+    pub(crate) fn key(&mut self, id: ObjectId) -> Result<&str, WorldError> {
+        Ok(&self.entry(id)?.key)
+    }
+
+    /// Renames `id`.
+    pub(crate) fn set_key(&mut self, id: ObjectId, key: &str) -> Result<(), WorldError> {
+        check_name("a key", key)?;
+        let entry = self.entry(id)?;
+        let old_key = std::mem::replace(&mut entry.key, key.into());
+        let entry = self.cache.peek(id).expect("resolved above");
+        let new = self.record(entry);
+        let old = ObjectRecord {
+            key: old_key,
+            ..new.clone()
+        };
+        self.write()?.put_object(id, Some(&old), &new)?;
+        Ok(())
+    }
+
+    /// The typeclass name of `id`.
+    pub(crate) fn typeclass(&mut self, id: ObjectId) -> Result<&str, WorldError> {
+        let sym = self.entry(id)?.typeclass;
+        Ok(self.names.name(sym))
+    }
+
+    /// Where `id` is.
+    pub(crate) fn location(&mut self, id: ObjectId) -> Result<Option<ObjectId>, WorldError> {
+        Ok(self.entry(id)?.location)
+    }
+
+    /// The ids of the objects in `id`, ascending.
+    pub(crate) fn contents(&mut self, id: ObjectId) -> Result<Vec<ObjectId>, WorldError> {
+        self.entry(id)?;
+        Ok(self.view()?.contents(id)?)
+    }
+
+    /// The ids of the objects whose key folds to `key`, ascending.
+    pub(crate) fn search(&mut self, key: &str) -> Result<Vec<ObjectId>, WorldError> {
+        Ok(self.view()?.search(key)?)
+    }
+
+    /// Checks that `id` may move into `destination` (it exists and is not inside `id`).
+    pub(crate) fn check_move(
+        &mut self,
+        id: ObjectId,
+        destination: Option<ObjectId>,
+    ) -> Result<(), WorldError> {
+        self.entry(id)?;
+        let mut cursor = destination;
+        let mut steps = 0;
+        while let Some(place) = cursor {
+            if place == id {
+                return Err(WorldError::InvalidArgument(format!(
+                    "#{id} cannot move into itself or its own contents"
+                )));
+            }
+            steps += 1;
+            if steps > 10_000 {
+                return Err(WorldError::Internal("location chain too deep".into()));
+            }
+            cursor = self.entry(place)?.location;
+        }
+        Ok(())
+    }
+
+    /// Moves `id` into `destination` (no hooks; see `check_move`) and returns where it was.
+    pub(crate) fn move_object(
+        &mut self,
+        id: ObjectId,
+        destination: Option<ObjectId>,
+    ) -> Result<Option<ObjectId>, WorldError> {
+        self.check_move(id, destination)?;
+        let entry = self.entry(id)?;
+        let source = std::mem::replace(&mut entry.location, destination);
+        let entry = self.cache.peek(id).expect("resolved above");
+        let new = self.record(entry);
+        let old = ObjectRecord {
+            location: source,
+            ..new.clone()
+        };
+        self.write()?.put_object(id, Some(&old), &new)?;
+        Ok(source)
+    }
+
+    /// Creates an object (no hooks) and returns its id.
+    pub(crate) fn create(
+        &mut self,
+        key: &str,
+        typeclass: &str,
+        location: Option<ObjectId>,
+    ) -> Result<ObjectId, WorldError> {
+        check_name("a key", key)?;
+        check_name("a typeclass name", typeclass)?;
+        if !self.instances.is_known(typeclass) {
+            return Err(WorldError::NotFound(format!("typeclass {typeclass:?}")));
+        }
+        if let Some(place) = location {
+            self.check_exists(place)?;
+        }
+        if self.ids.is_empty() {
+            let first = self.write()?.allocate_ids(ID_BLOCK)?;
+            self.ids = first..first + ID_BLOCK;
+        }
+        let id = self.ids.next().expect("refilled above");
+        let record = ObjectRecord {
+            key: key.into(),
+            typeclass: typeclass.into(),
+            location,
+        };
+        self.write()?.put_object(id, None, &record)?;
+        let typeclass = self.names.intern(typeclass);
+        self.cache.insert_new(
+            id,
+            Entry {
+                key: record.key,
+                typeclass,
+                location,
+                db: Vec::new(),
+                ndb: Vec::new(),
+            },
+        );
+        Ok(id)
+    }
+
+    /// Deletes `id` (no hooks): its contents move to its location; its handles report `deleted`.
+    pub(crate) fn delete(&mut self, id: ObjectId) -> Result<(), WorldError> {
+        let entry = self.entry(id)?;
+        let parent = entry.location;
+        for child in self.contents(id)? {
+            self.move_object(child, parent)?;
+        }
+        let entry = self.cache.remove(id).expect("resolved above");
+        let record = self.record(&entry);
+        self.pending_init.retain(|&p| p != id);
+        self.write()?.delete_object(id, &record)?;
+        Ok(())
+    }
+
+    /// Reads attribute `name` of `id`.
+    pub(crate) fn attr_get(
+        &mut self,
+        id: ObjectId,
+        kind: AttrKind,
+        name: &str,
+    ) -> Result<Option<Value>, WorldError> {
+        let sym = self.names.get(name);
+        let entry = self.entry(id)?;
+        let list = match kind {
+            AttrKind::Db => &entry.db,
+            AttrKind::Ndb => &entry.ndb,
+        };
+        Ok(sym.and_then(|s| attr_get(list, s)).cloned())
+    }
+
+    /// Writes attribute `name` of `id` (a `db` write goes to the store at once).
+    pub(crate) fn attr_set(
+        &mut self,
+        id: ObjectId,
+        kind: AttrKind,
+        name: &str,
+        value: Value,
+    ) -> Result<(), WorldError> {
+        check_name("an attribute name", name)?;
+        match &value {
+            Value::Json(text) => {
+                serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| {
+                    WorldError::InvalidArgument(format!("attribute {name:?}: invalid JSON: {e}"))
+                })?;
+            }
+            Value::Object(target) => self.check_exists(*target)?,
+            _ => {}
+        }
+        let sym = self.names.intern(name);
+        self.entry(id)?;
+        if kind == AttrKind::Db {
+            self.write()?.put_attr(id, name, &value)?;
+        }
+        let entry = self.cache.peek_mut(id).expect("resolved above");
+        match kind {
+            AttrKind::Db => attr_set(&mut entry.db, sym, value),
+            AttrKind::Ndb => attr_set(&mut entry.ndb, sym, value),
+        }
+        Ok(())
+    }
+
+    /// Removes attribute `name` of `id`; true if it was set.
+    pub(crate) fn attr_remove(
+        &mut self,
+        id: ObjectId,
+        kind: AttrKind,
+        name: &str,
+    ) -> Result<bool, WorldError> {
+        let Some(sym) = self.names.get(name) else {
+            self.entry(id)?;
+            return Ok(false);
+        };
+        let entry = self.entry(id)?;
+        let removed = match kind {
+            AttrKind::Db => attr_remove(&mut entry.db, sym),
+            AttrKind::Ndb => attr_remove(&mut entry.ndb, sym),
+        };
+        if removed && kind == AttrKind::Db {
+            self.write()?.remove_attr(id, name)?;
+        }
+        Ok(removed)
+    }
+
+    /// The names of the attributes of `id`, sorted.
+    pub(crate) fn attr_names(
+        &mut self,
+        id: ObjectId,
+        kind: AttrKind,
+    ) -> Result<Vec<String>, WorldError> {
+        let entry = self.entry(id)?;
+        let list = match kind {
+            AttrKind::Db => &entry.db,
+            AttrKind::Ndb => &entry.ndb,
+        };
+        let syms: Vec<Symbol> = list.iter().map(|(s, _)| *s).collect();
+        let mut names: Vec<String> = syms
+            .into_iter()
+            .map(|s| self.names.name(s).to_owned())
+            .collect();
+        names.sort_unstable();
+        Ok(names)
+    }
+
+    /// The number of stored objects (committed or written by the running event).
+    pub(crate) fn object_count(&mut self) -> Result<u64, WorldError> {
+        Ok(self.view()?.object_count()?)
+    }
+}
+
+/// Longest text accepted by `msg` (a guest must not queue unbounded data).
+pub(crate) const MAX_MSG_LEN: usize = 64 * 1024;
+
+impl WorldState {
+    /// Queues `text` for `target`'s `at-msg-receive`.
+    pub(crate) fn queue_msg(
+        &mut self,
+        target: ObjectId,
+        text: String,
+        sender: Option<ObjectId>,
+    ) -> Result<(), WorldError> {
+        if text.len() > MAX_MSG_LEN {
+            return Err(WorldError::InvalidArgument(format!(
+                "message longer than {MAX_MSG_LEN} bytes"
+            )));
+        }
+        self.check_exists(target)?;
+        self.events.push_back(Event::MsgReceive {
+            target,
+            text,
+            sender,
+        });
+        Ok(())
+    }
+}
