@@ -1,1 +1,6 @@
-//! TODO
+//! Where `host/build.rs` put the example typeclasses built from `scripts/`.
+//!
+//! Building the host builds them (for `wasm32-wasip2`), so `cargo run` and `cargo test` always
+//! use components made from the current sources.
+
+include!(concat!(env!("OUT_DIR"), "/scripts.rs"));

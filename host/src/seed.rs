@@ -1,1 +1,49 @@
-//! TODO
+//! The small world a fresh data directory starts with.
+
+use crate::value::ObjectId;
+use crate::world::{AttrKind, World, WorldError};
+use crate::Value;
+
+/// What [`seed_if_empty`] created.
+#[derive(Clone, Copy, Debug)]
+pub struct Seeded {
+    /// The starting room.
+    pub limbo: ObjectId,
+    /// A second room.
+    pub tavern: ObjectId,
+    /// A character standing in Limbo.
+    pub guest: ObjectId,
+}
+
+/// Creates Limbo, a tavern, a guest character and a counter, if the world has no objects.
+/// Returns `None` if the world was not empty.
+///
+/// # Errors
+/// Any [`WorldError`] from creating the objects (for example a missing typeclass).
+pub fn seed_if_empty(world: &mut World) -> Result<Option<Seeded>, WorldError> {
+    if world.object_count()? > 0 {
+        return Ok(None);
+    }
+    let limbo = world.create("Limbo", "room", None)?;
+    world.set_attr(
+        limbo,
+        AttrKind::Db,
+        "desc",
+        Value::Text("A featureless grey void. Everything starts here.".into()),
+    )?;
+    let tavern = world.create("Tavern", "room", None)?;
+    world.set_attr(
+        tavern,
+        AttrKind::Db,
+        "desc",
+        Value::Text("A warm room that smells of ale and woodsmoke.".into()),
+    )?;
+    let guest = world.create("Guest", "character", Some(limbo))?;
+    world.create("tally", "counter", Some(tavern))?;
+    world.checkpoint()?;
+    Ok(Some(Seeded {
+        limbo,
+        tavern,
+        guest,
+    }))
+}

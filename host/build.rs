@@ -1,0 +1,106 @@
+//! Builds the example typeclasses in `scripts/` for `wasm32-wasip2` (adding the target with
+//! rustup if it is missing) and tells the host where they are (`wasmud::scripts`).
+//!
+//! The scripts are their own workspace, built by a nested cargo into `target/scripts` (a
+//! separate target dir, so the nested build never waits on the outer build's lock).
+
+use std::env;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-wasip2";
+const PROFILE: &str = "script";
+const SCRIPTS: &[&str] = &["room", "character", "counter", "bench"];
+
+fn main() {
+    let host = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let root = host.parent().expect("host/ is inside the workspace").to_path_buf();
+    for dir in ["scripts", "wit", "guest-sdk"] {
+        println!("cargo:rerun-if-changed={}", root.join(dir).display());
+    }
+    println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
+
+    ensure_target();
+    let target_dir = match env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => root.join("target"),
+    }
+    .join("scripts");
+    build_scripts(&root, &target_dir);
+
+    let out_dir = target_dir.join(TARGET).join(PROFILE);
+    let mut code = String::new();
+    writeln!(
+        code,
+        "/// The directory holding every built example typeclass (`<name>.wasm`).\n\
+         pub const DIR: &str = {:?};",
+        out_dir.display().to_string()
+    )
+    .unwrap();
+    for name in SCRIPTS {
+        let path = out_dir.join(format!("{name}.wasm"));
+        assert!(path.exists(), "{} was not built", path.display());
+        writeln!(
+            code,
+            "/// The built `{name}` typeclass.\npub const {}: &str = {:?};",
+            name.to_uppercase(),
+            path.display().to_string()
+        )
+        .unwrap();
+    }
+    writeln!(code, "/// Every example typeclass name.\npub const NAMES: &[&str] = &{SCRIPTS:?};")
+        .unwrap();
+    let dest = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("scripts.rs");
+    std::fs::write(dest, code).expect("write scripts.rs");
+}
+
+/// Adds the wasm target with rustup if it is not installed (`RUSTUP_AUTO_INSTALL=0` machines).
+fn ensure_target() {
+    let Ok(out) = Command::new("rustup").args(["target", "list", "--installed"]).output() else {
+        return; // no rustup: assume the toolchain has the target.
+    };
+    if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == TARGET) {
+        return;
+    }
+    println!("cargo:warning=installing the {TARGET} target with rustup");
+    let status = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status()
+        .expect("run rustup");
+    assert!(status.success(), "`rustup target add {TARGET}` failed");
+}
+
+fn build_scripts(root: &Path, target_dir: &Path) {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .arg("--manifest-path")
+        .arg(root.join("scripts").join("Cargo.toml"))
+        .args(["--target", TARGET, "--profile", PROFILE, "--target-dir"])
+        .arg(target_dir);
+    // Do not leak the outer build's settings (profile, target, flags) into the nested one.
+    for (key, _) in env::vars_os() {
+        let key = key.to_string_lossy();
+        let keep = matches!(&*key, "CARGO_HOME" | "CARGO_NET_OFFLINE")
+            || key.starts_with("CARGO_REGISTRIES_")
+            || key.starts_with("CARGO_TERM_");
+        let outer = key.starts_with("CARGO_")
+            || matches!(
+                &*key,
+                "RUSTFLAGS" | "RUSTC" | "RUSTDOC" | "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER"
+                    | "TARGET" | "HOST" | "PROFILE" | "OPT_LEVEL" | "DEBUG" | "NUM_JOBS"
+                    | "OUT_DIR" | "RUSTC_LINKER"
+            );
+        if outer && !keep {
+            cmd.env_remove(&*key);
+        }
+    }
+    let output = cmd.output().expect("run cargo for scripts/");
+    if !output.status.success() {
+        panic!(
+            "building scripts/ for {TARGET} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
