@@ -1,1 +1,94 @@
-//! Shared helpers for the integration tests.
+//! Shared helpers for the integration tests: one compiled set of the example typeclasses per
+//! test process, and worlds in temporary directories that can be closed and reopened.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use tempfile::TempDir;
+use wasmud::{AttrKind, ObjectId, Runtime, Scripts, Value, World, WorldOptions};
+
+/// The engine and the typeclasses built from `scripts/`, compiled once per process.
+pub fn runtime() -> &'static (Runtime, Scripts) {
+    static RUNTIME: OnceLock<(Runtime, Scripts)> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        let runtime = Runtime::new().expect("engine");
+        let scripts = runtime
+            .load_dir(std::path::Path::new(wasmud::scripts::DIR))
+            .expect("compile scripts/");
+        (runtime, scripts)
+    })
+}
+
+/// A world in a temporary directory.
+pub struct TestWorld {
+    dir: TempDir,
+    world: Option<World>,
+}
+
+impl TestWorld {
+    /// A new, empty world.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut t = TestWorld { dir, world: None };
+        t.open();
+        t
+    }
+
+    /// The store file.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("world.redb")
+    }
+
+    fn open(&mut self) {
+        let (runtime, scripts) = runtime();
+        self.world = Some(
+            World::open(&self.path(), runtime, scripts, &WorldOptions::default())
+                .expect("open world"),
+        );
+    }
+
+    /// Closes the world (final checkpoint) and opens the same file again: a server restart.
+    pub fn restart(&mut self) {
+        self.world.take().expect("open").close().expect("close");
+        self.open();
+    }
+
+    /// Closes the world, leaving the directory for inspection.
+    pub fn close(&mut self) {
+        if let Some(w) = self.world.take() {
+            w.close().expect("close");
+        }
+    }
+
+    /// The world.
+    pub fn w(&mut self) -> &mut World {
+        self.world.as_mut().expect("open")
+    }
+
+    /// Reads a `db` attribute.
+    pub fn db(&mut self, id: ObjectId, name: &str) -> Option<Value> {
+        self.w().attr(id, AttrKind::Db, name).expect("db get")
+    }
+
+    /// Reads an `ndb` attribute.
+    pub fn ndb(&mut self, id: ObjectId, name: &str) -> Option<Value> {
+        self.w().attr(id, AttrKind::Ndb, name).expect("ndb get")
+    }
+
+    /// Runs a command on `target` typed by `target` itself; panics if it is not handled.
+    pub fn cmd(&mut self, target: ObjectId, input: &str) {
+        let handled = self.w().command(target, target, input).expect(input);
+        assert!(handled, "{input:?} was not handled");
+    }
+}
+
+impl Default for TestWorld {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Shorthand for a text value.
+pub fn text(s: &str) -> Option<Value> {
+    Some(Value::Text(s.into()))
+}

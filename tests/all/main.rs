@@ -1,1 +1,16 @@
-//! Integration tests.
+//! Integration tests through real components built from `scripts/` and real redb files.
+//!
+//! - `identity`: one entry per id, one store load.
+//! - `attributes`: `db` persistence, `ndb` lifetime, typed values, object references.
+//! - `hooks`: hook order, nested and queued hooks (re-entrancy), vetoes.
+//! - `errors`: deleted handles, bad guest arguments, traps; the host keeps running.
+//! - `store_files`: corrupt files and files from a newer schema.
+//!
+//! The real `wasmud serve` binary is tested in `host/tests/serve.rs` (it needs the binary path
+//! cargo gives only to its own package).
+
+mod attributes;
+mod errors;
+mod hooks;
+mod identity;
+mod store_files;

@@ -352,3 +352,66 @@ impl StoreWrite {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(key: &str, location: Option<ObjectId>) -> ObjectRecord {
+        ObjectRecord {
+            key: key.into(),
+            typeclass: "room".into(),
+            location,
+        }
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.redb");
+        drop(Store::open(&path, 1 << 20).unwrap());
+        {
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(META)
+                .unwrap()
+                .insert("schema", u64::from(SCHEMA_VERSION) + 1)
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        match Store::open(&path, 1 << 20) {
+            Err(StoreError::NewerSchema { found, supported }) => {
+                assert_eq!((found, supported), (u64::from(SCHEMA_VERSION) + 1, SCHEMA_VERSION));
+            }
+            Err(e) => panic!("expected NewerSchema, got {e}"),
+            Ok(_) => panic!("opened a newer schema"),
+        }
+    }
+
+    #[test]
+    fn indexes_follow_moves_renames_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("w.redb"), 1 << 20).unwrap();
+        let mut w = store.write().unwrap();
+        let first = w.allocate_ids(3).unwrap();
+        let (room, a, b) = (first, first + 1, first + 2);
+        w.put_object(room, None, &rec("Hall", None)).unwrap();
+        w.put_object(a, None, &rec("Ann", Some(room))).unwrap();
+        w.put_object(b, None, &rec("ann", Some(room))).unwrap();
+        w.put_attr(a, "hp", &Value::Int(3)).unwrap();
+        assert_eq!(w.contents(room).unwrap(), vec![a, b]);
+        assert_eq!(w.search("ANN").unwrap(), vec![a, b]);
+        w.put_object(b, Some(&rec("ann", Some(room))), &rec("Bea", None)).unwrap();
+        assert_eq!(w.contents(room).unwrap(), vec![a]);
+        assert_eq!(w.search("bea").unwrap(), vec![b]);
+        w.delete_object(a, &rec("Ann", Some(room))).unwrap();
+        w.commit(true).unwrap();
+        let r = store.read().unwrap();
+        assert!(r.contents(room).unwrap().is_empty());
+        assert!(r.search("ann").unwrap().is_empty());
+        assert!(r.load(a).unwrap().is_none());
+        assert!(r.is_deleted(a).unwrap());
+        assert_eq!(r.next_id().unwrap(), first + 3);
+        assert_eq!(r.object_count().unwrap(), 2);
+    }
+}

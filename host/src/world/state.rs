@@ -355,8 +355,10 @@ impl WorldState {
         kind: AttrKind,
         name: &str,
     ) -> Result<Option<Value>, WorldError> {
+        // Load first: loading interns the names of the object's attributes.
+        self.entry(id)?;
         let sym = self.names.get(name);
-        let entry = self.entry(id)?;
+        let entry = self.cache.peek(id).expect("resolved above");
         let list = match kind {
             AttrKind::Db => &entry.db,
             AttrKind::Ndb => &entry.ndb,
@@ -402,11 +404,12 @@ impl WorldState {
         kind: AttrKind,
         name: &str,
     ) -> Result<bool, WorldError> {
+        // Load first: loading interns the names of the object's attributes.
+        self.entry(id)?;
         let Some(sym) = self.names.get(name) else {
-            self.entry(id)?;
             return Ok(false);
         };
-        let entry = self.entry(id)?;
+        let entry = self.cache.peek_mut(id).expect("resolved above");
         let removed = match kind {
             AttrKind::Db => attr_remove(&mut entry.db, sym),
             AttrKind::Ndb => attr_remove(&mut entry.ndb, sym),
