@@ -30,6 +30,13 @@ enum Cmd {
         #[arg(long, default_value_t = 100_000)]
         objects: u64,
     },
+    /// Internal: the cold-load half of `bench`, run in a fresh process.
+    #[command(hide = true)]
+    BenchLoad {
+        store: PathBuf,
+        first: u64,
+        count: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,5 +57,10 @@ fn main() -> anyhow::Result<()> {
             ))
         }
         Cmd::Bench { objects } => wasmud::bench::run(objects),
+        Cmd::BenchLoad {
+            store,
+            first,
+            count,
+        } => wasmud::bench::run_cold_load(&store, first, count),
     }
 }

@@ -1,7 +1,7 @@
 //! `bench`: loops used by `wasmud bench` to time guest→host calls from inside a guest.
 //!
 //! Commands: `noop`, `db-get <n>`, `ndb-get <n>`, `create <n>` (each new object gets one `db`
-//! attribute).
+//! attribute), `create3 <n>` (three small attributes each).
 
 use wasmud_sdk::{Error, HookResult, Object, Typeclass, create};
 
@@ -33,8 +33,16 @@ impl Typeclass for Bench {
             }
             "create" => {
                 for i in 0..count(rest)? {
-                    let obj = create("thing", "none", None)?;
+                    let obj = create("thing", "object", None)?;
                     obj.db().set("n", &i)?;
+                }
+            }
+            "create3" => {
+                for i in 0..count(rest)? {
+                    let obj = create("thing", "object", None)?;
+                    obj.db().set("hp", &i)?;
+                    obj.db().set("name", "goblin")?;
+                    obj.db().set("angry", &true)?;
                 }
             }
             _ => return Ok(false),
