@@ -15,7 +15,10 @@ const SCRIPTS: &[&str] = &["room", "character", "counter", "bench"];
 
 fn main() {
     let host = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = host.parent().expect("host/ is inside the workspace").to_path_buf();
+    let root = host
+        .parent()
+        .expect("host/ is inside the workspace")
+        .to_path_buf();
     for dir in ["scripts", "wit", "guest-sdk"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
@@ -49,18 +52,27 @@ fn main() {
         )
         .unwrap();
     }
-    writeln!(code, "/// Every example typeclass name.\npub const NAMES: &[&str] = &{SCRIPTS:?};")
-        .unwrap();
+    writeln!(
+        code,
+        "/// Every example typeclass name.\npub const NAMES: &[&str] = &{SCRIPTS:?};"
+    )
+    .unwrap();
     let dest = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("scripts.rs");
     std::fs::write(dest, code).expect("write scripts.rs");
 }
 
 /// Adds the wasm target with rustup if it is not installed (`RUSTUP_AUTO_INSTALL=0` machines).
 fn ensure_target() {
-    let Ok(out) = Command::new("rustup").args(["target", "list", "--installed"]).output() else {
+    let Ok(out) = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+    else {
         return; // no rustup: assume the toolchain has the target.
     };
-    if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == TARGET) {
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == TARGET)
+    {
         return;
     }
     println!("cargo:warning=installing the {TARGET} target with rustup");
@@ -88,9 +100,19 @@ fn build_scripts(root: &Path, target_dir: &Path) {
         let outer = key.starts_with("CARGO_")
             || matches!(
                 &*key,
-                "RUSTFLAGS" | "RUSTC" | "RUSTDOC" | "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER"
-                    | "TARGET" | "HOST" | "PROFILE" | "OPT_LEVEL" | "DEBUG" | "NUM_JOBS"
-                    | "OUT_DIR" | "RUSTC_LINKER"
+                "RUSTFLAGS"
+                    | "RUSTC"
+                    | "RUSTDOC"
+                    | "RUSTC_WRAPPER"
+                    | "RUSTC_WORKSPACE_WRAPPER"
+                    | "TARGET"
+                    | "HOST"
+                    | "PROFILE"
+                    | "OPT_LEVEL"
+                    | "DEBUG"
+                    | "NUM_JOBS"
+                    | "OUT_DIR"
+                    | "RUSTC_LINKER"
             );
         if outer && !keep {
             cmd.env_remove(&*key);

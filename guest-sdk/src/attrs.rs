@@ -1,7 +1,7 @@
 //! [`Attrs`]: typed access to an object's `db` (persistent) or `ndb` (temporary) attributes.
 
-use serde::de::{DeserializeOwned, IntoDeserializer, value::Error as DeError};
 use serde::Serialize;
+use serde::de::{DeserializeOwned, IntoDeserializer, value::Error as DeError};
 
 use crate::error::Error;
 use crate::object::Object;

@@ -67,7 +67,11 @@ impl<T: Typeclass> Guest for T {
         msg: String,
         sender: Option<&raw::Object>,
     ) -> Result<bool, String> {
-        text(T::at_msg_receive(Object::from_raw_ref(this), &msg, opt(sender)))
+        text(T::at_msg_receive(
+            Object::from_raw_ref(this),
+            &msg,
+            opt(sender),
+        ))
     }
     fn at_command(this: &raw::Object, caller: &raw::Object, input: String) -> Result<bool, String> {
         text(T::at_command(

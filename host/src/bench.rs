@@ -41,7 +41,10 @@ fn line(name: &str, value: String, target: &str) {
 /// If the scripts, the engine or the store fail.
 pub fn run(objects: u64) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
-    println!("wasmud bench: release build, {objects} objects, store in {}", dir.display());
+    println!(
+        "wasmud bench: release build, {objects} objects, store in {}",
+        dir.display()
+    );
     println!("{:<46} {:>16}   target", "measurement", "result");
 
     cached_lookup();
@@ -84,7 +87,7 @@ fn cached_lookup() {
                 typeclass: tc,
                 location: None,
                 db: Vec::new(),
-                ndb: Vec::new(),
+                ndb: None,
             },
         );
     }
@@ -189,7 +192,10 @@ fn cold_load_and_memory(
         let before = world.object_count()?;
         world.command(b, b, &format!("create3 {objects}"))?;
         first = world.search("thing")?.into_iter().max().unwrap_or(0) + 1 - objects;
-        anyhow::ensure!(world.object_count()? == before + objects, "create3 created all");
+        anyhow::ensure!(
+            world.object_count()? == before + objects,
+            "create3 created all"
+        );
         world.close()?;
     }
     // Load them in a fresh process: freed memory of this one would hide the growth in RSS.
@@ -236,7 +242,10 @@ pub fn run_cold_load(path: &std::path::Path, first: u64, count: u64) -> anyhow::
     }
     let warm = start.elapsed();
     let stats = world.stats();
-    anyhow::ensure!(stats.cache.loads >= objects, "every object was loaded: {stats:?}");
+    anyhow::ensure!(
+        stats.cache.loads >= objects,
+        "every object was loaded: {stats:?}"
+    );
     line(
         "cold load from redb (3 attrs, via World API)",
         format!("{:.2} us", per_op(cold, objects) / 1000.0),
@@ -254,7 +263,10 @@ pub fn run_cold_load(path: &std::path::Path, first: u64, count: u64) -> anyhow::
     );
     line(
         "identity map estimate per object",
-        format!("{} B", stats.cache_bytes as u64 / stats.cache.entries.max(1) as u64),
+        format!(
+            "{} B",
+            stats.cache_bytes as u64 / stats.cache.entries.max(1) as u64
+        ),
         "(map + entry heap)",
     );
     Ok(())

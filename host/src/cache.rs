@@ -13,7 +13,8 @@ use crate::value::{ObjectId, Value};
 /// Attributes of one kind (`db` or `ndb`) on one entry, unsorted, few per object.
 pub type AttrList = Vec<(Symbol, Value)>;
 
-/// One cached object.
+/// One cached object. Kept small (72 bytes, boxed, so a map slot is 16): the identity map
+/// holds millions of them.
 #[derive(Debug)]
 pub struct Entry {
     /// The object's key.
@@ -24,8 +25,8 @@ pub struct Entry {
     pub location: Option<ObjectId>,
     /// Persistent attributes (mirrored in the store).
     pub db: AttrList,
-    /// Temporary attributes (memory only).
-    pub ndb: AttrList,
+    /// Temporary attributes (memory only); boxed on first use, as most objects have none.
+    pub ndb: Option<Box<AttrList>>,
 }
 
 impl Entry {
@@ -35,12 +36,43 @@ impl Entry {
             l.capacity() * size_of::<(Symbol, Value)>()
                 + l.iter().map(|(_, v)| v.heap_bytes()).sum::<usize>()
         };
-        self.key.len() + attrs(&self.db) + attrs(&self.ndb)
+        size_of::<Entry>()
+            + self.key.len()
+            + attrs(&self.db)
+            + self
+                .ndb
+                .as_deref()
+                .map_or(0, |l| size_of::<AttrList>() + attrs(l))
+    }
+
+    /// The attributes of one kind.
+    pub fn attrs(&self, kind: AttrKind) -> &[(Symbol, Value)] {
+        match kind {
+            AttrKind::Db => &self.db,
+            AttrKind::Ndb => self.ndb.as_deref().map_or(&[], Vec::as_slice),
+        }
+    }
+
+    /// The attributes of one kind, mutable (allocating the `ndb` list on first use).
+    pub fn attrs_mut(&mut self, kind: AttrKind) -> &mut AttrList {
+        match kind {
+            AttrKind::Db => &mut self.db,
+            AttrKind::Ndb => self.ndb.get_or_insert_with(Default::default),
+        }
     }
 }
 
+/// Which attributes an operation addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrKind {
+    /// Persistent attributes, mirrored in the store.
+    Db,
+    /// Temporary attributes, in memory only.
+    Ndb,
+}
+
 /// Finds `name` in an attribute list.
-pub fn attr_get(list: &AttrList, name: Symbol) -> Option<&Value> {
+pub fn attr_get(list: &[(Symbol, Value)], name: Symbol) -> Option<&Value> {
     list.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
 }
 
@@ -97,7 +129,7 @@ pub struct CacheStats {
 /// The identity map: object id → the one live entry.
 #[derive(Default)]
 pub struct IdentityMap {
-    entries: HashMap<ObjectId, Entry, BuildHasherDefault<IdHasher>>,
+    entries: HashMap<ObjectId, Box<Entry>, BuildHasherDefault<IdHasher>>,
     hits: u64,
     misses: u64,
     loads: u64,
@@ -110,7 +142,7 @@ impl IdentityMap {
         match self.entries.get_mut(&id) {
             Some(e) => {
                 self.hits += 1;
-                Some(e)
+                Some(&mut **e)
             }
             None => {
                 self.misses += 1;
@@ -121,12 +153,12 @@ impl IdentityMap {
 
     /// The entry for `id` without touching the counters.
     pub fn peek(&self, id: ObjectId) -> Option<&Entry> {
-        self.entries.get(&id)
+        self.entries.get(&id).map(|e| &**e)
     }
 
     /// The entry for `id`, mutable, without touching the counters.
     pub fn peek_mut(&mut self, id: ObjectId) -> Option<&mut Entry> {
-        self.entries.get_mut(&id)
+        self.entries.get_mut(&id).map(|e| &mut **e)
     }
 
     /// True if `id` has a live entry.
@@ -147,18 +179,18 @@ impl IdentityMap {
     pub fn insert_new(&mut self, id: ObjectId, entry: Entry) -> &mut Entry {
         use std::collections::hash_map::Entry as Slot;
         match self.entries.entry(id) {
-            Slot::Vacant(v) => v.insert(entry),
+            Slot::Vacant(v) => v.insert(Box::new(entry)),
             Slot::Occupied(o) => {
                 debug_assert!(false, "identity broken: #{id} inserted twice");
                 let slot = o.into_mut();
-                *slot = entry;
+                **slot = entry;
                 slot
             }
         }
     }
 
     /// Removes and returns the entry for `id`.
-    pub fn remove(&mut self, id: ObjectId) -> Option<Entry> {
+    pub fn remove(&mut self, id: ObjectId) -> Option<Box<Entry>> {
         self.entries.remove(&id)
     }
 
@@ -174,8 +206,8 @@ impl IdentityMap {
 
     /// Approximate bytes held by the map and its entries.
     pub fn approx_bytes(&self) -> usize {
-        self.entries.capacity() * (size_of::<(ObjectId, Entry)>() + 1)
-            + self.entries.values().map(Entry::heap_bytes).sum::<usize>()
+        self.entries.capacity() * (size_of::<(ObjectId, Box<Entry>)>() + 1)
+            + self.entries.values().map(|e| e.heap_bytes()).sum::<usize>()
     }
 }
 
@@ -189,7 +221,7 @@ mod tests {
             typeclass: crate::symbol::Interner::default().intern("t"),
             location: None,
             db: Vec::new(),
-            ndb: Vec::new(),
+            ndb: None,
         }
     }
 

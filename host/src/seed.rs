@@ -1,8 +1,8 @@
 //! The small world a fresh data directory starts with.
 
+use crate::Value;
 use crate::value::ObjectId;
 use crate::world::{AttrKind, World, WorldError};
-use crate::Value;
 
 /// What [`seed_if_empty`] created.
 #[derive(Clone, Copy, Debug)]

@@ -69,7 +69,10 @@ fn serve_seeds_a_world_stops_on_ctrl_c_and_reopens_it() {
     let (mut child, rx) = serve(&data);
     let mut log = Vec::new();
     wait_for(&rx, "wasmud is serving", &mut log);
-    assert!(log.iter().all(|l| !l.contains("seeded")), "seeded twice: {log:?}");
+    assert!(
+        log.iter().all(|l| !l.contains("seeded")),
+        "seeded twice: {log:?}"
+    );
     assert!(log.iter().any(|l| l.contains("objects=4")), "{log:?}");
     interrupt(&mut child);
     wait_for(&rx, "store closed cleanly", &mut log);

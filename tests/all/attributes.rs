@@ -10,7 +10,9 @@ fn db_survives_a_restart_and_ndb_does_not() {
     let c = t.w().create("c", "counter", None).unwrap();
     t.cmd(c, "incr");
     t.cmd(c, "incr");
-    t.w().set_attr(c, AttrKind::Ndb, "note", Value::Text("temp".into())).unwrap();
+    t.w()
+        .set_attr(c, AttrKind::Ndb, "note", Value::Text("temp".into()))
+        .unwrap();
     assert_eq!(t.ndb(c, "hits"), Some(Value::Int(2)));
 
     t.restart();
@@ -18,7 +20,11 @@ fn db_survives_a_restart_and_ndb_does_not() {
     assert_eq!(t.db(c, "count"), Some(Value::Int(2)), "db kept");
     assert_eq!(t.ndb(c, "hits"), None, "ndb gone");
     assert_eq!(t.ndb(c, "note"), None, "ndb gone");
-    assert_eq!(t.ndb(c, "inits"), Some(Value::Int(1)), "at-init ran again on load");
+    assert_eq!(
+        t.ndb(c, "inits"),
+        Some(Value::Int(1)),
+        "at-init ran again on load"
+    );
     assert_eq!(t.w().attr_names(c, AttrKind::Ndb).unwrap(), vec!["inits"]);
 }
 
@@ -60,7 +66,12 @@ fn typed_sdk_attributes_store_structs_as_json() {
         Some(Value::Json(r#"{"hp":100,"level":1}"#.into()))
     );
     t.cmd(hero, "stats");
-    let said: Vec<String> = t.w().take_deliveries().into_iter().map(|d| d.text).collect();
+    let said: Vec<String> = t
+        .w()
+        .take_deliveries()
+        .into_iter()
+        .map(|d| d.text)
+        .collect();
     assert_eq!(said, vec!["hp 100 level 1"]);
     assert_eq!(t.db(room, "desc"), text("An unremarkable place."));
 }

@@ -25,7 +25,8 @@ fn a_deleted_objects_handle_reports_deleted() {
     t.restart();
     assert!(matches!(t.w().key(victim), Err(WorldError::Deleted(id)) if id == victim));
     assert!(matches!(
-        t.w().set_attr(a, AttrKind::Db, "ref", Value::Object(victim)),
+        t.w()
+            .set_attr(a, AttrKind::Db, "ref", Value::Object(victim)),
         Err(WorldError::Deleted(_))
     ));
 }
@@ -35,7 +36,11 @@ fn bad_guest_arguments_get_wit_errors_and_change_nothing() {
     let mut t = TestWorld::new();
     let a = t.w().create("a", "counter", None).unwrap();
     t.cmd(a, "bad-json");
-    assert!(last_error(&mut t, a).starts_with("InvalidArgument"), "{}", last_error(&mut t, a));
+    assert!(
+        last_error(&mut t, a).starts_with("InvalidArgument"),
+        "{}",
+        last_error(&mut t, a)
+    );
     assert_eq!(t.db(a, "broken"), None);
 
     t.cmd(a, "lookup 999999");
@@ -63,7 +68,10 @@ fn a_panicking_hook_is_reported_and_the_world_carries_on() {
             trapped,
             ..
         }) => {
-            assert_eq!((typeclass.as_str(), hook, object, trapped), ("counter", "at-command", a, true));
+            assert_eq!(
+                (typeclass.as_str(), hook, object, trapped),
+                ("counter", "at-command", a, true)
+            );
         }
         other => panic!("expected a hook trap, got {other:?}"),
     }
@@ -78,12 +86,25 @@ fn a_panicking_hook_is_reported_and_the_world_carries_on() {
 fn host_api_rejects_bad_arguments_with_typed_errors() {
     let mut t = TestWorld::new();
     let a = t.w().create("a", "object", None).unwrap();
-    assert!(matches!(t.w().create("x", "no-such-typeclass", None), Err(WorldError::NotFound(_))));
-    assert!(matches!(t.w().create("", "object", None), Err(WorldError::InvalidArgument(_))));
-    assert!(matches!(t.w().create("x", "object", Some(4242)), Err(WorldError::NotFound(_))));
-    assert!(matches!(t.w().move_to(a, Some(a)), Err(WorldError::InvalidArgument(_))));
     assert!(matches!(
-        t.w().set_attr(a, AttrKind::Db, "j", Value::Json("{".into())),
+        t.w().create("x", "no-such-typeclass", None),
+        Err(WorldError::NotFound(_))
+    ));
+    assert!(matches!(
+        t.w().create("", "object", None),
+        Err(WorldError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        t.w().create("x", "object", Some(4242)),
+        Err(WorldError::NotFound(_))
+    ));
+    assert!(matches!(
+        t.w().move_to(a, Some(a)),
+        Err(WorldError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        t.w()
+            .set_attr(a, AttrKind::Db, "j", Value::Json("{".into())),
         Err(WorldError::InvalidArgument(_))
     ));
     assert!(matches!(t.w().key(777), Err(WorldError::NotFound(_))));

@@ -49,7 +49,9 @@ fn moving_runs_pre_move_nested_and_post_move_queued() {
     assert!(t.w().contents(box_a).unwrap().is_empty());
 
     // A pinned pawn vetoes, from a guest and from the host.
-    t.w().set_attr(pawn, AttrKind::Db, "pinned", Value::Bool(true)).unwrap();
+    t.w()
+        .set_attr(pawn, AttrKind::Db, "pinned", Value::Bool(true))
+        .unwrap();
     t.cmd(boss, &format!("move {pawn} {box_a}"));
     let err = t.ndb(boss, "last_error").unwrap().to_string();
     assert!(err.contains("Vetoed"), "{err}");
@@ -58,7 +60,11 @@ fn moving_runs_pre_move_nested_and_post_move_queued() {
         Err(WorldError::Vetoed(_))
     ));
     assert_eq!(t.w().location(pawn).unwrap(), Some(box_b));
-    assert_eq!(t.db(pawn, "moves"), Some(Value::Int(1)), "no post-move after a veto");
+    assert_eq!(
+        t.db(pawn, "moves"),
+        Some(Value::Int(1)),
+        "no post-move after a veto"
+    );
 }
 
 #[test]
@@ -71,7 +77,11 @@ fn creating_objects_inside_a_hook_runs_their_hooks_nested() {
     assert_eq!(contents.len(), 4);
     for id in contents.into_iter().filter(|&id| id != maker) {
         assert!(t.w().key(id).unwrap().starts_with("spawn-"));
-        assert_eq!(t.db(id, "count"), Some(Value::Int(0)), "at-object-creation ran");
+        assert_eq!(
+            t.db(id, "count"),
+            Some(Value::Int(0)),
+            "at-object-creation ran"
+        );
         assert_eq!(t.ndb(id, "inits"), Some(Value::Int(1)), "at-init ran");
     }
 }
@@ -101,12 +111,21 @@ fn deletion_can_be_vetoed_and_moves_contents_out() {
     let boss = t.w().create("boss", "counter", Some(outer)).unwrap();
     let chest = t.w().create("chest", "counter", Some(outer)).unwrap();
     let coin = t.w().create("coin", "object", Some(chest)).unwrap();
-    t.w().set_attr(chest, AttrKind::Db, "undeletable", Value::Bool(true)).unwrap();
+    t.w()
+        .set_attr(chest, AttrKind::Db, "undeletable", Value::Bool(true))
+        .unwrap();
     t.cmd(boss, &format!("delete {chest}"));
-    assert!(t.ndb(boss, "last_error").unwrap().to_string().contains("Vetoed"));
+    assert!(
+        t.ndb(boss, "last_error")
+            .unwrap()
+            .to_string()
+            .contains("Vetoed")
+    );
     assert_eq!(t.w().key(chest).unwrap(), "chest");
 
-    t.w().set_attr(chest, AttrKind::Db, "undeletable", Value::Bool(false)).unwrap();
+    t.w()
+        .set_attr(chest, AttrKind::Db, "undeletable", Value::Bool(false))
+        .unwrap();
     t.cmd(boss, &format!("delete {chest}"));
     assert_eq!(t.ndb(boss, "last_error"), text("ok"));
     assert_eq!(t.w().location(coin).unwrap(), Some(outer));

@@ -13,7 +13,9 @@ fn open(path: &std::path::Path) -> Result<World, WorldError> {
 fn a_garbage_file_is_reported_as_corrupt_and_not_modified() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("world.redb");
-    let garbage: Vec<u8> = (0..64 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..64 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(&path, &garbage).unwrap();
     match open(&path) {
         Err(WorldError::Store(StoreError::Corrupt { .. })) => {}
@@ -33,6 +35,8 @@ fn a_truncated_world_file_is_an_error_not_a_panic() {
     let path = t.path();
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
-    let err = open(&path).err().expect("a truncated file must not open cleanly");
+    let err = open(&path)
+        .err()
+        .expect("a truncated file must not open cleanly");
     assert!(matches!(err, WorldError::Store(_)), "{err}");
 }

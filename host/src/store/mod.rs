@@ -17,8 +17,7 @@ use std::path::Path;
 
 use redb::{
     Database, Durability, ReadTransaction, ReadableDatabase, ReadableMultimapTable, ReadableTable,
-    ReadableTableMetadata,
-    WriteTransaction,
+    ReadableTableMetadata, WriteTransaction,
 };
 
 use crate::value::{ObjectId, Value};
@@ -190,10 +189,7 @@ macro_rules! impl_store_view {
 
             fn contents(&self, location: ObjectId) -> Result<Vec<ObjectId>, StoreError> {
                 let table = self.txn.open_multimap_table(CONTENTS)?;
-                table
-                    .get(location)?
-                    .map(|v| Ok(v?.value()))
-                    .collect()
+                table.get(location)?.map(|v| Ok(v?.value())).collect()
             }
 
             fn search(&self, key: &str) -> Result<Vec<ObjectId>, StoreError> {
@@ -381,7 +377,10 @@ mod tests {
         }
         match Store::open(&path, 1 << 20) {
             Err(StoreError::NewerSchema { found, supported }) => {
-                assert_eq!((found, supported), (u64::from(SCHEMA_VERSION) + 1, SCHEMA_VERSION));
+                assert_eq!(
+                    (found, supported),
+                    (u64::from(SCHEMA_VERSION) + 1, SCHEMA_VERSION)
+                );
             }
             Err(e) => panic!("expected NewerSchema, got {e}"),
             Ok(_) => panic!("opened a newer schema"),
@@ -401,7 +400,8 @@ mod tests {
         w.put_attr(a, "hp", &Value::Int(3)).unwrap();
         assert_eq!(w.contents(room).unwrap(), vec![a, b]);
         assert_eq!(w.search("ANN").unwrap(), vec![a, b]);
-        w.put_object(b, Some(&rec("ann", Some(room))), &rec("Bea", None)).unwrap();
+        w.put_object(b, Some(&rec("ann", Some(room))), &rec("Bea", None))
+            .unwrap();
         assert_eq!(w.contents(room).unwrap(), vec![a]);
         assert_eq!(w.search("bea").unwrap(), vec![b]);
         w.delete_object(a, &rec("Ann", Some(room))).unwrap();

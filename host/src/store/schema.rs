@@ -89,6 +89,9 @@ mod tests {
             decode::<Value>(&raw),
             Err(StoreError::NewerSchema { .. })
         ));
-        assert!(matches!(decode::<Value>(&[]), Err(StoreError::Decode { .. })));
+        assert!(matches!(
+            decode::<Value>(&[]),
+            Err(StoreError::Decode { .. })
+        ));
     }
 }

@@ -67,7 +67,9 @@ pub(crate) fn move_with_hooks(
         return (world, Err(e));
     }
     let result = world.move_object(id, destination).map(|source| {
-        world.events.push_back(Event::PostMove { target: id, source });
+        world
+            .events
+            .push_back(Event::PostMove { target: id, source });
     });
     (world, result)
 }

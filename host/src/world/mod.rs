@@ -83,7 +83,9 @@ impl World {
     }
 
     fn state(&mut self) -> &mut WorldState {
-        self.state.as_mut().expect("world state is home between turns")
+        self.state
+            .as_mut()
+            .expect("world state is home between turns")
     }
 
     /// Runs one turn: `op`, then the queued events, then the commit.
@@ -91,7 +93,10 @@ impl World {
         &mut self,
         op: impl FnOnce(Box<WorldState>) -> (Box<WorldState>, Result<T, WorldError>),
     ) -> Result<T, WorldError> {
-        let world = self.state.take().expect("world state is home between turns");
+        let world = self
+            .state
+            .take()
+            .expect("world state is home between turns");
         let (world, result) = op(world);
         let mut world = lifecycle::run_events(world);
         let committed = world.commit_event();

@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 
+pub use crate::cache::AttrKind;
 use crate::cache::{Entry, IdentityMap, attr_get, attr_remove, attr_set};
 use crate::runtime::Instances;
 use crate::store::{ObjectRecord, Store, StoreRead, StoreView, StoreWrite};
@@ -20,15 +21,6 @@ use crate::world::WorldError;
 const ID_BLOCK: u64 = 1024;
 /// Longest key or attribute name accepted.
 pub(crate) const MAX_NAME_LEN: usize = 256;
-
-/// Which attributes an operation addresses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttrKind {
-    /// Persistent attributes.
-    Db,
-    /// Temporary attributes.
-    Ndb,
-}
 
 /// A hook the world runs after the current one returns.
 #[derive(Debug)]
@@ -175,7 +167,7 @@ impl WorldState {
                 .into_iter()
                 .map(|(name, value)| (names.intern(&name), value))
                 .collect(),
-            ndb: Vec::new(),
+            ndb: None,
         };
         self.pending_init.push(id);
         Ok(self.cache.insert_loaded(id, entry))
@@ -328,7 +320,7 @@ impl WorldState {
                 typeclass,
                 location,
                 db: Vec::new(),
-                ndb: Vec::new(),
+                ndb: None,
             },
         );
         Ok(id)
@@ -359,11 +351,7 @@ impl WorldState {
         self.entry(id)?;
         let sym = self.names.get(name);
         let entry = self.cache.peek(id).expect("resolved above");
-        let list = match kind {
-            AttrKind::Db => &entry.db,
-            AttrKind::Ndb => &entry.ndb,
-        };
-        Ok(sym.and_then(|s| attr_get(list, s)).cloned())
+        Ok(sym.and_then(|s| attr_get(entry.attrs(kind), s)).cloned())
     }
 
     /// Writes attribute `name` of `id` (a `db` write goes to the store at once).
@@ -390,10 +378,7 @@ impl WorldState {
             self.write()?.put_attr(id, name, &value)?;
         }
         let entry = self.cache.peek_mut(id).expect("resolved above");
-        match kind {
-            AttrKind::Db => attr_set(&mut entry.db, sym, value),
-            AttrKind::Ndb => attr_set(&mut entry.ndb, sym, value),
-        }
+        attr_set(entry.attrs_mut(kind), sym, value);
         Ok(())
     }
 
@@ -410,10 +395,7 @@ impl WorldState {
             return Ok(false);
         };
         let entry = self.cache.peek_mut(id).expect("resolved above");
-        let removed = match kind {
-            AttrKind::Db => attr_remove(&mut entry.db, sym),
-            AttrKind::Ndb => attr_remove(&mut entry.ndb, sym),
-        };
+        let removed = attr_remove(entry.attrs_mut(kind), sym);
         if removed && kind == AttrKind::Db {
             self.write()?.remove_attr(id, name)?;
         }
@@ -427,11 +409,7 @@ impl WorldState {
         kind: AttrKind,
     ) -> Result<Vec<String>, WorldError> {
         let entry = self.entry(id)?;
-        let list = match kind {
-            AttrKind::Db => &entry.db,
-            AttrKind::Ndb => &entry.ndb,
-        };
-        let syms: Vec<Symbol> = list.iter().map(|(s, _)| *s).collect();
+        let syms: Vec<Symbol> = entry.attrs(kind).iter().map(|(s, _)| *s).collect();
         let mut names: Vec<String> = syms
             .into_iter()
             .map(|s| self.names.name(s).to_owned())

@@ -40,7 +40,11 @@ impl Typeclass for Character {
                         others.push(obj.key()?);
                     }
                 }
-                this.msg(&format!("{}: {desc} You see: {}.", here.key()?, others.join(", ")))?;
+                this.msg(&format!(
+                    "{}: {desc} You see: {}.",
+                    here.key()?,
+                    others.join(", ")
+                ))?;
             }
             "say" => {
                 let line = format!("{} says: {rest}", this.key()?);

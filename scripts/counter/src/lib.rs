@@ -69,10 +69,10 @@ impl Typeclass for Counter {
             }
             "bad-json" => record(
                 this,
-                this.db()
-                    .set_value("broken", wasmud_sdk::wit::wasmud::runtime::object::ValueArg::Json(
-                        "{not json".into(),
-                    )),
+                this.db().set_value(
+                    "broken",
+                    wasmud_sdk::wit::wasmud::runtime::object::ValueArg::Json("{not json".into()),
+                ),
             )?,
             "lookup" => record(this, lookup(arg(rest, 0)?))?,
             "create-empty-key" => record(this, create("", "counter", None))?,

@@ -209,7 +209,8 @@ impl Host for Ctx {
         location: Option<Handle>,
     ) -> HostResult<Handle> {
         let location = self.opt_id(location.as_ref())?;
-        let created = self.with_world_box(|w| lifecycle::create_with_hooks(w, &key, &typeclass, location))?;
+        let created =
+            self.with_world_box(|w| lifecycle::create_with_hooks(w, &key, &typeclass, location))?;
         match created {
             Ok(id) => Ok(Ok(self.new_handle(id)?)),
             Err(e) => Ok(Err(e.into())),
