@@ -43,10 +43,11 @@ impl<'a> Attrs<'a> {
     /// Sets `name` to a raw value.
     pub fn set_value(&self, name: &str, value: raw::ValueArg<'_>) -> Result<(), Error> {
         let raw = &self.obj.0;
-        Ok(match self.kind {
+        match self.kind {
             Kind::Db => raw.db_set(name, &value)?,
             Kind::Ndb => raw.ndb_set(name, &value)?,
-        })
+        }
+        Ok(())
     }
 
     /// Reads `name` as a `T`; `None` if it is not set, [`Error::Type`] if it holds another type.

@@ -10,7 +10,7 @@
 //! - [`runtime`]: wasmtime, the WIT bindings, hook dispatch and the host side of the WIT imports.
 //! - [`server`]: the `serve` command (world thread, checkpoints, shutdown).
 //! - [`seed`]: the small world a fresh data dir starts with.
-//! - [`bench`]: the `bench` command's measurements.
+//! - [`mod@bench`]: the `bench` command's measurements.
 //! - [`scripts`]: where the example typeclasses from `scripts/` were built.
 //!
 //! Start with `docs/design.md`.

@@ -3,9 +3,9 @@
 //! # Layout
 //! - [`bindings`]: the one `bindgen!` from `wit/`.
 //! - [`handle`]: [`ObjectHandle`], the host side of a guest `object`.
-//! - [`ctx`]: [`Ctx`], an instance's store data.
-//! - [`host`]: one module per imported WIT interface (`object`, `log`).
-//! - [`dispatch`]: calling a hook on an object, nested calls, `at-init` on load.
+//! - `ctx`: [`Ctx`], an instance's store data.
+//! - `host`: one module per imported WIT interface (`object`, `log`).
+//! - `dispatch`: calling a hook on an object, nested calls, `at-init` on load.
 //! - this module: [`Runtime`] (engine + linker), [`Script`] / [`Scripts`] (compiled
 //!   typeclasses) and the per-typeclass instance pools.
 //!

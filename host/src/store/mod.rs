@@ -1,8 +1,8 @@
 //! The persistent store: one redb file holding objects, their `db` attributes and indexes.
 //!
 //! # Layout
-//! - [`schema`]: table definitions and the versioned record encoding.
-//! - [`error`]: [`StoreError`].
+//! - `schema`: table definitions and the versioned record encoding.
+//! - `error`: [`StoreError`].
 //! - this module: [`Store`] (open, check, transactions), [`StoreRead`] and [`StoreWrite`].
 //!
 //! The store knows nothing of WIT or wasm; the world calls it with ids and values.

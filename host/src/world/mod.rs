@@ -1,9 +1,9 @@
 //! The world: objects, their attributes and their typeclasses, owned by one thread.
 //!
 //! # Layout
-//! - [`state`]: `WorldState`, the domain operations on ids (cache + store, no WIT).
-//! - [`lifecycle`]: create / move / delete with their hooks, and the event queue.
-//! - [`error`]: [`WorldError`].
+//! - `state`: `WorldState`, the domain operations on ids (cache + store, no WIT).
+//! - `lifecycle`: create / move / delete with their hooks, and the event queue.
+//! - `error`: [`WorldError`].
 //! - this module: [`World`], the owner and the public API the server, tests and benches use.
 //!
 //! Every public operation is one *turn*: it runs its hooks, then every event they queued

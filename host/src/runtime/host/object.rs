@@ -39,7 +39,7 @@ impl Ctx {
         Ok(self.with_world(op)?.map_err(Error::from))
     }
 
-    fn to_wit(&mut self, value: Value) -> wasmtime::Result<WitValue> {
+    fn lower_value(&mut self, value: Value) -> wasmtime::Result<WitValue> {
         Ok(match value {
             Value::Null => WitValue::Null,
             Value::Bool(b) => WitValue::Boolean(b),
@@ -52,7 +52,7 @@ impl Ctx {
         })
     }
 
-    fn from_wit(&self, value: ValueArg) -> wasmtime::Result<Value> {
+    fn lift_value(&self, value: ValueArg) -> wasmtime::Result<Value> {
         Ok(match value {
             ValueArg::Null => Value::Null,
             ValueArg::Boolean(b) => Value::Bool(b),
@@ -76,7 +76,7 @@ impl Ctx {
     fn attr_get(&mut self, h: &Handle, kind: AttrKind, name: &str) -> HostResult<Option<WitValue>> {
         let id = self.id_of(h)?;
         match self.op(|w| w.attr_get(id, kind, name))? {
-            Ok(Some(v)) => Ok(Ok(Some(self.to_wit(v)?))),
+            Ok(Some(v)) => Ok(Ok(Some(self.lower_value(v)?))),
             Ok(None) => Ok(Ok(None)),
             Err(e) => Ok(Err(e)),
         }
@@ -84,7 +84,7 @@ impl Ctx {
 
     fn attr_set(&mut self, h: &Handle, kind: AttrKind, name: &str, v: ValueArg) -> HostResult<()> {
         let id = self.id_of(h)?;
-        let value = self.from_wit(v)?;
+        let value = self.lift_value(v)?;
         self.op(|w| w.attr_set(id, kind, name, value))
     }
 }
