@@ -11,7 +11,7 @@ use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "script";
-const SCRIPTS: &[&str] = &["room", "character", "counter", "bench"];
+const SCRIPTS: &[&str] = &["room", "character", "counter", "bench", "adversary"];
 
 fn main() {
     let host = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));

@@ -53,10 +53,7 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     let scripts = runtime
         .load_dir(std::path::Path::new(crate::scripts::DIR))
         .context("load the example scripts")?;
-    // A small redb page cache, so the memory figure is the identity map's, not redb's.
-    let options = WorldOptions {
-        store_cache_bytes: 8 << 20,
-    };
+    let options = bench_options();
     let path = dir.join("bench.redb");
     let mut world = World::open(&path, &runtime, &scripts, &options)?;
     guest_calls(&mut world)?;
@@ -66,6 +63,17 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     cold_load_and_memory(&path, &runtime, &scripts, &options, objects)?;
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
+}
+
+/// A small redb page cache (so memory figures are the identity map's) and a deadline long
+/// enough for the bulk-creation hooks.
+fn bench_options() -> WorldOptions {
+    let mut options = WorldOptions {
+        store_cache_bytes: 8 << 20,
+        ..WorldOptions::default()
+    };
+    options.sandbox.hook_deadline = Duration::from_secs(600);
+    options
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
@@ -222,9 +230,7 @@ fn cold_load_and_memory(
 pub fn run_cold_load(path: &std::path::Path, first: u64, count: u64) -> anyhow::Result<()> {
     let runtime = Runtime::new()?;
     let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::DIR))?;
-    let options = WorldOptions {
-        store_cache_bytes: 8 << 20,
-    };
+    let options = bench_options();
     let objects = count;
     let mut world = World::open(path, &runtime, &scripts, &options)?;
     let ids: Vec<u64> = (first..first + objects).collect();

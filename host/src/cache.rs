@@ -76,23 +76,21 @@ pub fn attr_get(list: &[(Symbol, Value)], name: Symbol) -> Option<&Value> {
     list.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
 }
 
-/// Sets `name` in an attribute list.
-pub fn attr_set(list: &mut AttrList, name: Symbol, value: Value) {
+/// Sets `name` in an attribute list and returns its previous value.
+pub fn attr_set(list: &mut AttrList, name: Symbol, value: Value) -> Option<Value> {
     match list.iter_mut().find(|(n, _)| *n == name) {
-        Some(slot) => slot.1 = value,
-        None => list.push((name, value)),
+        Some(slot) => Some(std::mem::replace(&mut slot.1, value)),
+        None => {
+            list.push((name, value));
+            None
+        }
     }
 }
 
-/// Removes `name` from an attribute list; true if it was set.
-pub fn attr_remove(list: &mut AttrList, name: Symbol) -> bool {
-    match list.iter().position(|(n, _)| *n == name) {
-        Some(i) => {
-            list.swap_remove(i);
-            true
-        }
-        None => false,
-    }
+/// Removes `name` from an attribute list and returns its value, if it was set.
+pub fn attr_remove(list: &mut AttrList, name: Symbol) -> Option<Value> {
+    let i = list.iter().position(|(n, _)| *n == name)?;
+    Some(list.swap_remove(i).1)
 }
 
 /// A hasher for object ids: ids are dense integers, so one multiply spreads them well.
@@ -189,6 +187,17 @@ impl IdentityMap {
         }
     }
 
+    /// Puts back an entry taken out with [`IdentityMap::remove`].
+    pub fn insert_boxed(&mut self, id: ObjectId, entry: Box<Entry>) {
+        let previous = self.entries.insert(id, entry);
+        debug_assert!(previous.is_none(), "identity broken: #{id} inserted twice");
+    }
+
+    /// Drops every entry.
+    pub fn clear(&mut self) {
+        self.entries = HashMap::default();
+    }
+
     /// Removes and returns the entry for `id`.
     pub fn remove(&mut self, id: ObjectId) -> Option<Box<Entry>> {
         self.entries.remove(&id)
@@ -252,8 +261,8 @@ mod tests {
         attr_set(&mut l, b, Value::Int(2));
         attr_set(&mut l, a, Value::Int(3));
         assert_eq!(attr_get(&l, a), Some(&Value::Int(3)));
-        assert!(attr_remove(&mut l, a));
-        assert!(!attr_remove(&mut l, a));
+        assert_eq!(attr_remove(&mut l, a), Some(Value::Int(3)));
+        assert_eq!(attr_remove(&mut l, a), None);
         assert_eq!(l.len(), 1);
     }
 }

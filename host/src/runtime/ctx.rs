@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
+use wasmtime::StoreLimits;
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::runtime::Sandbox;
 
 use crate::runtime::handle::ObjectHandle;
 use crate::value::ObjectId;
@@ -18,6 +21,8 @@ pub struct Ctx {
     pub(crate) world: Option<Box<WorldState>>,
     pub(crate) table: ResourceTable,
     wasi: WasiCtx,
+    /// Memory, table and instance limits of this store.
+    pub(crate) limits: StoreLimits,
     /// The typeclass this instance runs.
     pub(crate) typeclass: Arc<str>,
     /// The object whose hook is running.
@@ -25,12 +30,14 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn new(typeclass: Arc<str>) -> Self {
+    pub(crate) fn new(typeclass: Arc<str>, sandbox: &Sandbox) -> Self {
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(sandbox.max_handles);
         Ctx {
             world: None,
-            table: ResourceTable::new(),
-            // Nothing granted: no preopened directories, no sockets, no environment, no args.
-            wasi: WasiCtx::builder().build(),
+            table,
+            wasi: crate::runtime::capabilities::wasi_ctx(&typeclass, sandbox),
+            limits: sandbox.store_limits(),
             typeclass,
             current: 0,
         }

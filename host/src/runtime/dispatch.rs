@@ -102,6 +102,7 @@ pub(crate) fn call_hook(
         Err(e) => return (world, Err(e)),
     };
     world.depth += 1;
+    let mark = world.mark();
     let data = inst.store.data_mut();
     data.world = Some(world);
     let outer = std::mem::replace(&mut data.current, target);
@@ -113,6 +114,10 @@ pub(crate) fn call_hook(
         .take()
         .expect("host functions always return the world to the store");
     world.depth -= 1;
+    if !matches!(result, Ok(Ok(_))) {
+        // The hook failed: none of its changes, creations or queued events remain.
+        world.rollback_to(mark);
+    }
     let typeclass_name = || world.names.name(typeclass).to_owned();
     let result = match result {
         Ok(Ok(answer)) => {
@@ -130,15 +135,38 @@ pub(crate) fn call_hook(
             })
         }
         // A trapped instance is dropped, never reused.
-        Err(trap) => Err(WorldError::Hook {
-            typeclass: typeclass_name(),
-            hook: hook.name(),
-            object: target,
-            trapped: true,
-            detail: format!("{trap:#}"),
-        }),
+        Err(trap) => {
+            let detail = describe_trap(&trap, &world.instances.sandbox);
+            let name = typeclass_name();
+            if world.instances.record_fault(typeclass) {
+                tracing::error!(
+                    typeclass = name,
+                    "typeclass quarantined after repeated traps: its hooks are skipped until it \
+                     is reloaded"
+                );
+            }
+            Err(WorldError::Hook {
+                typeclass: name,
+                hook: hook.name(),
+                object: target,
+                trapped: true,
+                detail,
+            })
+        }
     };
     (world, result)
+}
+
+/// A one-line reason for a trap: interruption and stack overflow named plainly.
+fn describe_trap(trap: &wasmtime::Error, sandbox: &crate::runtime::Sandbox) -> String {
+    match trap.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => format!(
+            "interrupted: still running after its {:?} deadline",
+            sandbox.hook_deadline
+        ),
+        Some(wasmtime::Trap::StackOverflow) => "stack overflow (recursion too deep)".into(),
+        _ => format!("{trap:#}"),
+    }
 }
 
 /// Pushes `id` as a handle in `inst`'s table; removed again by [`invoke`].

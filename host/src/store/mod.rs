@@ -325,6 +325,36 @@ impl StoreWrite {
         Ok(())
     }
 
+    /// Removes an object created in this transaction, with its attributes and index rows,
+    /// leaving no tombstone (undo of a creation).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    pub fn purge_object(&mut self, id: ObjectId, record: &ObjectRecord) -> Result<(), StoreError> {
+        self.delete_object(id, record)?;
+        self.txn.open_table(TOMBSTONES)?.remove(id)?;
+        Ok(())
+    }
+
+    /// Writes back an object removed by [`StoreWrite::delete_object`] in this transaction, with
+    /// its attributes, and removes its tombstone (undo of a deletion).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    pub fn restore_object(
+        &mut self,
+        id: ObjectId,
+        record: &ObjectRecord,
+        attrs: &[(&str, &Value)],
+    ) -> Result<(), StoreError> {
+        self.put_object(id, None, record)?;
+        for (name, value) in attrs {
+            self.put_attr(id, name, value)?;
+        }
+        self.txn.open_table(TOMBSTONES)?.remove(id)?;
+        Ok(())
+    }
+
     /// Commits; `durable` forces this and every earlier commit to disk (fsync).
     ///
     /// # Errors

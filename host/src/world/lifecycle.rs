@@ -14,13 +14,15 @@ pub const MAX_EVENTS_PER_TURN: usize = 100_000;
 
 type Outcome<T> = (Box<WorldState>, Result<T, WorldError>);
 
-/// Creates an object and runs its `at-object-creation`, then its `at-init`.
+/// Creates an object and runs its `at-object-creation`, then its `at-init`. If either hook
+/// fails, the object is not created.
 pub(crate) fn create_with_hooks(
     mut world: Box<WorldState>,
     key: &str,
     typeclass: &str,
     location: Option<ObjectId>,
 ) -> Outcome<ObjectId> {
+    let mark = world.mark();
     let id = match world.create(key, typeclass, location) {
         Ok(id) => id,
         Err(e) => return (world, Err(e)),
@@ -29,6 +31,7 @@ pub(crate) fn create_with_hooks(
         let (w, result) = call_hook(world, id, hook);
         world = w;
         if let Err(e) = result {
+            world.rollback_to(mark);
             return (world, Err(e));
         }
     }

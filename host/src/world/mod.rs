@@ -14,6 +14,7 @@
 mod error;
 pub(crate) mod lifecycle;
 pub(crate) mod state;
+pub(crate) mod undo;
 
 use std::path::Path;
 
@@ -23,7 +24,7 @@ pub(crate) use state::{Event, WorldState};
 
 use crate::cache::CacheStats;
 use crate::runtime::dispatch::call_hook;
-use crate::runtime::{Hook, Instances, Runtime, Scripts};
+use crate::runtime::{Hook, Instances, Runtime, Sandbox, Scripts};
 use crate::store::Store;
 use crate::symbol::Interner;
 use crate::value::{ObjectId, Value};
@@ -33,12 +34,15 @@ use crate::value::{ObjectId, Value};
 pub struct WorldOptions {
     /// Bytes of redb page cache.
     pub store_cache_bytes: usize,
+    /// Limits for typeclass instances.
+    pub sandbox: Sandbox,
 }
 
 impl Default for WorldOptions {
     fn default() -> Self {
         WorldOptions {
             store_cache_bytes: 64 << 20,
+            sandbox: Sandbox::default(),
         }
     }
 }
@@ -56,6 +60,8 @@ pub struct WorldStats {
     pub instantiations: u64,
     /// Distinct attribute and typeclass names.
     pub names: usize,
+    /// Typeclasses whose hooks are skipped after repeated traps.
+    pub quarantined: Vec<String>,
 }
 
 /// The game world: the one owner of the object cache, the store and the script instances.
@@ -76,7 +82,7 @@ impl World {
     ) -> Result<World, WorldError> {
         let store = Store::open(path, options.store_cache_bytes)?;
         let mut names = Interner::default();
-        let instances = Instances::new(runtime, scripts, &mut names);
+        let instances = Instances::new(runtime, scripts, &mut names, options.sandbox.clone());
         Ok(World {
             state: Some(Box::new(WorldState::new(store, instances, names))),
         })
@@ -282,6 +288,7 @@ impl World {
             typeclasses: w.instances.typeclass_count(),
             instantiations: w.instances.instantiations,
             names: w.names.len(),
+            quarantined: w.instances.quarantined(),
         }
     }
 

@@ -16,11 +16,15 @@ use crate::store::{ObjectRecord, Store, StoreRead, StoreView, StoreWrite};
 use crate::symbol::{Interner, Symbol};
 use crate::value::{ObjectId, Value};
 use crate::world::WorldError;
+use crate::world::undo::{Mark, Undo};
 
 /// Ids reserved from the store's sequence per write (ids are never reused; gaps are fine).
 const ID_BLOCK: u64 = 1024;
 /// Longest key or attribute name accepted.
 pub(crate) const MAX_NAME_LEN: usize = 256;
+/// Largest attribute value accepted (text, bytes or JSON): one object must not be able to fill
+/// the cache or a redb page run by itself.
+pub(crate) const MAX_VALUE_BYTES: usize = 1 << 20;
 
 /// A hook the world runs after the current one returns.
 #[derive(Debug)]
@@ -68,6 +72,8 @@ pub(crate) struct WorldState {
     pub(crate) instances: Instances,
     /// How many hook calls are on the stack now.
     pub(crate) depth: u32,
+    /// How to reverse every change of the running turn (see `world::undo`).
+    undo: Vec<Undo>,
 }
 
 fn check_name(what: &str, name: &str) -> Result<(), WorldError> {
@@ -94,6 +100,7 @@ impl WorldState {
             pending_init: Vec::new(),
             instances,
             depth: 0,
+            undo: Vec::new(),
         }
     }
 
@@ -117,6 +124,7 @@ impl WorldState {
 
     /// Commits the running event's writes (not yet durable: see [`Self::checkpoint`]).
     pub(crate) fn commit_event(&mut self) -> Result<(), WorldError> {
+        self.undo.clear();
         if let Some(txn) = self.txn.take() {
             txn.commit(false)?;
             self.unsynced = true;
@@ -209,15 +217,16 @@ impl WorldState {
     /// Renames `id`.
     pub(crate) fn set_key(&mut self, id: ObjectId, key: &str) -> Result<(), WorldError> {
         check_name("a key", key)?;
-        let entry = self.entry(id)?;
-        let old_key = std::mem::replace(&mut entry.key, key.into());
-        let entry = self.cache.peek(id).expect("resolved above");
-        let new = self.record(entry);
-        let old = ObjectRecord {
-            key: old_key,
-            ..new.clone()
+        self.entry(id)?;
+        let old = self.record(self.cache.peek(id).expect("resolved above"));
+        let new = ObjectRecord {
+            key: key.into(),
+            ..old.clone()
         };
         self.write()?.put_object(id, Some(&old), &new)?;
+        let entry = self.cache.peek_mut(id).expect("resolved above");
+        entry.key = new.key;
+        self.undo.push(Undo::Key { id, old: old.key });
         Ok(())
     }
 
@@ -240,6 +249,7 @@ impl WorldState {
 
     /// The ids of the objects whose key folds to `key`, ascending.
     pub(crate) fn search(&mut self, key: &str) -> Result<Vec<ObjectId>, WorldError> {
+        check_name("a search key", key)?;
         Ok(self.view()?.search(key)?)
     }
 
@@ -274,16 +284,19 @@ impl WorldState {
         destination: Option<ObjectId>,
     ) -> Result<Option<ObjectId>, WorldError> {
         self.check_move(id, destination)?;
-        let entry = self.entry(id)?;
-        let source = std::mem::replace(&mut entry.location, destination);
-        let entry = self.cache.peek(id).expect("resolved above");
-        let new = self.record(entry);
-        let old = ObjectRecord {
-            location: source,
-            ..new.clone()
+        let entry = self.cache.peek(id).expect("resolved by check_move");
+        let old = self.record(entry);
+        let new = ObjectRecord {
+            location: destination,
+            ..old.clone()
         };
         self.write()?.put_object(id, Some(&old), &new)?;
-        Ok(source)
+        self.cache.peek_mut(id).expect("resolved above").location = destination;
+        self.undo.push(Undo::Location {
+            id,
+            old: old.location,
+        });
+        Ok(old.location)
     }
 
     /// Creates an object (no hooks) and returns its id.
@@ -323,6 +336,7 @@ impl WorldState {
                 ndb: None,
             },
         );
+        self.undo.push(Undo::Created { id });
         Ok(id)
     }
 
@@ -333,10 +347,11 @@ impl WorldState {
         for child in self.contents(id)? {
             self.move_object(child, parent)?;
         }
-        let entry = self.cache.remove(id).expect("resolved above");
-        let record = self.record(&entry);
-        self.pending_init.retain(|&p| p != id);
+        let record = self.record(self.cache.peek(id).expect("resolved above"));
         self.write()?.delete_object(id, &record)?;
+        let entry = self.cache.remove(id).expect("resolved above");
+        self.pending_init.retain(|&p| p != id);
+        self.undo.push(Undo::Deleted { id, entry });
         Ok(())
     }
 
@@ -363,6 +378,12 @@ impl WorldState {
         value: Value,
     ) -> Result<(), WorldError> {
         check_name("an attribute name", name)?;
+        if value.heap_bytes() > MAX_VALUE_BYTES {
+            return Err(WorldError::InvalidArgument(format!(
+                "attribute {name:?}: value of {} bytes is over the {MAX_VALUE_BYTES}-byte limit",
+                value.heap_bytes()
+            )));
+        }
         match &value {
             Value::Json(text) => {
                 serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| {
@@ -378,7 +399,13 @@ impl WorldState {
             self.write()?.put_attr(id, name, &value)?;
         }
         let entry = self.cache.peek_mut(id).expect("resolved above");
-        attr_set(entry.attrs_mut(kind), sym, value);
+        let old = attr_set(entry.attrs_mut(kind), sym, value);
+        self.undo.push(Undo::Attr {
+            id,
+            kind,
+            name: sym,
+            old,
+        });
         Ok(())
     }
 
@@ -395,11 +422,21 @@ impl WorldState {
             return Ok(false);
         };
         let entry = self.cache.peek_mut(id).expect("resolved above");
-        let removed = attr_remove(entry.attrs_mut(kind), sym);
-        if removed && kind == AttrKind::Db {
+        if attr_get(entry.attrs(kind), sym).is_none() {
+            return Ok(false);
+        }
+        if kind == AttrKind::Db {
             self.write()?.remove_attr(id, name)?;
         }
-        Ok(removed)
+        let entry = self.cache.peek_mut(id).expect("resolved above");
+        let old = attr_remove(entry.attrs_mut(kind), sym);
+        self.undo.push(Undo::Attr {
+            id,
+            kind,
+            name: sym,
+            old,
+        });
+        Ok(true)
     }
 
     /// The names of the attributes of `id`, sorted.
@@ -446,6 +483,112 @@ impl WorldState {
             text,
             sender,
         });
+        Ok(())
+    }
+}
+
+impl WorldState {
+    /// The current point of the undo log and the event queue.
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            undo: self.undo.len(),
+            events: self.events.len(),
+        }
+    }
+
+    /// Undoes every change made after `mark` (cache and store) and drops the events queued
+    /// after it. If the store cannot be rolled back, the whole turn is discarded instead.
+    pub(crate) fn rollback_to(&mut self, mark: Mark) {
+        self.events.truncate(mark.events);
+        while self.undo.len() > mark.undo {
+            let step = self.undo.pop().expect("length checked");
+            if let Err(e) = self.revert(step) {
+                tracing::error!("rollback failed ({e}); discarding the turn and the cache");
+                self.discard_turn();
+                return;
+            }
+        }
+    }
+
+    /// Aborts the turn's transaction and empties the cache, so memory matches the store again.
+    /// Loses `ndb` data: only used when a rollback itself fails.
+    fn discard_turn(&mut self) {
+        self.txn = None; // dropping a redb write transaction aborts it
+        self.snapshot = None;
+        self.undo.clear();
+        self.events.clear();
+        self.pending_init.clear();
+        self.ids = 0..0;
+        self.cache.clear();
+    }
+
+    fn revert(&mut self, step: Undo) -> Result<(), WorldError> {
+        let lost = |id| WorldError::Internal(format!("undo: #{id} is not cached"));
+        let no_txn = || WorldError::Internal("undo: no write transaction".into());
+        match step {
+            Undo::Attr {
+                id,
+                kind,
+                name,
+                old,
+            } => {
+                if kind == AttrKind::Db {
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    let text = self.names.name(name);
+                    match &old {
+                        Some(value) => txn.put_attr(id, text, value)?,
+                        None => txn.remove_attr(id, text)?,
+                    }
+                }
+                let list = self
+                    .cache
+                    .peek_mut(id)
+                    .ok_or_else(|| lost(id))?
+                    .attrs_mut(kind);
+                match old {
+                    Some(value) => attr_set(list, name, value),
+                    None => attr_remove(list, name),
+                };
+            }
+            Undo::Key { id, old } => {
+                let current = self.record(self.cache.peek(id).ok_or_else(|| lost(id))?);
+                let previous = ObjectRecord {
+                    key: old,
+                    ..current.clone()
+                };
+                let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                txn.put_object(id, Some(&current), &previous)?;
+                self.cache.peek_mut(id).ok_or_else(|| lost(id))?.key = previous.key;
+            }
+            Undo::Location { id, old } => {
+                let current = self.record(self.cache.peek(id).ok_or_else(|| lost(id))?);
+                let previous = ObjectRecord {
+                    location: old,
+                    ..current.clone()
+                };
+                let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                txn.put_object(id, Some(&current), &previous)?;
+                self.cache.peek_mut(id).ok_or_else(|| lost(id))?.location = old;
+            }
+            Undo::Created { id } => {
+                let record = self.record(self.cache.peek(id).ok_or_else(|| lost(id))?);
+                let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                txn.purge_object(id, &record)?;
+                self.cache.remove(id);
+                self.pending_init.retain(|&p| p != id);
+            }
+            Undo::Deleted { id, entry } => {
+                let record = self.record(&entry);
+                let attrs: Vec<(&str, &Value)> = entry
+                    .db
+                    .iter()
+                    .map(|(name, value)| (self.names.name(*name), value))
+                    .collect();
+                let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                txn.restore_object(id, &record, &attrs)?;
+                self.cache.insert_boxed(id, entry);
+            }
+        }
         Ok(())
     }
 }
