@@ -22,14 +22,24 @@ pub fn runtime() -> &'static (Runtime, Scripts) {
 /// A world in a temporary directory.
 pub struct TestWorld {
     dir: TempDir,
+    options: WorldOptions,
     world: Option<World>,
 }
 
 impl TestWorld {
     /// A new, empty world.
     pub fn new() -> Self {
+        Self::with_options(WorldOptions::default())
+    }
+
+    /// A new, empty world with these options.
+    pub fn with_options(options: WorldOptions) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut t = TestWorld { dir, world: None };
+        let mut t = TestWorld {
+            dir,
+            options,
+            world: None,
+        };
         t.open();
         t
     }
@@ -41,10 +51,8 @@ impl TestWorld {
 
     fn open(&mut self) {
         let (runtime, scripts) = runtime();
-        self.world = Some(
-            World::open(&self.path(), runtime, scripts, &WorldOptions::default())
-                .expect("open world"),
-        );
+        self.world =
+            Some(World::open(&self.path(), runtime, scripts, &self.options).expect("open world"));
     }
 
     /// Closes the world (final checkpoint) and opens the same file again: a server restart.

@@ -4,6 +4,8 @@
 //! - `attributes`: `db` persistence, `ndb` lifetime, typed values, object references.
 //! - `hooks`: hook order, nested and queued hooks (re-entrancy), vetoes.
 //! - `errors`: deleted handles, bad guest arguments, traps; the host keeps running.
+//! - `sandbox`: the `adversary` typeclass against time, memory, handle, size and capability
+//!   limits, atomic hooks and quarantine.
 //! - `store_files`: corrupt files and files from a newer schema.
 //!
 //! The real `wasmud serve` binary is tested in `host/tests/serve.rs` (it needs the binary path
@@ -13,4 +15,5 @@ mod attributes;
 mod errors;
 mod hooks;
 mod identity;
+mod sandbox;
 mod store_files;

@@ -78,7 +78,8 @@ impl Typeclass for Adversary {
                 let stale = unsafe { RawObject::from_handle(STASHED.with(Cell::get)) };
                 let key = stale.key();
                 std::mem::forget(stale);
-                record(this, key.map_err(|e| format!("{e:?}")))?;
+                let text = key.unwrap_or_else(|e| format!("{e:?}"));
+                this.ndb().set("last_error", &text)?;
             }
             "drop-and-reuse" => {
                 let handle = lookup(this.id())?;
