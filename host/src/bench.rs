@@ -57,8 +57,10 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     let path = dir.join("bench.redb");
     let mut world = World::open(&path, &runtime, &scripts, &options)?;
     guest_calls(&mut world)?;
+    hook_transactions(&mut world)?;
     create_throughput(&mut world, objects)?;
     drop(world);
+    sandbox_cost(&dir)?;
 
     cold_load_and_memory(&path, &runtime, &scripts, &options, objects)?;
     std::fs::remove_dir_all(&dir).ok();
@@ -158,6 +160,69 @@ fn guest_calls(world: &mut World) -> anyhow::Result<()> {
         format!("{:.0} ns", per_op(t, CALLS)),
         "< 1 us",
     );
+    Ok(())
+}
+
+/// Time of one `at-command` turn that makes `k` `db` writes: hook, undo log, redb writes and
+/// the turn's commit.
+fn hook_transactions(world: &mut World) -> anyhow::Result<()> {
+    const CALLS: u64 = 5_000;
+    let b = world.search("bench")?[0];
+    for k in [0u32, 1, 10] {
+        let cmd = format!("write {k}");
+        let t = best_of(3, || {
+            let start = Instant::now();
+            for _ in 0..CALLS {
+                black_box(world.command(b, b, &cmd).expect("write"));
+            }
+            start.elapsed()
+        });
+        line(
+            &format!("hook turn with {k} db writes (incl. commit)"),
+            format!("{:.1} us", per_op(t, CALLS) / 1000.0),
+            "(transaction cost)",
+        );
+    }
+    Ok(())
+}
+
+/// A hot guest loop with and without epoch interruption and store limits.
+fn sandbox_cost(dir: &std::path::Path) -> anyhow::Result<()> {
+    const SPIN: u64 = 50_000_000;
+    const GETS: u64 = 200_000;
+    let mut unlimited = bench_options();
+    unlimited.sandbox.max_memory_bytes = usize::MAX;
+    unlimited.sandbox.max_handles = usize::MAX;
+    let setups = [
+        ("epoch + limits", Runtime::new()?, bench_options()),
+        ("no epoch, no limits", Runtime::without_interruption()?, unlimited),
+    ];
+    for (i, (label, runtime, options)) in setups.into_iter().enumerate() {
+        let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::DIR))?;
+        let path = dir.join(format!("sandbox-{i}.redb"));
+        let mut world = World::open(&path, &runtime, &scripts, &options)?;
+        let b = world.create("bench", "bench", None)?;
+        world.set_attr(b, AttrKind::Db, "n", Value::Int(1))?;
+        let mut time = |cmd: &str| {
+            best_of(5, || {
+                let start = Instant::now();
+                world.command(b, b, cmd).expect("bench command");
+                start.elapsed()
+            })
+        };
+        let spin = time(&format!("spin {SPIN}"));
+        let gets = time(&format!("db-get {GETS}"));
+        line(
+            &format!("pure wasm loop iteration ({label})"),
+            format!("{:.3} ns", per_op(spin, SPIN)),
+            "(sandbox cost)",
+        );
+        line(
+            &format!("guest->host db get loop ({label})"),
+            format!("{:.0} ns", per_op(gets, GETS)),
+            "(sandbox cost)",
+        );
+    }
     Ok(())
 }
 

@@ -56,11 +56,26 @@ impl Runtime {
     /// # Errors
     /// If wasmtime rejects the configuration.
     pub fn new() -> Result<Self, WorldError> {
+        Self::configured(true)
+    }
+
+    /// Like [`Runtime::new`] but without epoch interruption: hooks have no deadline. Only for
+    /// measuring what interruption costs (`wasmud bench`); never serve a world with it.
+    ///
+    /// # Errors
+    /// If wasmtime rejects the configuration.
+    pub fn without_interruption() -> Result<Self, WorldError> {
+        Self::configured(false)
+    }
+
+    fn configured(interruptible: bool) -> Result<Self, WorldError> {
         let mut config = Config::new();
         config.wasm_component_model(true);
-        config.epoch_interruption(true);
+        config.epoch_interruption(interruptible);
         let engine = Engine::new(&config).map_err(internal)?;
-        sandbox::start_epoch_ticker(&engine);
+        if interruptible {
+            sandbox::start_epoch_ticker(&engine);
+        }
         let mut linker = Linker::<Ctx>::new(&engine);
         bindings::Typeclass::add_to_linker::<_, HasSelf<_>>(&mut linker, |c| c)
             .map_err(internal)?;

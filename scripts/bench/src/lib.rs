@@ -1,6 +1,6 @@
 //! `bench`: loops used by `wasmud bench` to time guest→host calls from inside a guest.
 //!
-//! Commands: `noop`, `db-get <n>`, `ndb-get <n>`, `create <n>` (each new object gets one `db`
+//! Commands: `noop`, `spin <n>` (a pure wasm loop), `write <k>` (k `db` writes), `db-get <n>`, `ndb-get <n>`, `create <n>` (each new object gets one `db`
 //! attribute), `create3 <n>` (three small attributes each).
 
 use wasmud_sdk::{Error, HookResult, Object, Typeclass, create};
@@ -17,6 +17,18 @@ impl Typeclass for Bench {
         let (verb, rest) = input.split_once(' ').unwrap_or((input, ""));
         match verb {
             "noop" => {}
+            "spin" => {
+                let mut x = 0u64;
+                for i in 0..count(rest)? {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+                }
+                std::hint::black_box(x);
+            }
+            "write" => {
+                for i in 0..count(rest)? {
+                    this.db().set(&format!("w{i}"), &i)?;
+                }
+            }
             "db-get" => {
                 let mut sum = 0i64;
                 for _ in 0..count(rest)? {
