@@ -10,18 +10,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use crate::cache::{Entry, IdentityMap};
+use crate::memory::rss_bytes;
 use crate::runtime::Runtime;
 use crate::symbol::Interner;
 use crate::value::Value;
 use crate::world::{AttrKind, World, WorldOptions};
-
-/// Bytes of resident memory of this process (Linux `/proc/self/statm`), 0 where unavailable.
-pub fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096)
-}
 
 fn per_op(total: Duration, ops: u64) -> f64 {
     total.as_secs_f64() * 1e9 / ops as f64
@@ -90,16 +83,7 @@ fn cached_lookup() {
     let tc = names.intern("object");
     let mut map = IdentityMap::default();
     for id in 1..=N {
-        map.insert_new(
-            id,
-            Entry {
-                key: "thing".into(),
-                typeclass: tc,
-                location: None,
-                db: Vec::new(),
-                ndb: None,
-            },
-        );
+        map.insert_new(id, Entry::new("thing".into(), tc, None, Vec::new()));
     }
     // A fixed pseudo-random order, so the lookups are not a sequential scan.
     let order: Vec<u64> = (0..1_000_000u64)
@@ -195,7 +179,11 @@ fn sandbox_cost(dir: &std::path::Path) -> anyhow::Result<()> {
     unlimited.sandbox.max_handles = usize::MAX;
     let setups = [
         ("epoch + limits", Runtime::new()?, bench_options()),
-        ("no epoch, no limits", Runtime::without_interruption()?, unlimited),
+        (
+            "no epoch, no limits",
+            Runtime::without_interruption()?,
+            unlimited,
+        ),
     ];
     for (i, (label, runtime, options)) in setups.into_iter().enumerate() {
         let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::DIR))?;

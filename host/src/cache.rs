@@ -2,9 +2,17 @@
 //!
 //! The map is the only owner of entries. Nothing else (handles, attribute values, indexes,
 //! queues) holds an entry: they hold ids and come back here, so dropping an entry from the map
-//! really frees it. The map knows nothing of WIT or of the store; the world fills it.
+//! really frees it (a thread-local census, [`live_entries`], lets tests prove it). The map
+//! knows nothing of WIT or of the store; the world fills it and decides what may be flushed.
+//!
+//! # Replacement
+//! Every entry is also on a FIFO *ring* of ids, walked by a CLOCK hand: an access sets the
+//! entry's reference bit; the hand clears it or, if it is already clear, offers the entry for
+//! eviction. CLOCK approximates LRU at O(1) per step, and the world runs it in bounded slices
+//! (see `world::flush`), so neither flushing nor evicting ever stalls the world for long.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::symbol::Symbol;
@@ -21,15 +29,71 @@ pub struct Entry {
     pub key: Box<str>,
     /// Its typeclass name.
     pub typeclass: Symbol,
+    /// Last access in world seconds (low 31 bits) and the CLOCK reference bit (top bit).
+    touched: u32,
     /// Where it is.
     pub location: Option<ObjectId>,
     /// Persistent attributes (mirrored in the store).
     pub db: AttrList,
     /// Temporary attributes (memory only); boxed on first use, as most objects have none.
     pub ndb: Option<Box<AttrList>>,
+    _census: Census,
+}
+
+/// The CLOCK reference bit in [`Entry::touched`].
+const REFERENCED: u32 = 1 << 31;
+
+thread_local! {
+    static LIVE_ENTRIES: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The number of [`Entry`] values alive on this thread (the world's thread). Counts every entry,
+/// wherever it is held, so it shows whether anything outside the map keeps entries alive.
+pub fn live_entries() -> usize {
+    LIVE_ENTRIES.with(Cell::get)
+}
+
+/// Counts entries in and out of existence (zero-sized).
+#[derive(Debug)]
+struct Census;
+
+impl Census {
+    fn new() -> Self {
+        LIVE_ENTRIES.with(|n| n.set(n.get() + 1));
+        Census
+    }
+}
+
+impl Drop for Census {
+    fn drop(&mut self) {
+        LIVE_ENTRIES.with(|n| n.set(n.get().saturating_sub(1)));
+    }
 }
 
 impl Entry {
+    /// A new entry (not yet in a map).
+    pub fn new(key: Box<str>, typeclass: Symbol, location: Option<ObjectId>, db: AttrList) -> Self {
+        Entry {
+            key,
+            typeclass,
+            touched: 0,
+            location,
+            db,
+            ndb: None,
+            _census: Census::new(),
+        }
+    }
+
+    /// True if the entry holds `ndb` data.
+    pub fn has_ndb(&self) -> bool {
+        self.ndb.as_deref().is_some_and(|l| !l.is_empty())
+    }
+
+    /// The world second of the last access.
+    pub fn last_touched(&self) -> u32 {
+        self.touched & !REFERENCED
+    }
+
     /// Approximate heap bytes owned by the entry, excluding the map slot.
     pub fn heap_bytes(&self) -> usize {
         let attrs = |l: &AttrList| {
@@ -122,24 +186,45 @@ pub struct CacheStats {
     pub misses: u64,
     /// Entries inserted after loading from the store.
     pub loads: u64,
+    /// Entries evicted to stay within the memory budget.
+    pub evictions: u64,
+    /// Entries dropped by explicit flushes.
+    pub flushed: u64,
 }
 
 /// The identity map: object id → the one live entry.
 #[derive(Default)]
 pub struct IdentityMap {
     entries: HashMap<ObjectId, Box<Entry>, BuildHasherDefault<IdHasher>>,
+    /// Ids in CLOCK order; may hold ids no longer cached (skipped and dropped by the hand).
+    ring: VecDeque<ObjectId>,
+    /// The current world second, stamped on every access.
+    now: u32,
     hits: u64,
     misses: u64,
     loads: u64,
+    evictions: u64,
+    flushed: u64,
 }
 
 impl IdentityMap {
-    /// The entry for `id`, counting a hit or a miss.
+    /// Sets the world second stamped on accesses from now on.
+    pub fn set_now(&mut self, seconds: u32) {
+        self.now = seconds & !REFERENCED;
+    }
+
+    /// The current world second.
+    pub fn now(&self) -> u32 {
+        self.now
+    }
+
+    /// The entry for `id`, counting a hit (and marking it used) or a miss.
     #[inline]
     pub fn get(&mut self, id: ObjectId) -> Option<&mut Entry> {
         match self.entries.get_mut(&id) {
             Some(e) => {
                 self.hits += 1;
+                e.touched = self.now | REFERENCED;
                 Some(&mut **e)
             }
             None => {
@@ -164,6 +249,16 @@ impl IdentityMap {
         self.entries.contains_key(&id)
     }
 
+    /// The number of live entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if no entry is live.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Inserts an entry loaded from the store.
     ///
     /// # Panics
@@ -174,10 +269,14 @@ impl IdentityMap {
     }
 
     /// Inserts the entry of an object created just now.
-    pub fn insert_new(&mut self, id: ObjectId, entry: Entry) -> &mut Entry {
+    pub fn insert_new(&mut self, id: ObjectId, mut entry: Entry) -> &mut Entry {
         use std::collections::hash_map::Entry as Slot;
+        entry.touched = self.now | REFERENCED;
         match self.entries.entry(id) {
-            Slot::Vacant(v) => v.insert(Box::new(entry)),
+            Slot::Vacant(v) => {
+                self.ring.push_back(id);
+                v.insert(Box::new(entry))
+            }
             Slot::Occupied(o) => {
                 debug_assert!(false, "identity broken: #{id} inserted twice");
                 let slot = o.into_mut();
@@ -189,18 +288,71 @@ impl IdentityMap {
 
     /// Puts back an entry taken out with [`IdentityMap::remove`].
     pub fn insert_boxed(&mut self, id: ObjectId, entry: Box<Entry>) {
+        self.ring.push_back(id);
         let previous = self.entries.insert(id, entry);
         debug_assert!(previous.is_none(), "identity broken: #{id} inserted twice");
+    }
+
+    /// Removes and returns the entry for `id` (its ring slot is dropped when the hand passes).
+    pub fn remove(&mut self, id: ObjectId) -> Option<Box<Entry>> {
+        self.entries.remove(&id)
     }
 
     /// Drops every entry.
     pub fn clear(&mut self) {
         self.entries = HashMap::default();
+        self.ring = VecDeque::new();
     }
 
-    /// Removes and returns the entry for `id`.
-    pub fn remove(&mut self, id: ObjectId) -> Option<Box<Entry>> {
-        self.entries.remove(&id)
+    /// The length of the CLOCK ring (live entries plus stale ids not yet passed).
+    pub fn ring_len(&self) -> usize {
+        self.ring.len()
+    }
+
+    /// Moves the CLOCK hand one step: takes the next id off the ring. `None` if the ring is
+    /// empty; `Some(None)` for a stale id (no longer cached, dropped from the ring).
+    pub fn hand_next(&mut self) -> Option<Option<ObjectId>> {
+        let id = self.ring.pop_front()?;
+        Some(self.entries.contains_key(&id).then_some(id))
+    }
+
+    /// Puts an id the hand took back at the end of the ring (the entry stays cached).
+    pub fn hand_keep(&mut self, id: ObjectId) {
+        self.ring.push_back(id);
+    }
+
+    /// Clears the reference bit of `id`; returns whether it was set (used since the hand last
+    /// passed).
+    pub fn take_reference(&mut self, id: ObjectId) -> bool {
+        match self.entries.get_mut(&id) {
+            Some(e) if e.touched & REFERENCED != 0 => {
+                e.touched &= !REFERENCED;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Counts entries removed by eviction or flush.
+    pub fn count_removed(&mut self, evicted: u64, flushed: u64) {
+        self.evictions += evicted;
+        self.flushed += flushed;
+    }
+
+    /// Returns spare capacity to the allocator once most entries are gone (a rehash of the
+    /// survivors; only done when they are under a quarter of the capacity).
+    pub fn shrink_if_sparse(&mut self) {
+        if self.entries.len() < self.entries.capacity() / 4 {
+            self.entries.shrink_to_fit();
+        }
+        if self.ring.len() < self.ring.capacity() / 4 {
+            self.ring.shrink_to_fit();
+        }
+    }
+
+    /// The live entries, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (ObjectId, &Entry)> {
+        self.entries.iter().map(|(id, e)| (*id, &**e))
     }
 
     /// The counters.
@@ -210,14 +362,22 @@ impl IdentityMap {
             hits: self.hits,
             misses: self.misses,
             loads: self.loads,
+            evictions: self.evictions,
+            flushed: self.flushed,
         }
     }
 
-    /// Approximate bytes held by the map and its entries.
+    /// Approximate bytes held by the map, its ring and its entries.
     pub fn approx_bytes(&self) -> usize {
         self.entries.capacity() * (size_of::<(ObjectId, Box<Entry>)>() + 1)
+            + self.ring.capacity() * size_of::<ObjectId>()
             + self.entries.values().map(|e| e.heap_bytes()).sum::<usize>()
     }
+}
+
+/// Approximate bytes an entry frees when dropped, map slot and ring slot included.
+pub fn entry_footprint(entry: &Entry) -> usize {
+    entry.heap_bytes() + size_of::<(ObjectId, Box<Entry>)>() + size_of::<ObjectId>()
 }
 
 #[cfg(test)]
@@ -225,13 +385,12 @@ mod tests {
     use super::*;
 
     fn entry() -> Entry {
-        Entry {
-            key: "x".into(),
-            typeclass: crate::symbol::Interner::default().intern("t"),
-            location: None,
-            db: Vec::new(),
-            ndb: None,
-        }
+        Entry::new(
+            "x".into(),
+            crate::symbol::Interner::default().intern("t"),
+            None,
+            Vec::new(),
+        )
     }
 
     #[test]
@@ -247,9 +406,52 @@ mod tests {
                 entries: 1,
                 hits: 2,
                 misses: 1,
-                loads: 1
+                loads: 1,
+                evictions: 0,
+                flushed: 0,
             }
         );
+    }
+
+    #[test]
+    fn the_census_counts_entries_wherever_they_are() {
+        let before = live_entries();
+        let mut map = IdentityMap::default();
+        map.insert_new(1, entry());
+        map.insert_new(2, entry());
+        let held = map.remove(1).unwrap();
+        assert_eq!(live_entries(), before + 2);
+        drop(held);
+        assert_eq!(live_entries(), before + 1);
+        map.clear();
+        assert_eq!(live_entries(), before);
+    }
+
+    #[test]
+    fn the_clock_hand_gives_used_entries_a_second_chance() {
+        let mut map = IdentityMap::default();
+        for id in 1..=3 {
+            map.insert_new(id, entry());
+        }
+        map.remove(2);
+        // New entries start referenced: the first pass only clears the bits.
+        let mut seen = Vec::new();
+        while let Some(next) = map.hand_next() {
+            match next {
+                Some(id) if map.take_reference(id) => map.hand_keep(id),
+                Some(id) => {
+                    seen.push(id);
+                    break;
+                }
+                None => {}
+            }
+        }
+        assert_eq!(
+            seen,
+            vec![1],
+            "stale #2 skipped, #1 offered on the second pass"
+        );
+        assert_eq!(map.ring_len(), 1, "#3 kept, #1 taken, #2 dropped");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`symbol`]: interned attribute and typeclass names.
 //! - [`store`]: the redb file (objects, attributes, indexes, id sequence).
 //! - [`cache`]: the identity map (one live entry per id).
+//! - [`memory`]: RSS and returning freed memory to the OS.
 //! - [`world`]: [`World`], the single owner of cache, store and script instances.
 //! - [`runtime`]: wasmtime, the WIT bindings, hook dispatch and the host side of the WIT imports.
 //! - [`server`]: the `serve` command (world thread, checkpoints, shutdown).
@@ -17,6 +18,7 @@
 
 pub mod bench;
 pub mod cache;
+pub mod memory;
 pub mod runtime;
 pub mod scripts;
 pub mod seed;
@@ -28,4 +30,4 @@ pub mod world;
 
 pub use runtime::{Runtime, Scripts};
 pub use value::{ObjectId, Value};
-pub use world::{AttrKind, World, WorldError, WorldOptions};
+pub use world::{AttrKind, FlushReport, FlushScope, World, WorldError, WorldOptions};

@@ -2,6 +2,7 @@
 //!
 //! - `identity`: one entry per id, one store load.
 //! - `attributes`: `db` persistence, `ndb` lifetime, typed values, object references.
+//! - `flush`: flush rules, protections, the memory budget, no hidden references.
 //! - `hooks`: hook order, nested and queued hooks (re-entrancy), vetoes.
 //! - `errors`: deleted handles, bad guest arguments, traps; the host keeps running.
 //! - `sandbox`: the `adversary` typeclass against time, memory, handle, size and capability
@@ -13,6 +14,7 @@
 
 mod attributes;
 mod errors;
+mod flush;
 mod hooks;
 mod identity;
 mod sandbox;

@@ -102,6 +102,7 @@ pub(crate) fn call_hook(
         Err(e) => return (world, Err(e)),
     };
     world.depth += 1;
+    world.active.push(target);
     let mark = world.mark();
     let data = inst.store.data_mut();
     data.world = Some(world);
@@ -114,6 +115,7 @@ pub(crate) fn call_hook(
         .take()
         .expect("host functions always return the world to the store");
     world.depth -= 1;
+    world.active.pop();
     if !matches!(result, Ok(Ok(_))) {
         // The hook failed: none of its changes, creations or queued events remain.
         world.rollback_to(mark);

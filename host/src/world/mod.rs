@@ -12,6 +12,7 @@
 //! once a second and on shutdown), so a crash loses at most the last second, never consistency.
 
 mod error;
+pub mod flush;
 pub(crate) mod lifecycle;
 pub(crate) mod state;
 pub(crate) mod undo;
@@ -19,6 +20,7 @@ pub(crate) mod undo;
 use std::path::Path;
 
 pub use error::WorldError;
+pub use flush::{FlushJob, FlushReport, FlushScope, KeepReason};
 pub use state::{AttrKind, Delivery};
 pub(crate) use state::{Event, WorldState};
 
@@ -36,6 +38,9 @@ pub struct WorldOptions {
     pub store_cache_bytes: usize,
     /// Limits for typeclass instances.
     pub sandbox: Sandbox,
+    /// Most entries the cache keeps; beyond it, least recently used unprotected entries are
+    /// evicted after each turn (Evennia's `IDMAPPER_CACHE_MAXSIZE`). `None`: no limit.
+    pub cache_max_entries: Option<usize>,
 }
 
 impl Default for WorldOptions {
@@ -43,6 +48,7 @@ impl Default for WorldOptions {
         WorldOptions {
             store_cache_bytes: 64 << 20,
             sandbox: Sandbox::default(),
+            cache_max_entries: None,
         }
     }
 }
@@ -83,9 +89,9 @@ impl World {
         let store = Store::open(path, options.store_cache_bytes)?;
         let mut names = Interner::default();
         let instances = Instances::new(runtime, scripts, &mut names, options.sandbox.clone());
-        Ok(World {
-            state: Some(Box::new(WorldState::new(store, instances, names))),
-        })
+        let mut state = Box::new(WorldState::new(store, instances, names));
+        state.max_entries = options.cache_max_entries;
+        Ok(World { state: Some(state) })
     }
 
     fn state(&mut self) -> &mut WorldState {
@@ -99,13 +105,20 @@ impl World {
         &mut self,
         op: impl FnOnce(Box<WorldState>) -> (Box<WorldState>, Result<T, WorldError>),
     ) -> Result<T, WorldError> {
-        let world = self
+        let mut world = self
             .state
             .take()
             .expect("world state is home between turns");
-        let (world, result) = op(world);
+        world.tick();
+        let start = world.mark();
+        let (mut world, result) = op(world);
+        if result.is_err() {
+            // The turn's own operation failed: none of it stays (hooks it ran included).
+            world.rollback_to(start);
+        }
         let mut world = lifecycle::run_events(world);
         let committed = world.commit_event();
+        world.enforce_budget(flush::EVICT_STEPS_PER_TURN);
         self.state = Some(world);
         let value = result?;
         committed?;
@@ -264,6 +277,43 @@ impl World {
     /// `NotFound` / `Deleted` for a missing object.
     pub fn attr_names(&mut self, id: ObjectId, kind: AttrKind) -> Result<Vec<String>, WorldError> {
         self.plain(|w| w.attr_names(id, kind))
+    }
+
+    /// Flushes `scope` from the cache in one go and reports what it did. (`flush_step` runs
+    /// the same flush one slice at a time, for callers that interleave other work.)
+    pub fn flush(&mut self, scope: FlushScope, force: bool) -> FlushReport {
+        let mut job = FlushJob::new(scope, force);
+        while !self.flush_step(&mut job) {}
+        job.into_report()
+    }
+
+    /// Runs one slice (a few milliseconds at most) of a flush; true when it is done.
+    pub fn flush_step(&mut self, job: &mut FlushJob) -> bool {
+        self.state().flush_step(job)
+    }
+
+    /// Evicts until the cache is within its budget (or nothing more may be evicted) and returns
+    /// how many entries went. Turns do this a slice at a time already.
+    pub fn enforce_budget(&mut self) -> usize {
+        let w = self.state();
+        let mut total = 0;
+        loop {
+            let n = w.enforce_budget(flush::FLUSH_SLICE_STEPS);
+            total += n;
+            if n == 0 {
+                return total;
+            }
+        }
+    }
+
+    /// Keeps `id` in the cache through normal flushes and evictions (e.g. a connected player).
+    pub fn pin(&mut self, id: ObjectId) {
+        self.state().pins.insert(id);
+    }
+
+    /// Undoes [`World::pin`].
+    pub fn unpin(&mut self, id: ObjectId) {
+        self.state().pins.remove(&id);
     }
 
     /// Takes the text objects accepted since the last call, oldest first.

@@ -6,8 +6,9 @@
 //! `runtime::dispatch`, which moves the whole `WorldState` into the store data of the instance it
 //! calls; that is how a running hook reaches the world without shared ownership.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::ops::Range;
+use std::time::Instant;
 
 pub use crate::cache::AttrKind;
 use crate::cache::{Entry, IdentityMap, attr_get, attr_remove, attr_set};
@@ -74,6 +75,14 @@ pub(crate) struct WorldState {
     pub(crate) depth: u32,
     /// How to reverse every change of the running turn (see `world::undo`).
     undo: Vec<Undo>,
+    /// Objects whose hooks are running now (innermost last); never flushed.
+    pub(crate) active: Vec<ObjectId>,
+    /// Objects the host pinned in the cache.
+    pub(crate) pins: HashSet<ObjectId>,
+    /// The cache's budget in entries, if any.
+    pub(crate) max_entries: Option<usize>,
+    /// When the world opened; the cache's access stamps count seconds from here.
+    started: Instant,
 }
 
 fn check_name(what: &str, name: &str) -> Result<(), WorldError> {
@@ -101,6 +110,10 @@ impl WorldState {
             instances,
             depth: 0,
             undo: Vec::new(),
+            active: Vec::new(),
+            pins: HashSet::new(),
+            max_entries: None,
+            started: Instant::now(),
         }
     }
 
@@ -167,16 +180,15 @@ impl WorldState {
             });
         };
         let names = &mut self.names;
-        let entry = Entry {
-            key: record.key,
-            typeclass: names.intern(&record.typeclass),
-            location: record.location,
-            db: attrs
+        let entry = Entry::new(
+            record.key,
+            names.intern(&record.typeclass),
+            record.location,
+            attrs
                 .into_iter()
                 .map(|(name, value)| (names.intern(&name), value))
                 .collect(),
-            ndb: None,
-        };
+        );
         self.pending_init.push(id);
         Ok(self.cache.insert_loaded(id, entry))
     }
@@ -326,16 +338,8 @@ impl WorldState {
         };
         self.write()?.put_object(id, None, &record)?;
         let typeclass = self.names.intern(typeclass);
-        self.cache.insert_new(
-            id,
-            Entry {
-                key: record.key,
-                typeclass,
-                location,
-                db: Vec::new(),
-                ndb: None,
-            },
-        );
+        self.cache
+            .insert_new(id, Entry::new(record.key, typeclass, location, Vec::new()));
         self.undo.push(Undo::Created { id });
         Ok(id)
     }
@@ -488,6 +492,28 @@ impl WorldState {
 }
 
 impl WorldState {
+    /// Advances the cache's clock (called at the start of every turn).
+    pub(crate) fn tick(&mut self) {
+        let secs = u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX);
+        self.cache.set_now(secs);
+    }
+
+    /// The ids the running turn changed.
+    pub(crate) fn undo_ids(&self) -> impl Iterator<Item = ObjectId> + '_ {
+        self.undo.iter().map(|step| match step {
+            Undo::Attr { id, .. }
+            | Undo::Key { id, .. }
+            | Undo::Location { id, .. }
+            | Undo::Created { id }
+            | Undo::Deleted { id, .. } => *id,
+        })
+    }
+
+    /// True if the running turn changed nothing (yet).
+    pub(crate) fn undo_is_empty(&self) -> bool {
+        self.undo.is_empty()
+    }
+
     /// The current point of the undo log and the event queue.
     pub(crate) fn mark(&self) -> Mark {
         Mark {

@@ -5,7 +5,7 @@
 //! size limits on values, a WASI context that grants nothing, and atomic hooks.
 //!
 //! Commands: `loop`, `alloc`, `recurse`, `panic`, `big-string <MiB>`, `big-msg <MiB>`,
-//! `hold-handles <n>`, `stash`, `use-stash`, `drop-and-reuse`, `write3-then-trap`,
+//! `hold-handles <n>`, `stash`, `use-stash`, `keep <id>`, `touch-kept`, `drop-and-reuse`, `write3-then-trap`,
 //! `open-file`, `socket`, `env`, `print <n>`.
 
 use std::cell::Cell;
@@ -18,6 +18,7 @@ struct Adversary;
 
 thread_local! {
     static STASHED: Cell<u32> = const { Cell::new(0) };
+    static KEPT: std::cell::RefCell<Vec<Object>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn arg(rest: &str) -> Result<u64, Error> {
@@ -80,6 +81,22 @@ impl Typeclass for Adversary {
                 std::mem::forget(stale);
                 let text = key.unwrap_or_else(|e| format!("{e:?}"));
                 this.ndb().set("last_error", &text)?;
+            }
+            "keep" => {
+                // Owned handles kept in guest memory across calls: they must not keep the
+                // host's cache entries alive.
+                let obj = lookup(arg(rest)?)?;
+                KEPT.with(|k| k.borrow_mut().push(obj));
+            }
+            "touch-kept" => {
+                let mut keys = Vec::new();
+                KEPT.with(|k| -> HookResult {
+                    for obj in k.borrow().iter() {
+                        keys.push(obj.key()?);
+                    }
+                    Ok(())
+                })?;
+                this.ndb().set("kept_keys", &keys.join(","))?;
             }
             "drop-and-reuse" => {
                 let handle = lookup(this.id())?;

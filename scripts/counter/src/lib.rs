@@ -32,7 +32,10 @@ impl Typeclass for Counter {
 
     fn at_init(this: &Object) -> HookResult {
         let inits: i64 = this.ndb().get_or("inits", 0)?;
-        this.ndb().set("inits", &(inits + 1))
+        this.ndb().set("inits", &(inits + 1))?;
+        // Persistent, so tests can see at-init run again after a flush.
+        let loads: i64 = this.db().get_or("init_count", 0)?;
+        this.db().set("init_count", &(loads + 1))
     }
 
     fn at_command(this: &Object, caller: &Object, input: &str) -> HookResult<bool> {
