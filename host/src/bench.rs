@@ -71,6 +71,102 @@ fn bench_options() -> WorldOptions {
     options
 }
 
+/// Flushes everything that was loaded, then measures the hit ratio of a Zipf(1.0) access
+/// pattern with the cache budget at 10% of the objects.
+fn flush_and_zipf(world: &mut World, ids: &[u64], rss_before_load: u64) -> anyhow::Result<()> {
+    let rss_loaded = rss_bytes();
+    let report = world.flush(crate::FlushScope::All, false);
+    anyhow::ensure!(
+        report.dropped as u64 >= ids.len() as u64,
+        "flush dropped everything"
+    );
+    line(
+        &format!("flush of {} entries, total", report.dropped),
+        format!("{:.1} ms", report.took.as_secs_f64() * 1e3),
+        "< 150 ms (1M)",
+    );
+    line(
+        &format!("flush longest pause ({} slices)", report.slices),
+        format!("{:.2} ms", report.max_pause.as_secs_f64() * 1e3),
+        "< 5 ms",
+    );
+    let mib = |b: u64| format!("{:.1} MiB", b as f64 / f64::from(1 << 20));
+    line("RSS before load", mib(rss_before_load), "");
+    line("RSS after load", mib(rss_loaded), "");
+    line(
+        "RSS after flush",
+        mib(report.rss_after),
+        "within 10% of before load",
+    );
+
+    // Zipf(1.0) over the objects, cache budget 10% of them.
+    let n = ids.len();
+    let budget = (n / 10).max(1);
+    world.set_cache_budget(Some(budget));
+    let cdf = zipf_cdf(n, 1.0);
+    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+    let mut sample = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let u = (rng >> 11) as f64 / (1u64 << 53) as f64;
+        ids[cdf.partition_point(|&c| c < u).min(n - 1)]
+    };
+    for _ in 0..n {
+        world.location(sample())?; // warm up to the steady state
+    }
+    let before = world.stats().cache;
+    let accesses = 1_000_000;
+    let mut worst = Duration::ZERO;
+    let start = Instant::now();
+    for _ in 0..accesses {
+        let t = Instant::now();
+        black_box(world.location(sample())?);
+        worst = worst.max(t.elapsed());
+    }
+    let took = start.elapsed();
+    let after = world.stats().cache;
+    let hits = after.hits - before.hits;
+    let loads = after.loads - before.loads;
+    line(
+        "Zipf(1.0) hit ratio, cache = 10% of objects",
+        format!("{:.1} %", 100.0 * (1.0 - loads as f64 / accesses as f64)),
+        &format!("(LFU bound ~{:.0} %)", 100.0 * zipf_head_mass(n, budget)),
+    );
+    line(
+        "Zipf access incl. eviction, mean / worst",
+        format!(
+            "{:.2} / {:.2} us",
+            per_op(took, accesses) / 1000.0,
+            worst.as_secs_f64() * 1e6
+        ),
+        &format!("({} evictions)", after.evictions - before.evictions),
+    );
+    black_box(hits);
+    Ok(())
+}
+
+/// The cumulative distribution of Zipf(`s`) over `n` ranks.
+fn zipf_cdf(n: usize, s: f64) -> Vec<f64> {
+    let weights: Vec<f64> = (1..=n).map(|k| 1.0 / (k as f64).powf(s)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut acc = 0.0;
+    weights
+        .iter()
+        .map(|w| {
+            acc += w / total;
+            acc
+        })
+        .collect()
+}
+
+/// The probability mass of the `k` most popular of `n` Zipf(1.0) ranks: the best hit ratio any
+/// cache of `k` entries can reach.
+fn zipf_head_mass(n: usize, k: usize) -> f64 {
+    let h = |m: usize| (1..=m).map(|i| 1.0 / i as f64).sum::<f64>();
+    h(k) / h(n)
+}
+
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("wasmud-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -320,6 +416,7 @@ pub fn run_cold_load(path: &std::path::Path, first: u64, count: u64) -> anyhow::
         format!("{} B", rss_after.saturating_sub(rss_before) / objects),
         "< 400 B (redb cache 8 MiB incl.)",
     );
+    flush_and_zipf(&mut world, &ids, rss_before)?;
     line(
         "identity map estimate per object",
         format!(

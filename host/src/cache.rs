@@ -175,6 +175,9 @@ impl Hasher for IdHasher {
     }
 }
 
+/// A set of object ids with the cheap id hasher.
+pub type IdSet = std::collections::HashSet<ObjectId, BuildHasherDefault<IdHasher>>;
+
 /// Counters of the identity map.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
@@ -314,6 +317,20 @@ impl IdentityMap {
     pub fn hand_next(&mut self) -> Option<Option<ObjectId>> {
         let id = self.ring.pop_front()?;
         Some(self.entries.contains_key(&id).then_some(id))
+    }
+
+    /// Moves the CLOCK hand one step and takes the entry there out of the map: `None` if the
+    /// ring is empty, `Some(None)` for a stale id. Give a kept entry back with
+    /// [`IdentityMap::put_back`].
+    pub fn hand_take(&mut self) -> Option<Option<(ObjectId, Box<Entry>)>> {
+        let id = self.ring.pop_front()?;
+        Some(self.entries.remove(&id).map(|e| (id, e)))
+    }
+
+    /// Puts back an entry taken with [`IdentityMap::hand_take`] or [`IdentityMap::remove`],
+    /// at the end of the ring.
+    pub fn put_back(&mut self, id: ObjectId, entry: Box<Entry>) {
+        self.insert_boxed(id, entry);
     }
 
     /// Puts an id the hand took back at the end of the ring (the entry stays cached).

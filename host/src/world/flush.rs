@@ -9,10 +9,10 @@
 //! values, indexes and queues hold ids), so a dropped entry is really freed, and a flushed
 //! object reloads on next use, running its `at-init` again.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::cache::{AttrKind, entry_footprint};
+use crate::cache::{AttrKind, Entry, IdSet, entry_footprint};
 use crate::memory;
 use crate::value::ObjectId;
 use crate::world::WorldState;
@@ -93,7 +93,7 @@ pub struct FlushJob {
     /// Ring steps left (the ring's length when the job started: one full turn of the hand).
     remaining: usize,
     started: Option<Instant>,
-    unsaved: HashSet<ObjectId>,
+    unsaved: IdSet,
     report: FlushReport,
 }
 
@@ -105,7 +105,7 @@ impl FlushJob {
             force,
             remaining: usize::MAX,
             started: None,
-            unsaved: HashSet::new(),
+            unsaved: IdSet::default(),
             report: FlushReport::default(),
         }
     }
@@ -122,37 +122,36 @@ impl FlushJob {
 }
 
 impl WorldState {
-    /// Why `id` must stay cached, if it must; `force` overrides the reasons that only protect
-    /// data (ndb, pins), not the ones that protect correctness (running hooks, unsaved changes).
+    /// Why the entry of `id` must stay cached, if it must; `force` overrides the reasons that
+    /// only protect data (ndb, pins), not the ones that protect correctness (running hooks,
+    /// unsaved changes).
     fn protection(
         &self,
         id: ObjectId,
-        unsaved: &HashSet<ObjectId>,
+        entry: &Entry,
+        unsaved: &IdSet,
         force: bool,
     ) -> Option<KeepReason> {
         if self.active.contains(&id) {
             return Some(KeepReason::InUse);
         }
-        if unsaved.contains(&id) {
+        if !unsaved.is_empty() && unsaved.contains(&id) {
             return Some(KeepReason::Unsaved);
         }
         if force {
             return None;
         }
-        if self.pins.contains(&id) {
+        if !self.pins.is_empty() && self.pins.contains(&id) {
             return Some(KeepReason::Pinned);
         }
-        if self.cache.peek(id).is_some_and(|e| e.has_ndb()) {
+        if entry.has_ndb() {
             return Some(KeepReason::Ndb);
         }
         None
     }
 
-    /// Drops `id` from the cache for a flush, recording it in `report`.
-    fn flush_entry(&mut self, id: ObjectId, report: &mut FlushReport) {
-        let Some(entry) = self.cache.remove(id) else {
-            return;
-        };
+    /// Records a dropped entry in `report` and frees it.
+    fn account_flushed(&self, id: ObjectId, entry: Box<Entry>, report: &mut FlushReport) {
         if entry.has_ndb() {
             let mut names: Vec<String> = entry
                 .attrs(AttrKind::Ndb)
@@ -184,10 +183,13 @@ impl WorldState {
         }
         let done = match job.scope {
             FlushScope::Object(id) => {
-                if self.cache.contains(id) {
-                    match self.protection(id, &job.unsaved, job.force) {
-                        Some(reason) => Self::keep(&mut job.report, id, reason),
-                        None => self.flush_entry(id, &mut job.report),
+                if let Some(entry) = self.cache.remove(id) {
+                    match self.protection(id, &entry, &job.unsaved, job.force) {
+                        Some(reason) => {
+                            Self::keep(&mut job.report, id, reason);
+                            self.cache.put_back(id, entry);
+                        }
+                        None => self.account_flushed(id, entry, &mut job.report),
                     }
                 }
                 true
@@ -202,25 +204,26 @@ impl WorldState {
                 while job.remaining > 0 && steps < FLUSH_SLICE_STEPS {
                     job.remaining -= 1;
                     steps += 1;
-                    let Some(next) = self.cache.hand_next() else {
+                    // One hash lookup per step: take the entry out, put it back if it stays.
+                    let Some(taken) = self.cache.hand_take() else {
                         job.remaining = 0;
                         break;
                     };
-                    let Some(id) = next else { continue };
-                    let idle = self
-                        .cache
-                        .peek(id)
-                        .is_some_and(|e| now.saturating_sub(e.last_touched()) >= idle_secs);
-                    if !idle {
-                        self.cache.hand_keep(id);
-                        continue;
-                    }
-                    match self.protection(id, &job.unsaved, job.force) {
-                        Some(reason) => {
-                            Self::keep(&mut job.report, id, reason);
-                            self.cache.hand_keep(id);
+                    let Some((id, entry)) = taken else { continue };
+                    let reason = if now.saturating_sub(entry.last_touched()) < idle_secs {
+                        Some(None)
+                    } else {
+                        self.protection(id, &entry, &job.unsaved, job.force)
+                            .map(Some)
+                    };
+                    match reason {
+                        None => self.account_flushed(id, entry, &mut job.report),
+                        Some(why) => {
+                            if let Some(why) = why {
+                                Self::keep(&mut job.report, id, why);
+                            }
+                            self.cache.put_back(id, entry);
                         }
-                        None => self.flush_entry(id, &mut job.report),
                     }
                 }
                 job.remaining == 0
@@ -234,7 +237,21 @@ impl WorldState {
         done
     }
 
+    /// How many cached entries each protection holds now (a scan of the cache: for the admin
+    /// console's stats, not for hot paths).
+    pub(crate) fn protected_counts(&self) -> BTreeMap<KeepReason, usize> {
+        let unsaved = self.unsaved_ids();
+        let mut counts = BTreeMap::new();
+        for (id, entry) in self.cache.iter() {
+            if let Some(reason) = self.protection(id, entry, &unsaved, false) {
+                *counts.entry(reason).or_default() += 1;
+            }
+        }
+        counts
+    }
+
     fn finish_flush(&mut self, job: &mut FlushJob) {
+        self.flushes += 1;
         for (id, _) in &job.report.discarded_ndb {
             self.pins.remove(id);
         }
@@ -248,7 +265,7 @@ impl WorldState {
     }
 
     /// Ids with changes in the running turn's undo log.
-    fn unsaved_ids(&self) -> HashSet<ObjectId> {
+    fn unsaved_ids(&self) -> IdSet {
         self.undo_ids().collect()
     }
 
@@ -259,7 +276,7 @@ impl WorldState {
             return 0;
         };
         let unsaved = if self.undo_is_empty() {
-            HashSet::new()
+            IdSet::default()
         } else {
             self.unsaved_ids()
         };
@@ -271,7 +288,11 @@ impl WorldState {
                 break;
             };
             let Some(id) = next else { continue };
-            if self.cache.take_reference(id) || self.protection(id, &unsaved, false).is_some() {
+            let protected = self
+                .cache
+                .peek(id)
+                .and_then(|e| self.protection(id, e, &unsaved, false));
+            if self.cache.take_reference(id) || protected.is_some() {
                 self.cache.hand_keep(id);
                 continue;
             }

@@ -6,12 +6,12 @@
 //! `runtime::dispatch`, which moves the whole `WorldState` into the store data of the instance it
 //! calls; that is how a running hook reaches the world without shared ownership.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::ops::Range;
 use std::time::Instant;
 
 pub use crate::cache::AttrKind;
-use crate::cache::{Entry, IdentityMap, attr_get, attr_remove, attr_set};
+use crate::cache::{Entry, IdSet, IdentityMap, attr_get, attr_remove, attr_set};
 use crate::runtime::Instances;
 use crate::store::{ObjectRecord, Store, StoreRead, StoreView, StoreWrite};
 use crate::symbol::{Interner, Symbol};
@@ -78,9 +78,11 @@ pub(crate) struct WorldState {
     /// Objects whose hooks are running now (innermost last); never flushed.
     pub(crate) active: Vec<ObjectId>,
     /// Objects the host pinned in the cache.
-    pub(crate) pins: HashSet<ObjectId>,
+    pub(crate) pins: IdSet,
     /// The cache's budget in entries, if any.
     pub(crate) max_entries: Option<usize>,
+    /// Flush operations completed.
+    pub(crate) flushes: u64,
     /// When the world opened; the cache's access stamps count seconds from here.
     started: Instant,
 }
@@ -111,8 +113,9 @@ impl WorldState {
             depth: 0,
             undo: Vec::new(),
             active: Vec::new(),
-            pins: HashSet::new(),
+            pins: IdSet::default(),
             max_entries: None,
+            flushes: 0,
             started: Instant::now(),
         }
     }
