@@ -11,7 +11,16 @@ use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "script";
-const SCRIPTS: &[&str] = &["room", "character", "counter", "bench", "adversary"];
+const SCRIPTS: &[&str] = &[
+    "room",
+    "character",
+    "counter",
+    "bench",
+    "adversary",
+    "greeter",
+];
+/// Components built for the hot-reload tests only: not typeclasses of the default world.
+const FIXTURES: &[&str] = &["greeter_v2", "not_a_typeclass", "old_contract"];
 
 fn main() {
     let host = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -32,18 +41,21 @@ fn main() {
     .join("scripts");
     build_scripts(&root, &target_dir);
 
-    let out_dir = target_dir.join(TARGET).join(PROFILE);
+    // Cargo's output dir also holds fixtures and build files: copy the typeclasses into a dir
+    // of their own (the one `serve` loads and watches), and the fixtures into another.
+    let built = target_dir.join(TARGET).join(PROFILE);
+    let typeclasses = target_dir.join("typeclasses");
+    let fixtures = target_dir.join("fixtures");
     let mut code = String::new();
     writeln!(
         code,
         "/// The directory holding every built example typeclass (`<name>.wasm`).\n\
          pub const DIR: &str = {:?};",
-        out_dir.display().to_string()
+        typeclasses.display().to_string()
     )
     .unwrap();
     for name in SCRIPTS {
-        let path = out_dir.join(format!("{name}.wasm"));
-        assert!(path.exists(), "{} was not built", path.display());
+        let path = install(&built, &typeclasses, name);
         writeln!(
             code,
             "/// The built `{name}` typeclass.\npub const {}: &str = {:?};",
@@ -57,8 +69,40 @@ fn main() {
         "/// Every example typeclass name.\npub const NAMES: &[&str] = &{SCRIPTS:?};"
     )
     .unwrap();
+    writeln!(
+        code,
+        "/// Components for the hot-reload tests (not in [`DIR`]).\npub mod fixtures {{"
+    )
+    .unwrap();
+    for name in FIXTURES {
+        let path = install(&built, &fixtures, name);
+        writeln!(
+            code,
+            "    /// The built `{name}` fixture.\n    pub const {}: &str = {:?};",
+            name.to_uppercase(),
+            path.display().to_string()
+        )
+        .unwrap();
+    }
+    writeln!(code, "}}").unwrap();
     let dest = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("scripts.rs");
     std::fs::write(dest, code).expect("write scripts.rs");
+}
+
+/// Copies `<built>/<name>.wasm` into `dir` if it changed (write, then rename, so a watcher on
+/// `dir` never sees half a file) and returns the new path.
+fn install(built: &Path, dir: &Path, name: &str) -> PathBuf {
+    let from = built.join(format!("{name}.wasm"));
+    let bytes =
+        std::fs::read(&from).unwrap_or_else(|e| panic!("{} was not built: {e}", from.display()));
+    std::fs::create_dir_all(dir).expect("create the scripts output dir");
+    let to = dir.join(format!("{name}.wasm"));
+    if std::fs::read(&to).ok().as_deref() != Some(&bytes[..]) {
+        let tmp = dir.join(format!(".{name}.wasm.tmp"));
+        std::fs::write(&tmp, &bytes).expect("write a built script");
+        std::fs::rename(&tmp, &to).expect("install a built script");
+    }
+    to
 }
 
 /// Adds the wasm target with rustup if it is not installed (`RUSTUP_AUTO_INSTALL=0` machines).

@@ -23,6 +23,9 @@ enum Cmd {
         /// from `scripts/`.
         #[arg(long, default_value = wasmud::scripts::DIR)]
         scripts: PathBuf,
+        /// Do not reload changed components automatically.
+        #[arg(long)]
+        no_watch: bool,
     },
     /// Measure the cache, the store and the guest/host boundary, and print the figures.
     Bench {
@@ -46,14 +49,17 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Cmd::Serve { data, scripts } => {
+        Cmd::Serve {
+            data,
+            scripts,
+            no_watch,
+        } => {
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(wasmud::server::run(
-                wasmud::server::ServeConfig { data, scripts },
-                async {
-                    let _ = tokio::signal::ctrl_c().await;
-                },
-            ))
+            let mut config = wasmud::server::ServeConfig::new(data, scripts);
+            config.watch = !no_watch;
+            runtime.block_on(wasmud::server::run(config, async {
+                let _ = tokio::signal::ctrl_c().await;
+            }))
         }
         Cmd::Bench { objects } => wasmud::bench::run(objects),
         Cmd::BenchLoad {

@@ -1,28 +1,39 @@
-//! The `serve` command: the world thread, periodic checkpoints and a clean shutdown.
+//! The `serve` command: the world thread, periodic checkpoints, hot reload and a clean shutdown.
 //!
 //! # Threading model
 //! One OS thread owns the [`World`] (cache, store, script instances): nothing else touches it.
-//! Everything else (the tokio tasks of the server, later the console and the reload watcher)
-//! sends it jobs through a channel and awaits the answer on a oneshot. The world thread runs
-//! jobs one at a time, each a complete turn, and checkpoints (one fsync) at most every
-//! [`CHECKPOINT_EVERY`] when something changed, and when it stops.
+//! Everything else (tokio tasks, the reload watcher, later the console) sends it jobs through a
+//! channel and awaits the answer on a oneshot. The world thread runs jobs one at a time, each a
+//! complete turn, and checkpoints (one fsync) at most every [`CHECKPOINT_EVERY`] when something
+//! changed, and when it stops.
+//!
+//! # Hot reload
+//! A watcher on the scripts directory (debounced by [`RELOAD_DEBOUNCE`]) and
+//! [`Server::reload`] compile and validate changed components on a blocking tokio thread (from
+//! the artifact cache in `<data>/artifacts` when the bytes were seen before), then install them
+//! with one world job, between two turns. A component that fails is reported and the running
+//! version stays.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::sync::oneshot;
 
-use crate::runtime::{Runtime, Scripts};
+use crate::runtime::{ArtifactCache, Origin, Runtime, Scripts, typeclass_name};
 use crate::world::{World, WorldOptions};
 
 /// How often the world thread makes completed turns durable.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// The store file inside the data directory.
 pub const STORE_FILE: &str = "world.redb";
+/// Precompiled components inside the data directory.
+pub const ARTIFACTS_DIR: &str = "artifacts";
+/// Quiet time the watcher waits for after a change before reloading (builds write in bursts).
+pub const RELOAD_DEBOUNCE: Duration = Duration::from_millis(50);
 
 type Job = Box<dyn FnOnce(&mut World) + Send>;
 
@@ -101,39 +112,241 @@ pub struct ServeConfig {
     pub data: PathBuf,
     /// The directory of typeclass components (`<name>.wasm`).
     pub scripts: PathBuf,
+    /// Reload changed components automatically.
+    pub watch: bool,
+    /// World options.
+    pub options: WorldOptions,
 }
 
-/// Opens (or creates and seeds) the world, runs it until `shutdown` completes, then closes the
-/// store cleanly.
+impl ServeConfig {
+    /// The defaults for a data and a scripts directory: watching on, default options.
+    pub fn new(data: impl Into<PathBuf>, scripts: impl Into<PathBuf>) -> Self {
+        ServeConfig {
+            data: data.into(),
+            scripts: scripts.into(),
+            watch: true,
+            options: WorldOptions::default(),
+        }
+    }
+}
+
+/// What a reload did for one typeclass.
+#[derive(Clone, Debug)]
+pub struct ReloadReport {
+    /// The typeclass.
+    pub name: String,
+    /// The new version (hash prefix), or the error that kept the old one.
+    pub outcome: Result<String, String>,
+    /// Compiled now or loaded from the artifact cache.
+    pub origin: Option<Origin>,
+    /// True if a running version was replaced (false: a new typeclass).
+    pub replaced: bool,
+    /// From the trigger to the new version being installed (the next hook runs on it).
+    pub latency: Duration,
+}
+
+/// A running server: the world thread, its handle and the reload machinery.
+pub struct Server {
+    handle: WorldHandle,
+    thread: WorldThread,
+    runtime: Runtime,
+    scripts_dir: PathBuf,
+    _watcher:
+        Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>>,
+}
+
+impl Server {
+    /// Opens (or creates and seeds) the world and starts the world thread and the watcher.
+    /// Call inside a tokio runtime.
+    ///
+    /// # Errors
+    /// If the data directory, the store or the scripts directory cannot be opened.
+    pub async fn start(config: ServeConfig) -> anyhow::Result<Server> {
+        std::fs::create_dir_all(&config.data)
+            .with_context(|| format!("create data dir {}", config.data.display()))?;
+        let runtime = Runtime::new()?
+            .with_artifact_cache(ArtifactCache::new(config.data.join(ARTIFACTS_DIR)));
+        let (scripts, errors): (Scripts, _) = runtime
+            .load_dir_lenient(&config.scripts)
+            .with_context(|| format!("load scripts from {}", config.scripts.display()))?;
+        for e in errors {
+            tracing::error!("{e}; that typeclass's hooks are skipped until it is fixed");
+        }
+        let names: Vec<String> = scripts.names().map(str::to_owned).collect();
+        let path = config.data.join(STORE_FILE);
+        let mut world = World::open(&path, &runtime, &scripts, &config.options)
+            .with_context(|| format!("open {}", path.display()))?;
+        if let Some(seeded) = crate::seed::seed_if_empty(&mut world)? {
+            tracing::info!("seeded a new world: Limbo is #{}", seeded.limbo);
+        }
+        let objects = world.object_count()?;
+        let (thread, handle) = WorldThread::spawn(world);
+        let mut server = Server {
+            handle,
+            thread,
+            runtime,
+            scripts_dir: config.scripts.clone(),
+            _watcher: None,
+        };
+        if config.watch {
+            server._watcher = Some(server.watch()?);
+        }
+        tracing::info!(
+            store = %path.display(),
+            objects,
+            typeclasses = ?names,
+            "wasmud is serving; press Ctrl-C to stop"
+        );
+        Ok(server)
+    }
+
+    /// A handle to the world thread.
+    pub fn handle(&self) -> &WorldHandle {
+        &self.handle
+    }
+
+    /// Reloads `name` (or every `<name>.wasm` in the scripts directory) and reports each.
+    ///
+    /// # Errors
+    /// If the world thread has stopped or the scripts directory cannot be read.
+    pub async fn reload(&self, name: Option<&str>) -> anyhow::Result<Vec<ReloadReport>> {
+        let paths = match name {
+            Some(name) => vec![self.scripts_dir.join(format!("{name}.wasm"))],
+            None => script_files(&self.scripts_dir)?,
+        };
+        let mut reports = Vec::new();
+        for path in paths {
+            reports.push(reload_file(&self.runtime, &self.handle, path, Instant::now()).await?);
+        }
+        Ok(reports)
+    }
+
+    fn watch(
+        &self,
+    ) -> anyhow::Result<
+        notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>,
+    > {
+        use notify_debouncer_mini::notify::RecursiveMode;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(PathBuf, Instant)>();
+        let mut debouncer = notify_debouncer_mini::new_debouncer(
+            RELOAD_DEBOUNCE,
+            move |events: notify_debouncer_mini::DebounceEventResult| match events {
+                Ok(events) => {
+                    for event in events {
+                        if typeclass_name(&event.path).is_some() && event.path.exists() {
+                            let _ = tx.send((event.path, Instant::now()));
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("script watcher: {e}"),
+            },
+        )
+        .context("start the script watcher")?;
+        debouncer
+            .watcher()
+            .watch(&self.scripts_dir, RecursiveMode::NonRecursive)
+            .with_context(|| format!("watch {}", self.scripts_dir.display()))?;
+        let (runtime, handle) = (self.runtime.clone(), self.handle.clone());
+        tokio::spawn(async move {
+            while let Some((path, seen)) = rx.recv().await {
+                match reload_file(&runtime, &handle, path, seen).await {
+                    Ok(_) => {}
+                    Err(_) => break, // the world stopped
+                }
+            }
+        });
+        tracing::info!(dir = %self.scripts_dir.display(), "watching scripts for changes");
+        Ok(debouncer)
+    }
+
+    /// Stops the watcher and the world thread (final checkpoint) and waits for them.
+    ///
+    /// # Errors
+    /// If the final checkpoint fails.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let Server {
+            handle,
+            thread,
+            _watcher,
+            ..
+        } = self;
+        drop(_watcher);
+        drop(handle);
+        tokio::task::spawn_blocking(move || thread.join()).await??;
+        Ok(())
+    }
+}
+
+fn script_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| typeclass_name(p).is_some())
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// Compiles `path` off the world thread, then installs it with one world job. Logs the outcome.
+async fn reload_file(
+    runtime: &Runtime,
+    handle: &WorldHandle,
+    path: PathBuf,
+    triggered: Instant,
+) -> anyhow::Result<ReloadReport> {
+    let name = typeclass_name(&path).unwrap_or("?").to_owned();
+    let compile = {
+        let runtime = runtime.clone();
+        tokio::task::spawn_blocking(move || runtime.load_file(&path)).await?
+    };
+    let installed = match compile {
+        Ok(script) => {
+            let (hash, origin) = (script.hash().to_owned(), script.origin());
+            handle
+                .call(move |w| w.install(script))
+                .await?
+                .map(|replaced| (hash, origin, replaced))
+        }
+        Err(e) => Err(e),
+    };
+    let report = match installed {
+        Ok((hash, origin, replaced)) => ReloadReport {
+            name,
+            outcome: Ok(hash),
+            origin: Some(origin),
+            replaced,
+            latency: triggered.elapsed(),
+        },
+        Err(e) => ReloadReport {
+            name,
+            outcome: Err(e.to_string()),
+            origin: None,
+            replaced: false,
+            latency: triggered.elapsed(),
+        },
+    };
+    match &report.outcome {
+        Ok(hash) => tracing::info!(
+            typeclass = report.name,
+            version = hash,
+            origin = ?report.origin,
+            latency_ms = report.latency.as_secs_f64() * 1e3,
+            "typeclass reloaded"
+        ),
+        Err(e) => tracing::error!("reload rejected, the running version stays: {e}"),
+    }
+    Ok(report)
+}
+
+/// Runs a server until `shutdown` completes, then closes the store cleanly.
 ///
 /// # Errors
-/// If the data directory, the store or a script cannot be opened.
+/// If the data directory, the store or the scripts cannot be opened.
 pub async fn run(config: ServeConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data)
-        .with_context(|| format!("create data dir {}", config.data.display()))?;
-    let runtime = Runtime::new()?;
-    let scripts: Scripts = runtime
-        .load_dir(&config.scripts)
-        .with_context(|| format!("load scripts from {}", config.scripts.display()))?;
-    let names: Vec<String> = scripts.names().map(str::to_owned).collect();
-    let path = config.data.join(STORE_FILE);
-    let mut world = World::open(&path, &runtime, &scripts, &WorldOptions::default())
-        .with_context(|| format!("open {}", path.display()))?;
-    if let Some(seeded) = crate::seed::seed_if_empty(&mut world)? {
-        tracing::info!("seeded a new world: Limbo is #{}", seeded.limbo);
-    }
-    let objects = world.object_count()?;
-    let (thread, handle) = WorldThread::spawn(world);
-    tracing::info!(
-        store = %path.display(),
-        objects,
-        typeclasses = ?names,
-        "wasmud is serving; press Ctrl-C to stop"
-    );
+    let server = Server::start(config).await?;
     shutdown.await;
     tracing::info!("shutting down");
-    drop(handle);
-    tokio::task::spawn_blocking(move || thread.join()).await??;
+    server.shutdown().await?;
     tracing::info!("store closed cleanly");
     Ok(())
 }

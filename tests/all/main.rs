@@ -5,6 +5,7 @@
 //! - `flush`: flush rules, protections, the memory budget, no hidden references.
 //! - `hooks`: hook order, nested and queued hooks (re-entrancy), vetoes.
 //! - `errors`: deleted handles, bad guest arguments, traps; the host keeps running.
+//! - `reload`: hot reload through the server: swap, rejects, watcher, reload under load.
 //! - `sandbox`: the `adversary` typeclass against time, memory, handle, size and capability
 //!   limits, atomic hooks and quarantine.
 //! - `store_files`: corrupt files and files from a newer schema.
@@ -17,5 +18,6 @@ mod errors;
 mod flush;
 mod hooks;
 mod identity;
+mod reload;
 mod sandbox;
 mod store_files;

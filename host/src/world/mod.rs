@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 
 use crate::cache::CacheStats;
 use crate::runtime::dispatch::call_hook;
-use crate::runtime::{Hook, Instances, Runtime, Sandbox, Scripts};
+use crate::runtime::{Hook, Instances, Runtime, Sandbox, Script, Scripts};
 use crate::store::Store;
 use crate::symbol::Interner;
 use crate::value::{ObjectId, Value};
@@ -314,6 +314,22 @@ impl World {
                 return total;
             }
         }
+    }
+
+    /// Installs a compiled typeclass, new or replacing the running version, between turns: the
+    /// next hook runs on it. Objects, their `ndb` data and everything else stay as they are.
+    /// Returns true if it replaced a version.
+    ///
+    /// # Errors
+    /// [`WorldError::Script`] if the script was compiled by another [`Runtime`].
+    pub fn install(&mut self, script: Script) -> Result<bool, WorldError> {
+        let w = self.state();
+        w.instances.install(script, &mut w.names)
+    }
+
+    /// The installed typeclasses, sorted by name, with whether each is quarantined.
+    pub fn typeclasses(&mut self) -> Vec<(Script, bool)> {
+        self.state().instances.scripts()
     }
 
     /// Sets (or removes) the cache's budget in entries; the next turns evict down to it.
