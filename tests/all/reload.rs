@@ -134,7 +134,8 @@ async fn a_new_version_takes_over_with_objects_and_ndb_intact() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_components_are_rejected_and_the_old_version_keeps_serving() {
     let s = setup(false).await;
-    let cases: [(&str, &dyn Fn(&Path)); 3] = [
+    type BreakIt<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, BreakIt); 3] = [
         ("not a valid WebAssembly component", &|p: &Path| {
             std::fs::write(p.join("greeter.wasm"), b"\0asm garbage, not a component").unwrap();
         }),
