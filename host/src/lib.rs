@@ -9,7 +9,8 @@
 //! - [`memory`]: RSS and returning freed memory to the OS.
 //! - [`world`]: [`World`], the single owner of cache, store and script instances.
 //! - [`runtime`]: wasmtime, the WIT bindings, hook dispatch and the host side of the WIT imports.
-//! - [`server`]: the `serve` command (world thread, checkpoints, shutdown).
+//! - [`server`]: the `serve` command (world thread, checkpoints, hot reload, shutdown).
+//! - [`console`]: the admin console (commands, TCP port, interactive prompt).
 //! - [`seed`]: the small world a fresh data dir starts with.
 //! - [`mod@bench`]: the `bench` command's measurements.
 //! - [`scripts`]: where the example typeclasses from `scripts/` were built.
@@ -18,6 +19,7 @@
 
 pub mod bench;
 pub mod cache;
+pub mod console;
 pub mod memory;
 pub mod runtime;
 pub mod scripts;

@@ -1,8 +1,14 @@
-//! The `wasmud` binary: `serve` runs a world, `bench` prints performance figures.
+//! The `wasmud` binary: `serve` runs a world, `console` talks to a running one, `bench` prints
+//! performance figures.
 
-use std::path::PathBuf;
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use wasmud::console::{self, remote};
+use wasmud::server::{ServeConfig, Server};
 
 /// wasmud: a MUD runtime hosting typeclasses as sandboxed WebAssembly components.
 #[derive(Parser)]
@@ -14,7 +20,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Open (or create and seed) a world and run it until Ctrl-C.
+    /// Open (or create and seed) a world and run it until Ctrl-C or `shutdown`.
     Serve {
         /// Data directory; the world is stored in `<data>/world.redb`.
         #[arg(long, default_value = "data")]
@@ -26,6 +32,30 @@ enum Cmd {
         /// Do not reload changed components automatically.
         #[arg(long)]
         no_watch: bool,
+        /// Address of the admin console (token in `<data>/console.token`).
+        #[arg(long, default_value = remote::DEFAULT_ADDR)]
+        console_addr: SocketAddr,
+        /// Do not open the admin console port.
+        #[arg(long)]
+        no_console: bool,
+        /// No interactive prompt even when stdin is a terminal.
+        #[arg(long)]
+        no_prompt: bool,
+    },
+    /// Run admin commands on a running server: one (given as arguments) or interactively.
+    Console {
+        /// The server's data directory (for its token and address).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// The server's admin address (default: the one in `<data>/console.addr`).
+        #[arg(long)]
+        addr: Option<String>,
+        /// The admin token (default: the one in `<data>/console.token`).
+        #[arg(long)]
+        token: Option<String>,
+        /// A command to run, e.g. `stats --json`; without one, an interactive prompt.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
     },
     /// Measure the cache, the store and the guest/host boundary, and print the figures.
     Bench {
@@ -47,20 +77,29 @@ fn main() -> anyhow::Result<()> {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
         Cmd::Serve {
             data,
             scripts,
             no_watch,
+            console_addr,
+            no_console,
+            no_prompt,
         } => {
-            let runtime = tokio::runtime::Runtime::new()?;
-            let mut config = wasmud::server::ServeConfig::new(data, scripts);
+            let mut config = ServeConfig::new(&data, scripts);
             config.watch = !no_watch;
-            runtime.block_on(wasmud::server::run(config, async {
-                let _ = tokio::signal::ctrl_c().await;
-            }))
+            config.console = (!no_console).then_some(console_addr);
+            let prompt = !no_prompt && std::io::stdin().is_terminal();
+            serve(config, prompt)
         }
+        Cmd::Console {
+            data,
+            addr,
+            token,
+            command,
+        } => remote_console(&data, addr, token, &command),
         Cmd::Bench { objects } => wasmud::bench::run(objects),
         Cmd::BenchLoad {
             store,
@@ -68,4 +107,100 @@ fn main() -> anyhow::Result<()> {
             count,
         } => wasmud::bench::run_cold_load(&store, first, count),
     }
+}
+
+fn serve(config: ServeConfig, prompt: bool) -> anyhow::Result<()> {
+    let history = config.data.join("console.history");
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let server = Server::start(config).await?;
+        if prompt {
+            // The local console: a blocking prompt on its own thread, commands as world jobs.
+            let ctx = server.console_context();
+            let handle = tokio::runtime::Handle::current();
+            std::thread::spawn(move || {
+                let result = console::local::prompt("wasmud> ", Some(history), |line| {
+                    let reply = handle.block_on(console::execute(&ctx, line));
+                    println!("{}", reply.text);
+                    true
+                });
+                if let Err(e) = result {
+                    eprintln!("console: {e}");
+                }
+                // End of input or Ctrl-C at the prompt stops the server, like Ctrl-C does.
+                ctx.shutdown.notify_one();
+            });
+        }
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = server.shutdown_requested() => {}
+        }
+        tracing::info!("shutting down");
+        server.shutdown().await?;
+        tracing::info!("store closed cleanly");
+        Ok(())
+    })
+}
+
+fn read_trimmed(path: &Path) -> anyhow::Result<String> {
+    Ok(std::fs::read_to_string(path)
+        .with_context(|| {
+            format!(
+                "read {} (is the server running with this --data?)",
+                path.display()
+            )
+        })?
+        .trim()
+        .to_owned())
+}
+
+fn remote_console(
+    data: &Path,
+    addr: Option<String>,
+    token: Option<String>,
+    command: &[String],
+) -> anyhow::Result<()> {
+    let addr = match addr {
+        Some(a) => a,
+        None => read_trimmed(&data.join(remote::ADDR_FILE))?,
+    };
+    let token = match token {
+        Some(t) => t,
+        None => read_trimmed(&data.join(remote::TOKEN_FILE))?,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut client = runtime.block_on(remote::Client::connect(&addr, &token))?;
+    if !command.is_empty() {
+        let line = command
+            .iter()
+            .map(|w| {
+                if w.contains(' ') {
+                    format!("\"{}\"", w.replace('"', "\\\""))
+                } else {
+                    w.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let reply = runtime.block_on(client.send(&line))?;
+        println!("{}", reply.text);
+        std::process::exit(if reply.ok { 0 } else { 1 });
+    }
+    console::local::prompt(&format!("wasmud@{addr}> "), None, |line| {
+        if matches!(line, "exit" | "quit") {
+            return false;
+        }
+        match runtime.block_on(client.send(line)) {
+            Ok(reply) => {
+                println!("{}", reply.text);
+                line != "shutdown"
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                false
+            }
+        }
+    })
 }

@@ -15,14 +15,16 @@
 //! version stays.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::sync::oneshot;
 
+use crate::console::{self, ConsoleContext};
 use crate::runtime::{ArtifactCache, Origin, Runtime, Scripts, typeclass_name};
 use crate::world::{World, WorldOptions};
 
@@ -114,17 +116,21 @@ pub struct ServeConfig {
     pub scripts: PathBuf,
     /// Reload changed components automatically.
     pub watch: bool,
+    /// Where the admin console listens (`None`: no remote console).
+    pub console: Option<SocketAddr>,
     /// World options.
     pub options: WorldOptions,
 }
 
 impl ServeConfig {
-    /// The defaults for a data and a scripts directory: watching on, default options.
+    /// The defaults for a data and a scripts directory: watching on, no admin port, default
+    /// options.
     pub fn new(data: impl Into<PathBuf>, scripts: impl Into<PathBuf>) -> Self {
         ServeConfig {
             data: data.into(),
             scripts: scripts.into(),
             watch: true,
+            console: None,
             options: WorldOptions::default(),
         }
     }
@@ -145,14 +151,44 @@ pub struct ReloadReport {
     pub latency: Duration,
 }
 
-/// A running server: the world thread, its handle and the reload machinery.
+/// Reloads typeclasses from the scripts directory: compiles off the world thread, installs
+/// with one world job. Cheap to clone (the watcher and the console each hold one).
+#[derive(Clone)]
+pub struct Reloader {
+    runtime: Runtime,
+    world: WorldHandle,
+    scripts_dir: PathBuf,
+}
+
+impl Reloader {
+    /// Reloads `name` (or every `<name>.wasm` in the scripts directory) and reports each.
+    ///
+    /// # Errors
+    /// If the world thread has stopped or the scripts directory cannot be read.
+    pub async fn reload(&self, name: Option<&str>) -> anyhow::Result<Vec<ReloadReport>> {
+        let paths = match name {
+            Some(name) => vec![self.scripts_dir.join(format!("{name}.wasm"))],
+            None => script_files(&self.scripts_dir)?,
+        };
+        let mut reports = Vec::new();
+        for path in paths {
+            reports.push(reload_file(&self.runtime, &self.world, path, Instant::now()).await?);
+        }
+        Ok(reports)
+    }
+}
+
+type Watcher = notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>;
+
+/// A running server: the world thread, its handle, the reload machinery and the admin console.
 pub struct Server {
     handle: WorldHandle,
     thread: WorldThread,
-    runtime: Runtime,
-    scripts_dir: PathBuf,
-    _watcher:
-        Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>>,
+    reloader: Reloader,
+    started: Instant,
+    shutdown: Arc<tokio::sync::Notify>,
+    console_task: Option<tokio::task::JoinHandle<()>>,
+    watcher: Option<Watcher>,
 }
 
 impl Server {
@@ -181,15 +217,28 @@ impl Server {
         }
         let objects = world.object_count()?;
         let (thread, handle) = WorldThread::spawn(world);
+        let reloader = Reloader {
+            runtime,
+            world: handle.clone(),
+            scripts_dir: config.scripts.clone(),
+        };
         let mut server = Server {
             handle,
             thread,
-            runtime,
-            scripts_dir: config.scripts.clone(),
-            _watcher: None,
+            reloader,
+            started: Instant::now(),
+            shutdown: Arc::new(tokio::sync::Notify::new()),
+            console_task: None,
+            watcher: None,
         };
         if config.watch {
-            server._watcher = Some(server.watch()?);
+            server.watcher = Some(server.watch()?);
+        }
+        if let Some(addr) = config.console {
+            let token = console::remote::ensure_token(&config.data)?;
+            let listener = console::remote::bind(addr, &config.data).await?;
+            let ctx = server.console_context();
+            server.console_task = Some(tokio::spawn(console::remote::serve(listener, token, ctx)));
         }
         tracing::info!(
             store = %path.display(),
@@ -205,27 +254,30 @@ impl Server {
         &self.handle
     }
 
+    /// What the console needs to run commands on this server.
+    pub fn console_context(&self) -> ConsoleContext {
+        ConsoleContext {
+            world: self.handle.clone(),
+            reloader: self.reloader.clone(),
+            started: self.started,
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
+    /// Completes when a console asked for a shutdown.
+    pub async fn shutdown_requested(&self) {
+        self.shutdown.notified().await;
+    }
+
     /// Reloads `name` (or every `<name>.wasm` in the scripts directory) and reports each.
     ///
     /// # Errors
     /// If the world thread has stopped or the scripts directory cannot be read.
     pub async fn reload(&self, name: Option<&str>) -> anyhow::Result<Vec<ReloadReport>> {
-        let paths = match name {
-            Some(name) => vec![self.scripts_dir.join(format!("{name}.wasm"))],
-            None => script_files(&self.scripts_dir)?,
-        };
-        let mut reports = Vec::new();
-        for path in paths {
-            reports.push(reload_file(&self.runtime, &self.handle, path, Instant::now()).await?);
-        }
-        Ok(reports)
+        self.reloader.reload(name).await
     }
 
-    fn watch(
-        &self,
-    ) -> anyhow::Result<
-        notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>,
-    > {
+    fn watch(&self) -> anyhow::Result<Watcher> {
         use notify_debouncer_mini::notify::RecursiveMode;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(PathBuf, Instant)>();
         let mut debouncer = notify_debouncer_mini::new_debouncer(
@@ -242,20 +294,23 @@ impl Server {
             },
         )
         .context("start the script watcher")?;
+        let dir = self.reloader.scripts_dir.clone();
         debouncer
             .watcher()
-            .watch(&self.scripts_dir, RecursiveMode::NonRecursive)
-            .with_context(|| format!("watch {}", self.scripts_dir.display()))?;
-        let (runtime, handle) = (self.runtime.clone(), self.handle.clone());
+            .watch(&dir, RecursiveMode::NonRecursive)
+            .with_context(|| format!("watch {}", dir.display()))?;
+        let reloader = self.reloader.clone();
         tokio::spawn(async move {
             while let Some((path, seen)) = rx.recv().await {
-                match reload_file(&runtime, &handle, path, seen).await {
-                    Ok(_) => {}
-                    Err(_) => break, // the world stopped
+                if reload_file(&reloader.runtime, &reloader.world, path, seen)
+                    .await
+                    .is_err()
+                {
+                    break; // the world stopped
                 }
             }
         });
-        tracing::info!(dir = %self.scripts_dir.display(), "watching scripts for changes");
+        tracing::info!(dir = %dir.display(), "watching scripts for changes");
         Ok(debouncer)
     }
 
@@ -267,10 +322,17 @@ impl Server {
         let Server {
             handle,
             thread,
-            _watcher,
+            reloader,
+            console_task,
+            watcher,
             ..
         } = self;
-        drop(_watcher);
+        if let Some(task) = console_task {
+            task.abort();
+            let _ = task.await;
+        }
+        drop(watcher);
+        drop(reloader);
         drop(handle);
         tokio::task::spawn_blocking(move || thread.join()).await??;
         Ok(())
@@ -344,7 +406,10 @@ async fn reload_file(
 /// If the data directory, the store or the scripts cannot be opened.
 pub async fn run(config: ServeConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let server = Server::start(config).await?;
-    shutdown.await;
+    tokio::select! {
+        () = shutdown => {}
+        () = server.shutdown_requested() => {}
+    }
     tracing::info!("shutting down");
     server.shutdown().await?;
     tracing::info!("store closed cleanly");

@@ -7,7 +7,13 @@ use std::time::{Duration, Instant};
 
 fn serve(data: &std::path::Path) -> (Child, std::sync::mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wasmud"))
-        .args(["serve", "--data"])
+        .args([
+            "serve",
+            "--no-prompt",
+            "--console-addr",
+            "127.0.0.1:0",
+            "--data",
+        ])
         .arg(data)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
@@ -84,7 +90,7 @@ fn serve_reports_a_corrupt_store_and_exits_with_an_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("world.redb"), vec![0x5a; 8192]).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_wasmud"))
-        .args(["serve", "--data"])
+        .args(["serve", "--no-console", "--data"])
         .arg(dir.path())
         .output()
         .unwrap();

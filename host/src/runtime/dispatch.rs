@@ -102,6 +102,7 @@ pub(crate) fn call_hook(
         Err(e) => return (world, Err(e)),
     };
     world.depth += 1;
+    world.instances.hooks_run += 1;
     world.active.push(target);
     let mark = world.mark();
     let data = inst.store.data_mut();

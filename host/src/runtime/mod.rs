@@ -307,6 +307,10 @@ pub(crate) struct Instances {
     slots: HashMap<Symbol, Slot>,
     /// Instances created so far (for stats).
     pub(crate) instantiations: u64,
+    /// Hook calls that ran guest code.
+    pub(crate) hooks_run: u64,
+    /// Hook calls that trapped.
+    pub(crate) traps: u64,
 }
 
 impl Instances {
@@ -339,6 +343,8 @@ impl Instances {
             known,
             slots,
             instantiations: 0,
+            hooks_run: 0,
+            traps: 0,
         }
     }
 
@@ -392,6 +398,7 @@ impl Instances {
 
     /// Counts a trap of `typeclass`; true if that put it in quarantine.
     pub(crate) fn record_fault(&mut self, typeclass: Symbol) -> bool {
+        self.traps += 1;
         let (limit, window) = (
             self.sandbox.quarantine_after,
             self.sandbox.quarantine_window,

@@ -78,6 +78,10 @@ pub struct WorldStats {
     pub names: usize,
     /// Typeclasses whose hooks are skipped after repeated traps.
     pub quarantined: Vec<String>,
+    /// Hook calls that ran guest code.
+    pub hooks_run: u64,
+    /// Hook calls that trapped (including interrupted ones).
+    pub traps: u64,
 }
 
 /// The game world: the one owner of the object cache, the store and the script instances.
@@ -332,6 +336,26 @@ impl World {
         self.state().instances.scripts()
     }
 
+    /// Runs one hook on `target` as a turn (the console's `call`) and returns its answer.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object, `Hook` if the hook fails.
+    pub fn run_hook(&mut self, target: ObjectId, hook: Hook<'_>) -> Result<bool, WorldError> {
+        self.turn(|w| call_hook(w, target, hook))
+    }
+
+    /// How many cached objects each typeclass has (a scan of the cache, for the console).
+    pub fn cached_by_typeclass(&mut self) -> BTreeMap<String, usize> {
+        let w = self.state();
+        let mut counts = BTreeMap::new();
+        for (_, entry) in w.cache.iter() {
+            *counts
+                .entry(w.names.name(entry.typeclass).to_owned())
+                .or_default() += 1;
+        }
+        counts
+    }
+
     /// Sets (or removes) the cache's budget in entries; the next turns evict down to it.
     pub fn set_cache_budget(&mut self, max_entries: Option<usize>) {
         self.state().max_entries = max_entries;
@@ -375,6 +399,8 @@ impl World {
             instantiations: w.instances.instantiations,
             names: w.names.len(),
             quarantined: w.instances.quarantined(),
+            hooks_run: w.instances.hooks_run,
+            traps: w.instances.traps,
         }
     }
 

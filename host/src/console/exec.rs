@@ -1,0 +1,566 @@
+//! Running console commands against a live server: each command is one or more world jobs, so
+//! commands from several admins are serialised by the world thread, and formatting and I/O
+//! happen off it.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::parse::{self, Command, ParseError, Target};
+use crate::runtime::Hook;
+use crate::server::{Reloader, WorldHandle};
+use crate::value::{ObjectId, Value};
+use crate::world::{AttrKind, FlushJob, FlushReport, World, WorldError};
+
+/// The answer to one command line: what to show, and the same as data.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reply {
+    /// False if the command failed.
+    pub ok: bool,
+    /// The text to print (the JSON itself when `--json` was asked for).
+    pub text: String,
+    /// Machine-readable result.
+    pub json: serde_json::Value,
+}
+
+impl Reply {
+    fn ok(text: String, json: serde_json::Value) -> Self {
+        Reply {
+            ok: true,
+            text,
+            json,
+        }
+    }
+
+    /// A successful reply that is only a message.
+    pub fn message(text: &str) -> Self {
+        Reply::ok(text.to_owned(), json!({ "message": text }))
+    }
+
+    /// A failed command: one line of error, one of suggestion.
+    pub fn error(message: &str, suggestion: &str) -> Self {
+        let text = if suggestion.is_empty() {
+            format!("error: {message}")
+        } else {
+            format!("error: {message}\nhint: {suggestion}")
+        };
+        Reply {
+            ok: false,
+            text,
+            json: json!({ "error": message, "hint": suggestion }),
+        }
+    }
+}
+
+impl From<ParseError> for Reply {
+    fn from(e: ParseError) -> Self {
+        Reply::error(&e.message, &e.suggestion)
+    }
+}
+
+/// What the console needs from the server.
+#[derive(Clone)]
+pub struct ConsoleContext {
+    /// The world thread.
+    pub world: WorldHandle,
+    /// Reloading typeclasses.
+    pub reloader: Reloader,
+    /// When the server started.
+    pub started: Instant,
+    /// Notified by `shutdown`.
+    pub shutdown: Arc<tokio::sync::Notify>,
+}
+
+/// A failure while running a command, turned into a [`Reply`].
+struct Failure(String, String);
+
+impl From<WorldError> for Failure {
+    fn from(e: WorldError) -> Self {
+        let hint = match &e {
+            WorldError::NotFound(_) | WorldError::Deleted(_) => "check the id with `find <key>`",
+            WorldError::InvalidArgument(_) => "see `help <command>`",
+            _ => "",
+        };
+        Failure(e.to_string(), hint.into())
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure(format!("{e:#}"), String::new())
+    }
+}
+
+type Outcome = Result<(String, serde_json::Value), Failure>;
+
+/// Parses and runs one command line.
+pub async fn execute(ctx: &ConsoleContext, line: &str) -> Reply {
+    let (command, as_json) = match parse::parse(line) {
+        Ok(parsed) => parsed,
+        Err(e) => return e.into(),
+    };
+    match run(ctx, command).await {
+        Ok((text, json)) => {
+            let text = if as_json {
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            } else {
+                text
+            };
+            Reply::ok(text, json)
+        }
+        Err(Failure(message, hint)) => Reply::error(&message, &hint),
+    }
+}
+
+async fn world<T: Send + 'static>(
+    ctx: &ConsoleContext,
+    f: impl FnOnce(&mut World) -> T + Send + 'static,
+) -> Result<T, Failure> {
+    Ok(ctx.world.call(f).await?)
+}
+
+fn resolve(w: &mut World, target: &Target) -> Result<ObjectId, Failure> {
+    match target {
+        Target::Id(id) => {
+            w.key(*id)?;
+            Ok(*id)
+        }
+        Target::Key(key) => match w.search(key)?.as_slice() {
+            [id] => Ok(*id),
+            [] => Err(Failure(
+                format!("no object is called `{key}`"),
+                "use `find <key>` or an id such as #1".into(),
+            )),
+            many => Err(Failure(
+                format!(
+                    "`{key}` matches {} objects: {}",
+                    many.len(),
+                    many.iter()
+                        .map(|id| format!("#{id}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "name one by its id".into(),
+            )),
+        },
+    }
+}
+
+fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => json!(b),
+        Value::Int(i) => json!(i),
+        Value::Float(x) => json!(x),
+        Value::Text(s) => json!(s.as_ref()),
+        Value::Bytes(b) => json!({ "bytes": b.len() }),
+        Value::Object(id) => json!({ "object": id }),
+        Value::Json(j) => serde_json::from_str(j).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
+async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
+    match command {
+        Command::Help(name) => {
+            let text =
+                parse::help(name.as_deref()).map_err(|e| Failure(e.message, e.suggestion))?;
+            let commands: Vec<_> = parse::COMMANDS
+                .iter()
+                .map(|c| json!({ "name": c.name, "usage": c.usage, "summary": c.summary }))
+                .collect();
+            Ok((text, json!({ "commands": commands })))
+        }
+        Command::Stats => stats(ctx).await,
+        Command::Flush { scope, force } => {
+            // One world job per slice: other commands and players run in between.
+            let mut job = FlushJob::new(scope, force);
+            loop {
+                let (j, done) = world(ctx, move |w| {
+                    let done = w.flush_step(&mut job);
+                    (job, done)
+                })
+                .await?;
+                job = j;
+                if done {
+                    break;
+                }
+            }
+            Ok(flush_reply(&job.into_report()))
+        }
+        Command::Reload(name) => {
+            let reports = ctx.reloader.reload(name.as_deref()).await?;
+            let mut text = String::new();
+            let mut items = Vec::new();
+            for r in &reports {
+                match &r.outcome {
+                    Ok(hash) => writeln!(
+                        text,
+                        "{}: {} version {hash} ({:?}, {:.1} ms)",
+                        r.name,
+                        if r.replaced { "reloaded" } else { "added" },
+                        r.origin.expect("set on success"),
+                        r.latency.as_secs_f64() * 1e3
+                    ),
+                    Err(e) => {
+                        writeln!(text, "{}: REJECTED, the running version stays: {e}", r.name)
+                    }
+                }
+                .expect("write to string");
+                items.push(json!({
+                    "typeclass": r.name,
+                    "ok": r.outcome.is_ok(),
+                    "version": r.outcome.as_ref().ok(),
+                    "error": r.outcome.as_ref().err(),
+                    "replaced": r.replaced,
+                    "latency_ms": r.latency.as_secs_f64() * 1e3,
+                }));
+            }
+            if reports.iter().any(|r| r.outcome.is_err()) {
+                return Err(Failure(
+                    text.trim_end().to_owned(),
+                    "fix the script and `reload` again".into(),
+                ));
+            }
+            Ok((text.trim_end().to_owned(), json!({ "reloaded": items })))
+        }
+        Command::Typeclasses => {
+            let (list, cached) = world(ctx, |w| (w.typeclasses(), w.cached_by_typeclass())).await?;
+            let mut text = format!(
+                "{:<14} {:<13} {:<9} {:>7}  {}\n",
+                "typeclass", "version", "origin", "cached", "loaded at (unix s)"
+            );
+            let mut items = Vec::new();
+            for (script, quarantined) in &list {
+                let loaded = script
+                    .loaded_at()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs();
+                let count = cached.get(script.name()).copied().unwrap_or(0);
+                writeln!(
+                    text,
+                    "{:<14} {:<13} {:<9} {:>7}  {loaded}{}",
+                    script.name(),
+                    script.hash(),
+                    format!("{:?}", script.origin()).to_lowercase(),
+                    count,
+                    if *quarantined { "  QUARANTINED" } else { "" }
+                )
+                .expect("write to string");
+                items.push(json!({
+                    "name": script.name(),
+                    "version": script.hash(),
+                    "origin": format!("{:?}", script.origin()).to_lowercase(),
+                    "cached_objects": count,
+                    "loaded_at": loaded,
+                    "quarantined": quarantined,
+                }));
+            }
+            Ok((text.trim_end().to_owned(), json!({ "typeclasses": items })))
+        }
+        Command::Examine(target) => world(ctx, move |w| examine(w, &target)).await?,
+        Command::Find(key) => {
+            world(ctx, move |w| -> Outcome {
+                let ids = w.search(&key)?;
+                let mut text = String::new();
+                let mut items = Vec::new();
+                for id in &ids {
+                    let (k, tc) = (w.key(*id)?, w.typeclass(*id)?);
+                    writeln!(text, "#{id} {k} ({tc})").expect("write to string");
+                    items.push(json!({ "id": id, "key": k, "typeclass": tc }));
+                }
+                if ids.is_empty() {
+                    text = format!("no object is called `{key}`");
+                }
+                Ok((text.trim_end().to_owned(), json!({ "objects": items })))
+            })
+            .await?
+        }
+        Command::Create {
+            key,
+            typeclass,
+            location,
+        } => {
+            world(ctx, move |w| -> Outcome {
+                let location = location.map(|t| resolve(w, &t)).transpose()?;
+                let id = w.create(&key, &typeclass, location)?;
+                Ok((
+                    format!("created #{id} {key} ({typeclass})"),
+                    json!({ "id": id }),
+                ))
+            })
+            .await?
+        }
+        Command::Set {
+            target,
+            name,
+            value,
+            ndb,
+        } => {
+            world(ctx, move |w| -> Outcome {
+                let id = resolve(w, &target)?;
+                let kind = if ndb { AttrKind::Ndb } else { AttrKind::Db };
+                let shown = value.to_string();
+                let j = value_json(&value);
+                w.set_attr(id, kind, &name, value)?;
+                let which = if ndb { "ndb" } else { "db" };
+                Ok((
+                    format!("#{id}.{which}.{name} = {shown}"),
+                    json!({ "id": id, "attr": name, "kind": which, "value": j }),
+                ))
+            })
+            .await?
+        }
+        Command::Call { target, hook, args } => {
+            world(ctx, move |w| -> Outcome {
+                let id = resolve(w, &target)?;
+                let answer = call(w, id, &hook, &args)?;
+                let deliveries = w.take_deliveries();
+                let mut text = format!("{hook} on #{id} returned {answer}");
+                for d in &deliveries {
+                    write!(text, "\n  -> #{}: {}", d.to, d.text).expect("write to string");
+                }
+                let delivered: Vec<_> = deliveries
+                    .iter()
+                    .map(|d| json!({ "to": d.to, "text": d.text, "from": d.from }))
+                    .collect();
+                Ok((
+                    text,
+                    json!({ "id": id, "hook": hook, "answer": answer, "delivered": delivered }),
+                ))
+            })
+            .await?
+        }
+        Command::Save => {
+            let started = Instant::now();
+            world(ctx, |w| w.checkpoint()).await??;
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            Ok((
+                format!("saved: everything is durable ({ms:.1} ms)"),
+                json!({ "saved": true, "ms": ms }),
+            ))
+        }
+        Command::Shutdown => {
+            ctx.shutdown.notify_one();
+            Ok((
+                "shutting down: saving and stopping the server".into(),
+                json!({ "shutdown": true }),
+            ))
+        }
+    }
+}
+
+fn call(w: &mut World, id: ObjectId, hook: &str, args: &[String]) -> Result<bool, Failure> {
+    let usage = |u: &str| Failure(format!("`{hook}` takes {u}"), "see `help call`".into());
+    let opt_target = |w: &mut World, word: Option<&String>| -> Result<Option<ObjectId>, Failure> {
+        match word.map(String::as_str) {
+            None | Some("none") => Ok(None),
+            Some(word) => resolve(w, &parse::target(word)).map(Some),
+        }
+    };
+    let rest = args.join(" ");
+    let hook = match hook {
+        "at-object-creation" => Hook::ObjectCreation,
+        "at-init" => Hook::Init,
+        "at-object-delete" => Hook::ObjectDelete,
+        "at-msg-receive" => Hook::MsgReceive {
+            text: &rest,
+            sender: None,
+        },
+        "at-command" => {
+            let Some((caller, input)) = args.split_first() else {
+                return Err(usage("a caller and the input"));
+            };
+            let caller = resolve(w, &parse::target(caller))?;
+            let input = input.join(" ");
+            return Ok(w.run_hook(
+                id,
+                Hook::Command {
+                    caller,
+                    input: &input,
+                },
+            )?);
+        }
+        "at-pre-move" => Hook::PreMove {
+            destination: opt_target(w, args.first())?,
+        },
+        "at-post-move" => Hook::PostMove {
+            source: opt_target(w, args.first())?,
+        },
+        other => {
+            return Err(Failure(
+                format!("unknown hook `{other}`"),
+                "hooks: at-object-creation, at-init, at-msg-receive, at-command, at-pre-move, at-post-move, at-object-delete".into(),
+            ));
+        }
+    };
+    Ok(w.run_hook(id, hook)?)
+}
+
+fn examine(w: &mut World, target: &Target) -> Outcome {
+    let id = resolve(w, target)?;
+    let key = w.key(id)?;
+    let typeclass = w.typeclass(id)?;
+    let location = w.location(id)?;
+    let location_key = location.map(|l| w.key(l)).transpose()?;
+    let contents = w.contents(id)?;
+    let mut text = format!("#{id} {key}\n  typeclass: {typeclass}\n  location:  ");
+    match (&location, &location_key) {
+        (Some(l), Some(k)) => write!(text, "#{l} {k}"),
+        _ => write!(text, "nowhere"),
+    }
+    .expect("write to string");
+    let mut content_items = Vec::new();
+    let mut names = Vec::new();
+    for c in &contents {
+        let k = w.key(*c)?;
+        names.push(format!("#{c} {k}"));
+        content_items.push(json!({ "id": c, "key": k }));
+    }
+    write!(
+        text,
+        "\n  contents:  {}",
+        if names.is_empty() {
+            "nothing".into()
+        } else {
+            names.join(", ")
+        }
+    )
+    .expect("write to string");
+    let mut attrs = serde_json::Map::new();
+    for (label, kind) in [("db", AttrKind::Db), ("ndb", AttrKind::Ndb)] {
+        let mut map = serde_json::Map::new();
+        write!(text, "\n  {label}:").expect("write to string");
+        let attr_names = w.attr_names(id, kind)?;
+        if attr_names.is_empty() {
+            text.push_str(" (none)");
+        }
+        for name in attr_names {
+            let value = w.attr(id, kind, &name)?.unwrap_or(Value::Null);
+            write!(text, "\n    {name} = {value}").expect("write to string");
+            map.insert(name, value_json(&value));
+        }
+        attrs.insert(label.into(), map.into());
+    }
+    let json = json!({
+        "id": id, "key": key, "typeclass": typeclass, "location": location,
+        "contents": content_items, "db": attrs["db"], "ndb": attrs["ndb"],
+    });
+    Ok((text, json))
+}
+
+async fn stats(ctx: &ConsoleContext) -> Outcome {
+    let s = world(ctx, |w| w.stats()).await?;
+    let uptime = ctx.started.elapsed();
+    let c = &s.cache;
+    let lookups = c.hits + c.misses;
+    let ratio = if lookups == 0 {
+        0.0
+    } else {
+        100.0 * c.hits as f64 / lookups as f64
+    };
+    let protected: Vec<String> = s
+        .protected
+        .iter()
+        .map(|(reason, n)| format!("{n} {}", reason.label()))
+        .collect();
+    let text = format!(
+        "uptime:       {}\n\
+         cache:        {} entries, ~{}{}\n\
+         lookups:      {} hits, {} misses ({ratio:.1}% hits), {} loads\n\
+         removed:      {} evicted, {} flushed in {} flushes\n\
+         protected:    {}\n\
+         memory:       {} RSS\n\
+         typeclasses:  {} ({} instances created){}\n\
+         hooks:        {} run, {} trapped",
+        human_duration(uptime),
+        c.entries,
+        mib(s.cache_bytes as u64),
+        s.cache_budget
+            .map(|b| format!(", budget {b}"))
+            .unwrap_or_default(),
+        c.hits,
+        c.misses,
+        c.loads,
+        c.evictions,
+        c.flushed,
+        s.flushes,
+        if protected.is_empty() {
+            "none".into()
+        } else {
+            protected.join(", ")
+        },
+        mib(s.rss_bytes),
+        s.typeclasses,
+        s.instantiations,
+        if s.quarantined.is_empty() {
+            String::new()
+        } else {
+            format!(", QUARANTINED: {}", s.quarantined.join(", "))
+        },
+        s.hooks_run,
+        s.traps,
+    );
+    let protected_json: serde_json::Map<String, serde_json::Value> = s
+        .protected
+        .iter()
+        .map(|(reason, n)| (format!("{reason:?}").to_lowercase(), json!(n)))
+        .collect();
+    let json = json!({
+        "uptime_s": uptime.as_secs(),
+        "entries": c.entries, "cache_bytes": s.cache_bytes, "budget": s.cache_budget,
+        "hits": c.hits, "misses": c.misses, "loads": c.loads,
+        "evictions": c.evictions, "flushed": c.flushed, "flushes": s.flushes,
+        "protected": protected_json, "rss_bytes": s.rss_bytes,
+        "typeclasses": s.typeclasses, "instances_created": s.instantiations,
+        "quarantined": s.quarantined, "hooks_run": s.hooks_run, "traps": s.traps,
+    });
+    Ok((text, json))
+}
+
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{}h {:02}m {:02}s", s / 3600, s / 60 % 60, s % 60)
+}
+
+fn flush_reply(r: &FlushReport) -> (String, serde_json::Value) {
+    let mut text = format!(
+        "flushed {} entries (~{} released) in {:.1} ms, longest pause {:.2} ms over {} slices",
+        r.dropped,
+        mib(r.bytes_released as u64),
+        r.took.as_secs_f64() * 1e3,
+        r.max_pause.as_secs_f64() * 1e3,
+        r.slices
+    );
+    for (reason, n) in &r.kept {
+        write!(text, "\nkept {n}: {}", reason.label()).expect("write to string");
+    }
+    for (id, names) in &r.discarded_ndb {
+        write!(text, "\ndiscarded ndb of #{id}: {}", names.join(", ")).expect("write to string");
+    }
+    write!(text, "\nRSS {} -> {}", mib(r.rss_before), mib(r.rss_after)).expect("write to string");
+    let kept: serde_json::Map<String, serde_json::Value> = r
+        .kept
+        .iter()
+        .map(|(reason, n)| (format!("{reason:?}").to_lowercase(), json!(n)))
+        .collect();
+    let discarded: Vec<_> = r
+        .discarded_ndb
+        .iter()
+        .map(|(id, names)| json!({ "id": id, "ndb": names }))
+        .collect();
+    let json = json!({
+        "dropped": r.dropped, "kept": kept, "discarded_ndb": discarded,
+        "bytes_released": r.bytes_released, "took_ms": r.took.as_secs_f64() * 1e3,
+        "max_pause_ms": r.max_pause.as_secs_f64() * 1e3, "slices": r.slices,
+        "rss_before": r.rss_before, "rss_after": r.rss_after,
+    });
+    (text, json)
+}

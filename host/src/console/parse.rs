@@ -1,0 +1,479 @@
+//! Parsing console lines into [`Command`]s, the command table, help texts and suggestions.
+
+use std::time::Duration;
+
+use crate::value::{ObjectId, Value};
+
+/// A console command, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// `help [command]`
+    Help(Option<String>),
+    /// `stats`
+    Stats,
+    /// `flush [all | <id> | idle <seconds>] [--force]`
+    Flush {
+        /// What to flush.
+        scope: crate::FlushScope,
+        /// Also drop protected entries.
+        force: bool,
+    },
+    /// `reload [typeclass]`
+    Reload(Option<String>),
+    /// `typeclasses`
+    Typeclasses,
+    /// `examine <id|key>`
+    Examine(Target),
+    /// `find <key>`
+    Find(String),
+    /// `create <key> <typeclass> [location]`
+    Create {
+        /// The new object's key.
+        key: String,
+        /// Its typeclass.
+        typeclass: String,
+        /// Where to put it.
+        location: Option<Target>,
+    },
+    /// `set <id|key> <attr> <value> [--ndb]`
+    Set {
+        /// The object.
+        target: Target,
+        /// The attribute.
+        name: String,
+        /// The value.
+        value: Value,
+        /// Set an `ndb` attribute instead of a `db` one.
+        ndb: bool,
+    },
+    /// `call <id|key> <hook> [args]`
+    Call {
+        /// The object.
+        target: Target,
+        /// The hook, in WIT spelling.
+        hook: String,
+        /// The hook's arguments.
+        args: Vec<String>,
+    },
+    /// `save`
+    Save,
+    /// `shutdown`
+    Shutdown,
+}
+
+/// An object named on the command line: `#12`, `12` or a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// By id.
+    Id(ObjectId),
+    /// By key (must match exactly one object).
+    Key(String),
+}
+
+/// A command line that did not parse: one line of error and a suggestion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// What is wrong.
+    pub message: String,
+    /// What to try instead.
+    pub suggestion: String,
+}
+
+/// One entry of the command table.
+pub struct Spec {
+    /// The command word.
+    pub name: &'static str,
+    /// Its arguments.
+    pub usage: &'static str,
+    /// One line on what it does.
+    pub summary: &'static str,
+}
+
+/// Every command, in help order.
+pub const COMMANDS: &[Spec] = &[
+    Spec {
+        name: "help",
+        usage: "help [command]",
+        summary: "list commands, or explain one",
+    },
+    Spec {
+        name: "stats",
+        usage: "stats",
+        summary: "cache figures, memory, uptime, typeclasses, hooks run, traps",
+    },
+    Spec {
+        name: "flush",
+        usage: "flush [all | <id> | idle <seconds>] [--force]",
+        summary: "drop cached objects (protected ones stay unless --force) and report",
+    },
+    Spec {
+        name: "reload",
+        usage: "reload [typeclass]",
+        summary: "recompile and swap one typeclass, or all of them",
+    },
+    Spec {
+        name: "typeclasses",
+        usage: "typeclasses",
+        summary: "installed typeclasses: version, origin, load time, cached objects",
+    },
+    Spec {
+        name: "examine",
+        usage: "examine <id|key>",
+        summary: "an object's key, typeclass, location, contents and attributes",
+    },
+    Spec {
+        name: "find",
+        usage: "find <key>",
+        summary: "objects whose key matches (ASCII case ignored)",
+    },
+    Spec {
+        name: "create",
+        usage: "create <key> <typeclass> [location]",
+        summary: "create an object (its creation hooks run)",
+    },
+    Spec {
+        name: "set",
+        usage: "set <id|key> <attr> <value> [--ndb]",
+        summary: "set an attribute; value: 12, 1.5, true, null, #id, \"text\", {json} or text",
+    },
+    Spec {
+        name: "call",
+        usage: "call <id|key> <hook> [args]",
+        summary: "run a hook: at-command <caller> <input>, at-msg-receive <text>, at-init, at-pre-move <dest|none>, ...",
+    },
+    Spec {
+        name: "save",
+        usage: "save",
+        summary: "make everything durable now (fsync)",
+    },
+    Spec {
+        name: "shutdown",
+        usage: "shutdown",
+        summary: "save and stop the server",
+    },
+];
+
+/// The names of every command (for completion).
+pub fn command_names() -> impl Iterator<Item = &'static str> {
+    COMMANDS.iter().map(|c| c.name)
+}
+
+fn spec(name: &str) -> Option<&'static Spec> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// Splits a line into words; double quotes group words, `\"` escapes a quote.
+pub fn words(line: &str) -> Result<Vec<String>, ParseError> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if quoted => {
+                if let Some(next) = chars.next() {
+                    cur.push(next);
+                }
+            }
+            '"' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quoted {
+        return Err(ParseError {
+            message: "unbalanced quote".into(),
+            suggestion: "close the \" or escape it as \\\"".into(),
+        });
+    }
+    if in_word {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// The Levenshtein distance of two short words.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn usage_error(name: &str, message: impl Into<String>) -> ParseError {
+    let spec = spec(name).expect("known command");
+    ParseError {
+        message: message.into(),
+        suggestion: format!("usage: {}", spec.usage),
+    }
+}
+
+/// Parses an object reference: `#12`, `12` or a key.
+pub fn target(word: &str) -> Target {
+    let digits = word.strip_prefix('#').unwrap_or(word);
+    match digits.parse::<ObjectId>() {
+        Ok(id) => Target::Id(id),
+        Err(_) => Target::Key(word.to_owned()),
+    }
+}
+
+/// Parses a console value: a JSON scalar, `#id`, a JSON object or array, or else plain text.
+pub fn value(word: &str) -> Value {
+    if let Some(id) = word.strip_prefix('#').and_then(|d| d.parse().ok()) {
+        return Value::Object(id);
+    }
+    match serde_json::from_str::<serde_json::Value>(word) {
+        Ok(serde_json::Value::Null) => Value::Null,
+        Ok(serde_json::Value::Bool(b)) => Value::Bool(b),
+        Ok(serde_json::Value::Number(n)) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Ok(serde_json::Value::String(s)) => Value::Text(s.into()),
+        Ok(json @ (serde_json::Value::Array(_) | serde_json::Value::Object(_))) => {
+            Value::Json(json.to_string().into())
+        }
+        Err(_) => Value::Text(word.into()),
+    }
+}
+
+/// Parses one command line. Returns the command and whether `--json` output was asked for.
+///
+/// # Errors
+/// A [`ParseError`] with a suggestion for an unknown command or wrong arguments.
+pub fn parse(line: &str) -> Result<(Command, bool), ParseError> {
+    let mut words = words(line)?;
+    let json = take_flag(&mut words, "--json");
+    let force = take_flag(&mut words, "--force");
+    let ndb = take_flag(&mut words, "--ndb");
+    let Some((name, args)) = words.split_first() else {
+        return Err(ParseError {
+            message: "empty command".into(),
+            suggestion: "type `help` for the list of commands".into(),
+        });
+    };
+    let name = name.to_ascii_lowercase();
+    let Some(spec) = spec(&name) else {
+        let closest = COMMANDS
+            .iter()
+            .min_by_key(|c| distance(&name, c.name))
+            .expect("commands exist");
+        let suggestion = if distance(&name, closest.name) <= 3 {
+            format!("did you mean `{}`? ({})", closest.name, closest.usage)
+        } else {
+            "type `help` for the list of commands".into()
+        };
+        return Err(ParseError {
+            message: format!("unknown command `{name}`"),
+            suggestion,
+        });
+    };
+    let n = args.len();
+    let arity = |min: usize, max: usize| {
+        if n < min || n > max {
+            Err(usage_error(
+                spec.name,
+                format!("`{}` takes {}, got {n}", spec.name, count_words(min, max)),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    if force && spec.name != "flush" {
+        return Err(usage_error(spec.name, "--force only applies to `flush`"));
+    }
+    if ndb && spec.name != "set" {
+        return Err(usage_error(spec.name, "--ndb only applies to `set`"));
+    }
+    let command = match spec.name {
+        "help" => {
+            arity(0, 1)?;
+            Command::Help(args.first().cloned())
+        }
+        "stats" => {
+            arity(0, 0)?;
+            Command::Stats
+        }
+        "flush" => {
+            arity(0, 2)?;
+            let scope = match args {
+                [] => crate::FlushScope::All,
+                [all] if all == "all" => crate::FlushScope::All,
+                [idle, secs] if idle == "idle" => match secs.parse::<u64>() {
+                    Ok(s) => crate::FlushScope::IdleFor(Duration::from_secs(s)),
+                    Err(_) => {
+                        return Err(usage_error(
+                            "flush",
+                            format!("`{secs}` is not a number of seconds"),
+                        ));
+                    }
+                },
+                [id] => match target(id) {
+                    Target::Id(id) => crate::FlushScope::Object(id),
+                    Target::Key(k) => {
+                        return Err(usage_error("flush", format!("`{k}` is not an object id")));
+                    }
+                },
+                _ => return Err(usage_error("flush", "unexpected arguments")),
+            };
+            Command::Flush { scope, force }
+        }
+        "reload" => {
+            arity(0, 1)?;
+            Command::Reload(args.first().cloned())
+        }
+        "typeclasses" => {
+            arity(0, 0)?;
+            Command::Typeclasses
+        }
+        "examine" => {
+            arity(1, 1)?;
+            Command::Examine(target(&args[0]))
+        }
+        "find" => {
+            arity(1, 1)?;
+            Command::Find(args[0].clone())
+        }
+        "create" => {
+            arity(2, 3)?;
+            Command::Create {
+                key: args[0].clone(),
+                typeclass: args[1].clone(),
+                location: args.get(2).map(|w| target(w)),
+            }
+        }
+        "set" => {
+            arity(3, 3)?;
+            Command::Set {
+                target: target(&args[0]),
+                name: args[1].clone(),
+                value: value(&args[2]),
+                ndb,
+            }
+        }
+        "call" => {
+            if n < 2 {
+                return Err(usage_error(
+                    "call",
+                    format!("`call` takes at least 2 words, got {n}"),
+                ));
+            }
+            Command::Call {
+                target: target(&args[0]),
+                hook: args[1].to_ascii_lowercase(),
+                args: args[2..].to_vec(),
+            }
+        }
+        "save" => {
+            arity(0, 0)?;
+            Command::Save
+        }
+        "shutdown" => {
+            arity(0, 0)?;
+            Command::Shutdown
+        }
+        _ => unreachable!("every command in the table is handled"),
+    };
+    Ok((command, json))
+}
+
+fn take_flag(words: &mut Vec<String>, flag: &str) -> bool {
+    let before = words.len();
+    words.retain(|w| w != flag);
+    words.len() != before
+}
+
+fn count_words(min: usize, max: usize) -> String {
+    match (min, max) {
+        (0, 0) => "no arguments".into(),
+        (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
+        (a, b) => format!("{a} to {b} arguments"),
+    }
+}
+
+/// The help text: every command, or one.
+pub fn help(command: Option<&str>) -> Result<String, ParseError> {
+    match command {
+        None => {
+            let mut out =
+                String::from("commands (add --json to any for machine-readable output):\n");
+            for c in COMMANDS {
+                out.push_str(&format!("  {:<44} {}\n", c.usage, c.summary));
+            }
+            Ok(out.trim_end().to_owned())
+        }
+        Some(name) => match spec(name) {
+            Some(c) => Ok(format!("usage: {}\n{}", c.usage, c.summary)),
+            None => Err(ParseError {
+                message: format!("no command `{name}`"),
+                suggestion: "type `help` for the list of commands".into(),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_with_flags_and_quotes() {
+        assert_eq!(parse("stats --json").unwrap(), (Command::Stats, true));
+        assert_eq!(
+            parse("flush idle 30 --force").unwrap().0,
+            Command::Flush {
+                scope: crate::FlushScope::IdleFor(Duration::from_secs(30)),
+                force: true
+            }
+        );
+        assert_eq!(
+            parse(r#"set #4 desc "A \"quiet\" room""#).unwrap().0,
+            Command::Set {
+                target: Target::Id(4),
+                name: "desc".into(),
+                value: Value::Text("A \"quiet\" room".into()),
+                ndb: false
+            }
+        );
+        assert_eq!(value("12"), Value::Int(12));
+        assert_eq!(value("#7"), Value::Object(7));
+        assert_eq!(value("{\"a\":1}"), Value::Json("{\"a\":1}".into()));
+        assert_eq!(value("hello"), Value::Text("hello".into()));
+    }
+
+    #[test]
+    fn mistakes_get_one_line_and_a_suggestion() {
+        let e = parse("stast").unwrap_err();
+        assert_eq!(e.message, "unknown command `stast`");
+        assert!(e.suggestion.contains("`stats`"), "{e:?}");
+        let e = parse("examine").unwrap_err();
+        assert!(e.message.contains("takes 1 argument, got 0"), "{e:?}");
+        assert!(e.suggestion.contains("usage: examine"));
+        assert!(parse("flush nonsense").is_err());
+        assert!(parse("stats --force").is_err());
+    }
+}
