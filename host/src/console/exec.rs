@@ -80,6 +80,9 @@ struct Failure(String, String);
 impl From<WorldError> for Failure {
     fn from(e: WorldError) -> Self {
         let hint = match &e {
+            WorldError::NotFound(what) if what.starts_with("typeclass") => {
+                "`typeclasses` lists the installed ones"
+            }
             WorldError::NotFound(_) | WorldError::Deleted(_) => "check the id with `find <key>`",
             WorldError::InvalidArgument(_) => "see `help <command>`",
             _ => "",
