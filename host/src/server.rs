@@ -37,12 +37,18 @@ pub const ARTIFACTS_DIR: &str = "artifacts";
 /// Quiet time the watcher waits for after a change before reloading (builds write in bursts).
 pub const RELOAD_DEBOUNCE: Duration = Duration::from_millis(50);
 
-type Job = Box<dyn FnOnce(&mut World) + Send>;
+/// A message to the world thread.
+enum Msg {
+    /// Run a job.
+    Job(Box<dyn FnOnce(&mut World) + Send>),
+    /// Finish: checkpoint and stop, even while other handles are still held.
+    Stop,
+}
 
 /// A cloneable handle to the world thread.
 #[derive(Clone)]
 pub struct WorldHandle {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Msg>,
 }
 
 impl WorldHandle {
@@ -56,46 +62,51 @@ impl WorldHandle {
     ) -> anyhow::Result<T> {
         let (tx, rx) = oneshot::channel();
         self.jobs
-            .send(Box::new(move |w| {
+            .send(Msg::Job(Box::new(move |w| {
                 let _ = tx.send(f(w));
-            }))
+            })))
             .map_err(|_| anyhow::anyhow!("the world thread has stopped"))?;
         rx.await.context("the world thread dropped the job")
     }
 }
 
-/// The world thread. Dropping every [`WorldHandle`] stops it; [`WorldThread::join`] waits for
+/// The world thread. [`WorldThread::stop`] (or dropping every [`WorldHandle`]) stops it after
 /// its final checkpoint.
 pub struct WorldThread {
     thread: JoinHandle<anyhow::Result<()>>,
+    stop: mpsc::Sender<Msg>,
 }
 
 impl WorldThread {
     /// Moves `world` onto a new thread and returns the thread and a handle to it.
     pub fn spawn(world: World) -> (WorldThread, WorldHandle) {
-        let (jobs, rx) = mpsc::channel::<Job>();
+        let (jobs, rx) = mpsc::channel::<Msg>();
         let thread = std::thread::Builder::new()
             .name("world".into())
             .spawn(move || run_world(world, &rx))
             .expect("spawn the world thread");
-        (WorldThread { thread }, WorldHandle { jobs })
+        let stop = jobs.clone();
+        (WorldThread { thread, stop }, WorldHandle { jobs })
     }
 
-    /// Waits for the thread to finish (after every handle was dropped).
+    /// Stops the thread after the jobs already sent, and waits for its final checkpoint. Jobs
+    /// sent later fail with "the world thread has stopped".
     ///
     /// # Errors
     /// If the final checkpoint failed or the thread panicked.
-    pub fn join(self) -> anyhow::Result<()> {
+    pub fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(Msg::Stop);
         self.thread
             .join()
             .map_err(|_| anyhow::anyhow!("the world thread panicked"))?
     }
 }
 
-fn run_world(mut world: World, jobs: &mpsc::Receiver<Job>) -> anyhow::Result<()> {
+fn run_world(mut world: World, jobs: &mpsc::Receiver<Msg>) -> anyhow::Result<()> {
     loop {
         match jobs.recv_timeout(CHECKPOINT_EVERY) {
-            Ok(job) => job(&mut world),
+            Ok(Msg::Job(job)) => job(&mut world),
+            Ok(Msg::Stop) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if let Err(e) = world.checkpoint() {
                     tracing::error!("checkpoint failed: {e}");
@@ -334,7 +345,7 @@ impl Server {
         drop(watcher);
         drop(reloader);
         drop(handle);
-        tokio::task::spawn_blocking(move || thread.join()).await??;
+        tokio::task::spawn_blocking(move || thread.stop()).await??;
         Ok(())
     }
 }

@@ -194,6 +194,6 @@ impl Client {
         if self.reader.read_line(&mut buf).await? == 0 {
             anyhow::bail!("the server closed the connection");
         }
-        Ok(serde_json::from_str(&buf).context("malformed reply from the server")?)
+        serde_json::from_str(&buf).context("malformed reply from the server")
     }
 }
