@@ -12,16 +12,17 @@
 //! (see `world::flush`), so neither flushing nor evicting ever stalls the world for long.
 
 use std::cell::Cell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::id_index::IdIndex;
 use crate::symbol::Symbol;
 use crate::value::{ObjectId, Value};
 
 /// Attributes of one kind (`db` or `ndb`) on one entry, unsorted, few per object.
 pub type AttrList = Vec<(Symbol, Value)>;
 
-/// One cached object. Kept small (72 bytes, boxed, so a map slot is 16): the identity map
+/// One cached object. Kept small (72 bytes, boxed, so an index slot is 8): the identity map
 /// holds millions of them.
 #[derive(Debug)]
 pub struct Entry {
@@ -198,7 +199,7 @@ pub struct CacheStats {
 /// The identity map: object id → the one live entry.
 #[derive(Default)]
 pub struct IdentityMap {
-    entries: HashMap<ObjectId, Box<Entry>, BuildHasherDefault<IdHasher>>,
+    entries: IdIndex,
     /// Ids in CLOCK order; may hold ids no longer cached (skipped and dropped by the hand).
     ring: VecDeque<ObjectId>,
     /// The current world second, stamped on every access.
@@ -224,11 +225,11 @@ impl IdentityMap {
     /// The entry for `id`, counting a hit (and marking it used) or a miss.
     #[inline]
     pub fn get(&mut self, id: ObjectId) -> Option<&mut Entry> {
-        match self.entries.get_mut(&id) {
+        match self.entries.get_mut(id) {
             Some(e) => {
                 self.hits += 1;
                 e.touched = self.now | REFERENCED;
-                Some(&mut **e)
+                Some(e)
             }
             None => {
                 self.misses += 1;
@@ -239,17 +240,17 @@ impl IdentityMap {
 
     /// The entry for `id` without touching the counters.
     pub fn peek(&self, id: ObjectId) -> Option<&Entry> {
-        self.entries.get(&id).map(|e| &**e)
+        self.entries.get(id)
     }
 
     /// The entry for `id`, mutable, without touching the counters.
     pub fn peek_mut(&mut self, id: ObjectId) -> Option<&mut Entry> {
-        self.entries.get_mut(&id).map(|e| &mut **e)
+        self.entries.get_mut(id)
     }
 
     /// True if `id` has a live entry.
     pub fn contains(&self, id: ObjectId) -> bool {
-        self.entries.contains_key(&id)
+        self.entries.get(id).is_some()
     }
 
     /// The number of live entries.
@@ -273,20 +274,13 @@ impl IdentityMap {
 
     /// Inserts the entry of an object created just now.
     pub fn insert_new(&mut self, id: ObjectId, mut entry: Entry) -> &mut Entry {
-        use std::collections::hash_map::Entry as Slot;
         entry.touched = self.now | REFERENCED;
-        match self.entries.entry(id) {
-            Slot::Vacant(v) => {
-                self.ring.push_back(id);
-                v.insert(Box::new(entry))
-            }
-            Slot::Occupied(o) => {
-                debug_assert!(false, "identity broken: #{id} inserted twice");
-                let slot = o.into_mut();
-                **slot = entry;
-                slot
-            }
+        let previous = self.entries.insert(id, Box::new(entry));
+        debug_assert!(previous.is_none(), "identity broken: #{id} inserted twice");
+        if previous.is_none() {
+            self.ring.push_back(id);
         }
+        self.entries.get_mut(id).expect("just inserted")
     }
 
     /// Puts back an entry taken out with [`IdentityMap::remove`].
@@ -298,12 +292,12 @@ impl IdentityMap {
 
     /// Removes and returns the entry for `id` (its ring slot is dropped when the hand passes).
     pub fn remove(&mut self, id: ObjectId) -> Option<Box<Entry>> {
-        self.entries.remove(&id)
+        self.entries.remove(id)
     }
 
     /// Drops every entry.
     pub fn clear(&mut self) {
-        self.entries = HashMap::default();
+        self.entries = IdIndex::default();
         self.ring = VecDeque::new();
     }
 
@@ -316,7 +310,7 @@ impl IdentityMap {
     /// empty; `Some(None)` for a stale id (no longer cached, dropped from the ring).
     pub fn hand_next(&mut self) -> Option<Option<ObjectId>> {
         let id = self.ring.pop_front()?;
-        Some(self.entries.contains_key(&id).then_some(id))
+        Some(self.entries.get(id).is_some().then_some(id))
     }
 
     /// Moves the CLOCK hand one step and takes the entry there out of the map: `None` if the
@@ -324,7 +318,7 @@ impl IdentityMap {
     /// [`IdentityMap::put_back`].
     pub fn hand_take(&mut self) -> Option<Option<(ObjectId, Box<Entry>)>> {
         let id = self.ring.pop_front()?;
-        Some(self.entries.remove(&id).map(|e| (id, e)))
+        Some(self.entries.remove(id).map(|e| (id, e)))
     }
 
     /// Puts back an entry taken with [`IdentityMap::hand_take`] or [`IdentityMap::remove`],
@@ -341,7 +335,7 @@ impl IdentityMap {
     /// Clears the reference bit of `id`; returns whether it was set (used since the hand last
     /// passed).
     pub fn take_reference(&mut self, id: ObjectId) -> bool {
-        match self.entries.get_mut(&id) {
+        match self.entries.get_mut(id) {
             Some(e) if e.touched & REFERENCED != 0 => {
                 e.touched &= !REFERENCED;
                 true
@@ -356,12 +350,9 @@ impl IdentityMap {
         self.flushed += flushed;
     }
 
-    /// Returns spare capacity to the allocator once most entries are gone (a rehash of the
-    /// survivors; only done when they are under a quarter of the capacity).
+    /// Returns spare capacity to the allocator once most entries are gone.
     pub fn shrink_if_sparse(&mut self) {
-        if self.entries.len() < self.entries.capacity() / 4 {
-            self.entries.shrink_to_fit();
-        }
+        self.entries.shrink();
         if self.ring.len() < self.ring.capacity() / 4 {
             self.ring.shrink_to_fit();
         }
@@ -369,7 +360,7 @@ impl IdentityMap {
 
     /// The live entries, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (ObjectId, &Entry)> {
-        self.entries.iter().map(|(id, e)| (*id, &**e))
+        self.entries.iter()
     }
 
     /// The counters.
@@ -386,15 +377,19 @@ impl IdentityMap {
 
     /// Approximate bytes held by the map, its ring and its entries.
     pub fn approx_bytes(&self) -> usize {
-        self.entries.capacity() * (size_of::<(ObjectId, Box<Entry>)>() + 1)
+        self.entries.slot_bytes()
             + self.ring.capacity() * size_of::<ObjectId>()
-            + self.entries.values().map(|e| e.heap_bytes()).sum::<usize>()
+            + self
+                .entries
+                .iter()
+                .map(|(_, e)| e.heap_bytes())
+                .sum::<usize>()
     }
 }
 
 /// Approximate bytes an entry frees when dropped, map slot and ring slot included.
 pub fn entry_footprint(entry: &Entry) -> usize {
-    entry.heap_bytes() + size_of::<(ObjectId, Box<Entry>)>() + size_of::<ObjectId>()
+    entry.heap_bytes() + size_of::<Box<Entry>>() + size_of::<ObjectId>()
 }
 
 #[cfg(test)]

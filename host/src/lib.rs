@@ -5,7 +5,7 @@
 //! - [`value`]: attribute values and object ids.
 //! - [`symbol`]: interned attribute and typeclass names.
 //! - [`store`]: the redb file (objects, attributes, indexes, id sequence).
-//! - [`cache`]: the identity map (one live entry per id).
+//! - [`cache`]: the identity map (one live entry per id), over [`id_index`].
 //! - [`memory`]: RSS and returning freed memory to the OS.
 //! - [`world`]: [`World`], the single owner of cache, store and script instances.
 //! - [`runtime`]: wasmtime, the WIT bindings, hook dispatch and the host side of the WIT imports.
@@ -20,6 +20,7 @@
 pub mod bench;
 pub mod cache;
 pub mod console;
+pub mod id_index;
 pub mod memory;
 pub mod runtime;
 pub mod scripts;
