@@ -16,7 +16,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ use anyhow::Context as _;
 use tokio::sync::oneshot;
 
 use crate::console::{self, ConsoleContext};
-use crate::runtime::{ArtifactCache, Origin, Runtime, Scripts, typeclass_name};
+use crate::runtime::{ArtifactCache, Origin, Runtime, Scripts, script_files, typeclass_name};
 use crate::world::{World, WorldOptions};
 
 /// How often the world thread makes completed turns durable.
@@ -179,7 +179,8 @@ impl Reloader {
     pub async fn reload(&self, name: Option<&str>) -> anyhow::Result<Vec<ReloadReport>> {
         let paths = match name {
             Some(name) => vec![self.scripts_dir.join(format!("{name}.wasm"))],
-            None => script_files(&self.scripts_dir)?,
+            None => script_files(&self.scripts_dir)
+                .with_context(|| format!("read {}", self.scripts_dir.display()))?,
         };
         let mut reports = Vec::new();
         for path in paths {
@@ -348,16 +349,6 @@ impl Server {
         tokio::task::spawn_blocking(move || thread.stop()).await??;
         Ok(())
     }
-}
-
-fn script_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| typeclass_name(p).is_some())
-        .collect();
-    paths.sort();
-    Ok(paths)
 }
 
 /// Compiles `path` off the world thread, then installs it with one world job. Logs the outcome.

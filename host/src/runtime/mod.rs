@@ -184,13 +184,7 @@ impl Runtime {
         };
         let mut scripts = Scripts::default();
         let mut errors = Vec::new();
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .map_err(read)?
-            .filter_map(|item| item.ok().map(|i| i.path()))
-            .filter(|p| typeclass_name(p).is_some())
-            .collect();
-        paths.sort();
-        for path in paths {
+        for path in script_files(dir).map_err(read)? {
             match self.load_file(&path) {
                 Ok(script) => scripts.insert(script),
                 Err(e) => errors.push(e),
@@ -210,6 +204,19 @@ impl Runtime {
             None => Ok(scripts),
         }
     }
+}
+
+/// The `<typeclass>.wasm` files in `dir`, sorted.
+///
+/// # Errors
+/// If the directory cannot be read.
+pub fn script_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|item| item.ok().map(|i| i.path()))
+        .filter(|p| typeclass_name(p).is_some())
+        .collect();
+    paths.sort();
+    Ok(paths)
 }
 
 /// The typeclass name of a script file: `<name>.wasm`, not hidden.
