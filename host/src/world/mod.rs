@@ -13,6 +13,7 @@
 
 mod error;
 pub mod flush;
+mod inspect;
 pub(crate) mod lifecycle;
 pub(crate) mod state;
 pub(crate) mod undo;

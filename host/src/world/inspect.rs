@@ -1,0 +1,1 @@
+//! Read-only snapshots of objects for the admin console (`examine`).
