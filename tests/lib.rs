@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use tempfile::TempDir;
-use wasmud::{AttrKind, ObjectId, Runtime, Scripts, Value, World, WorldOptions};
+use wasmud::{AttrKind, Limit, ObjectId, Runtime, Scripts, Value, World, WorldError, WorldOptions};
 
 /// The engine and the typeclasses built from `scripts/`, compiled once per process.
 pub fn runtime() -> &'static (Runtime, Scripts) {
@@ -61,6 +61,21 @@ impl TestWorld {
         self.open();
     }
 
+    /// Takes the open world out (for tests that move it to another thread), with the
+    /// directory that holds it.
+    pub fn into_world(mut self) -> (World, TempDir) {
+        let world = self.world.take().expect("open");
+        (world, self.dir)
+    }
+
+    /// Closes the world and opens the same file with only `scripts` installed.
+    pub fn reopen_with(&mut self, scripts: &Scripts) {
+        self.world.take().expect("open").close().expect("close");
+        let (runtime, _) = runtime();
+        self.world =
+            Some(World::open(&self.path(), runtime, scripts, &self.options).expect("open world"));
+    }
+
     /// Closes the world, leaving the directory for inspection.
     pub fn close(&mut self) {
         if let Some(w) = self.world.take() {
@@ -99,4 +114,27 @@ impl Default for TestWorld {
 /// Shorthand for a text value.
 pub fn text(s: &str) -> Option<Value> {
     Some(Value::Text(s.into()))
+}
+
+/// Asserts that `result` is the failure of a turn at `limit` and returns its detail and the
+/// typeclass charged.
+#[track_caller]
+pub fn expect_limit<T: std::fmt::Debug>(
+    result: Result<T, WorldError>,
+    limit: Limit,
+) -> (String, Option<String>) {
+    match result {
+        Err(WorldError::Limit(hit)) if hit.limit == limit => (hit.detail, hit.charged),
+        other => panic!("expected the {} limit, got {other:?}", limit.name()),
+    }
+}
+
+/// How often `limit` was hit in `world`.
+pub fn hits(world: &mut World, limit: Limit) -> u64 {
+    world
+        .stats()
+        .limits
+        .iter()
+        .find(|l| l.limit == limit)
+        .map_or(0, |l| l.hits)
 }

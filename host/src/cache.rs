@@ -37,12 +37,28 @@ pub struct Entry {
     /// Persistent attributes (mirrored in the store).
     pub db: AttrList,
     /// Temporary attributes (memory only); boxed on first use, as most objects have none.
-    pub ndb: Option<Box<AttrList>>,
+    ndb: Option<Box<Ndb>>,
     _census: Census,
 }
 
 /// The CLOCK reference bit in [`Entry::touched`].
 const REFERENCED: u32 = 1 << 31;
+/// A scratch mark in [`Entry::touched`] used while compacting the ring.
+const RINGED: u32 = 1 << 30;
+/// The bits of [`Entry::touched`] that hold the world second.
+const SECONDS: u32 = !(REFERENCED | RINGED);
+
+/// The `ndb` attributes of one entry and the bytes they hold (for the `ndb` budgets).
+#[derive(Debug, Default)]
+struct Ndb {
+    attrs: AttrList,
+    bytes: usize,
+}
+
+/// Bytes one attribute counts against the `ndb` budgets: its slot and its value's heap data.
+pub fn attr_cost(value: &Value) -> usize {
+    size_of::<(Symbol, Value)>() + value.heap_bytes()
+}
 
 thread_local! {
     static LIVE_ENTRIES: Cell<usize> = const { Cell::new(0) };
@@ -87,12 +103,17 @@ impl Entry {
 
     /// True if the entry holds `ndb` data.
     pub fn has_ndb(&self) -> bool {
-        self.ndb.as_deref().is_some_and(|l| !l.is_empty())
+        self.ndb.as_deref().is_some_and(|n| !n.attrs.is_empty())
+    }
+
+    /// Bytes of `ndb` data the entry holds (as the budgets count them).
+    pub fn ndb_bytes(&self) -> usize {
+        self.ndb.as_deref().map_or(0, |n| n.bytes)
     }
 
     /// The world second of the last access.
     pub fn last_touched(&self) -> u32 {
-        self.touched & !REFERENCED
+        self.touched & SECONDS
     }
 
     /// Approximate heap bytes owned by the entry, excluding the map slot.
@@ -107,22 +128,46 @@ impl Entry {
             + self
                 .ndb
                 .as_deref()
-                .map_or(0, |l| size_of::<AttrList>() + attrs(l))
+                .map_or(0, |n| size_of::<Ndb>() + attrs(&n.attrs))
     }
 
     /// The attributes of one kind.
     pub fn attrs(&self, kind: AttrKind) -> &[(Symbol, Value)] {
         match kind {
             AttrKind::Db => &self.db,
-            AttrKind::Ndb => self.ndb.as_deref().map_or(&[], Vec::as_slice),
+            AttrKind::Ndb => self.ndb.as_deref().map_or(&[], |n| n.attrs.as_slice()),
         }
     }
 
-    /// The attributes of one kind, mutable (allocating the `ndb` list on first use).
-    pub fn attrs_mut(&mut self, kind: AttrKind) -> &mut AttrList {
+    /// Sets attribute `name` of one kind and returns its previous value (allocating the `ndb`
+    /// list on first use). Use [`IdentityMap::set_attr`] for cached entries: it keeps the
+    /// map's `ndb` total.
+    fn set_attr(&mut self, kind: AttrKind, name: Symbol, value: Value) -> Option<Value> {
         match kind {
-            AttrKind::Db => &mut self.db,
-            AttrKind::Ndb => self.ndb.get_or_insert_with(Default::default),
+            AttrKind::Db => attr_set(&mut self.db, name, value),
+            AttrKind::Ndb => {
+                let ndb = self.ndb.get_or_insert_with(Default::default);
+                ndb.bytes += attr_cost(&value);
+                let old = attr_set(&mut ndb.attrs, name, value);
+                ndb.bytes -= old.as_ref().map_or(0, attr_cost);
+                old
+            }
+        }
+    }
+
+    /// Removes attribute `name` of one kind and returns its value, if it was set.
+    fn remove_attr(&mut self, kind: AttrKind, name: Symbol) -> Option<Value> {
+        match kind {
+            AttrKind::Db => attr_remove(&mut self.db, name),
+            AttrKind::Ndb => {
+                let ndb = self.ndb.as_deref_mut()?;
+                let old = attr_remove(&mut ndb.attrs, name)?;
+                ndb.bytes -= attr_cost(&old);
+                if ndb.attrs.is_empty() {
+                    self.ndb = None;
+                }
+                Some(old)
+            }
         }
     }
 }
@@ -194,14 +239,21 @@ pub struct CacheStats {
     pub evictions: u64,
     /// Entries dropped by explicit flushes.
     pub flushed: u64,
+    /// Bytes of `ndb` data held by cached entries.
+    pub ndb_bytes: usize,
+    /// Ids on the CLOCK ring (live entries plus stale ids not yet dropped).
+    pub ring: usize,
 }
 
 /// The identity map: object id → the one live entry.
 #[derive(Default)]
 pub struct IdentityMap {
     entries: IdIndex,
-    /// Ids in CLOCK order; may hold ids no longer cached (skipped and dropped by the hand).
+    /// Ids in CLOCK order; may hold ids no longer cached (skipped and dropped by the hand, and
+    /// compacted away when they outnumber the live ones).
     ring: VecDeque<ObjectId>,
+    /// Bytes of `ndb` data held by the entries in the map.
+    ndb_bytes: usize,
     /// The current world second, stamped on every access.
     now: u32,
     hits: u64,
@@ -214,7 +266,43 @@ pub struct IdentityMap {
 impl IdentityMap {
     /// Sets the world second stamped on accesses from now on.
     pub fn set_now(&mut self, seconds: u32) {
-        self.now = seconds & !REFERENCED;
+        self.now = seconds.min(SECONDS);
+    }
+
+    /// Bytes of `ndb` data held by cached entries.
+    pub fn ndb_bytes(&self) -> usize {
+        self.ndb_bytes
+    }
+
+    /// Sets attribute `name` of one kind on the cached entry `id` and returns its previous
+    /// value (`None` outside if `id` is not cached).
+    pub fn set_attr(
+        &mut self,
+        id: ObjectId,
+        kind: AttrKind,
+        name: Symbol,
+        value: Value,
+    ) -> Option<Option<Value>> {
+        let entry = self.entries.get_mut(id)?;
+        let before = entry.ndb_bytes();
+        let old = entry.set_attr(kind, name, value);
+        self.ndb_bytes = self.ndb_bytes + entry.ndb_bytes() - before;
+        Some(old)
+    }
+
+    /// Removes attribute `name` of one kind from the cached entry `id` and returns its value
+    /// (`None` outside if `id` is not cached).
+    pub fn remove_attr(
+        &mut self,
+        id: ObjectId,
+        kind: AttrKind,
+        name: Symbol,
+    ) -> Option<Option<Value>> {
+        let entry = self.entries.get_mut(id)?;
+        let before = entry.ndb_bytes();
+        let old = entry.remove_attr(kind, name);
+        self.ndb_bytes = self.ndb_bytes + entry.ndb_bytes() - before;
+        Some(old)
     }
 
     /// The current world second.
@@ -275,30 +363,62 @@ impl IdentityMap {
     /// Inserts the entry of an object created just now.
     pub fn insert_new(&mut self, id: ObjectId, mut entry: Entry) -> &mut Entry {
         entry.touched = self.now | REFERENCED;
-        let previous = self.entries.insert(id, Box::new(entry));
-        debug_assert!(previous.is_none(), "identity broken: #{id} inserted twice");
-        if previous.is_none() {
-            self.ring.push_back(id);
-        }
+        self.insert_boxed(id, Box::new(entry));
         self.entries.get_mut(id).expect("just inserted")
     }
 
     /// Puts back an entry taken out with [`IdentityMap::remove`].
     pub fn insert_boxed(&mut self, id: ObjectId, entry: Box<Entry>) {
-        self.ring.push_back(id);
+        self.ndb_bytes += entry.ndb_bytes();
         let previous = self.entries.insert(id, entry);
         debug_assert!(previous.is_none(), "identity broken: #{id} inserted twice");
+        if let Some(previous) = previous {
+            self.ndb_bytes -= previous.ndb_bytes();
+        }
+        self.ring.push_back(id);
+        self.compact_ring_if_stale();
     }
 
-    /// Removes and returns the entry for `id` (its ring slot is dropped when the hand passes).
+    /// Removes and returns the entry for `id` (its ring slot is dropped when the hand passes,
+    /// or when the ring is compacted).
     pub fn remove(&mut self, id: ObjectId) -> Option<Box<Entry>> {
-        self.entries.remove(id)
+        let entry = self.entries.remove(id)?;
+        self.ndb_bytes -= entry.ndb_bytes();
+        self.compact_ring_if_stale();
+        Some(entry)
     }
 
     /// Drops every entry.
     pub fn clear(&mut self) {
         self.entries = IdIndex::default();
         self.ring = VecDeque::new();
+        self.ndb_bytes = 0;
+    }
+
+    /// Drops stale ids from the ring once they outnumber the live entries (ids of deleted,
+    /// flushed or rolled-back objects would otherwise stay until the hand passes, which it
+    /// never does without a budget): the ring stays within twice the live entries, plus
+    /// slack. Amortised O(1) per insertion or removal.
+    fn compact_ring_if_stale(&mut self) {
+        if self.ring.len() <= 2 * self.entries.len() + 1024 {
+            return;
+        }
+        let entries = &mut self.entries;
+        // Keep the first occurrence of each live id (an id put back after a removal can be on
+        // the ring twice); the scratch bit marks ids already kept.
+        self.ring.retain(|&id| match entries.get_mut(id) {
+            Some(e) if e.touched & RINGED == 0 => {
+                e.touched |= RINGED;
+                true
+            }
+            _ => false,
+        });
+        for &id in &self.ring {
+            if let Some(e) = entries.get_mut(id) {
+                e.touched &= !RINGED;
+            }
+        }
+        self.ring.shrink_to(self.ring.len() * 2);
     }
 
     /// The length of the CLOCK ring (live entries plus stale ids not yet passed).
@@ -318,7 +438,7 @@ impl IdentityMap {
     /// [`IdentityMap::put_back`].
     pub fn hand_take(&mut self) -> Option<Option<(ObjectId, Box<Entry>)>> {
         let id = self.ring.pop_front()?;
-        Some(self.entries.remove(id).map(|e| (id, e)))
+        Some(self.remove(id).map(|e| (id, e)))
     }
 
     /// Puts back an entry taken with [`IdentityMap::hand_take`] or [`IdentityMap::remove`],
@@ -372,6 +492,8 @@ impl IdentityMap {
             loads: self.loads,
             evictions: self.evictions,
             flushed: self.flushed,
+            ndb_bytes: self.ndb_bytes,
+            ring: self.ring.len(),
         }
     }
 
@@ -421,6 +543,8 @@ mod tests {
                 loads: 1,
                 evictions: 0,
                 flushed: 0,
+                ndb_bytes: 0,
+                ring: 1,
             }
         );
     }
@@ -464,6 +588,51 @@ mod tests {
             "stale #2 skipped, #1 offered on the second pass"
         );
         assert_eq!(map.ring_len(), 1, "#3 kept, #1 taken, #2 dropped");
+    }
+
+    #[test]
+    fn the_ring_does_not_keep_every_id_ever_inserted() {
+        let mut map = IdentityMap::default();
+        for id in 1..=100_000 {
+            map.insert_new(id, entry());
+            map.remove(id);
+        }
+        map.insert_new(7, entry());
+        assert!(map.ring_len() <= 1024 + 3, "ring holds {}", map.ring_len());
+        // A removed-and-restored id is kept once.
+        let e = map.remove(7).unwrap();
+        map.insert_boxed(7, e);
+        for id in 200_000..201_100 {
+            map.insert_new(id, entry());
+            map.remove(id);
+        }
+        let sevens = std::iter::from_fn(|| map.hand_next())
+            .filter(|n| *n == Some(7))
+            .count();
+        assert_eq!(sevens, 1);
+    }
+
+    #[test]
+    fn the_map_counts_ndb_bytes_through_every_path() {
+        let mut i = crate::symbol::Interner::default();
+        let (a, b) = (i.intern("a"), i.intern("b"));
+        let mut map = IdentityMap::default();
+        map.insert_new(1, entry());
+        map.set_attr(1, AttrKind::Ndb, a, Value::Text("x".repeat(100).into()));
+        map.set_attr(1, AttrKind::Ndb, b, Value::Int(1));
+        map.set_attr(1, AttrKind::Db, b, Value::Text("not counted".into()));
+        let expected = 2 * size_of::<(Symbol, Value)>() + 100;
+        assert_eq!(map.ndb_bytes(), expected);
+        assert_eq!(map.peek(1).unwrap().ndb_bytes(), expected);
+        map.set_attr(1, AttrKind::Ndb, a, Value::Int(2));
+        assert_eq!(map.ndb_bytes(), 2 * size_of::<(Symbol, Value)>());
+        let taken = map.remove(1).unwrap();
+        assert_eq!(map.ndb_bytes(), 0);
+        map.insert_boxed(1, taken);
+        map.remove_attr(1, AttrKind::Ndb, a);
+        map.remove_attr(1, AttrKind::Ndb, b);
+        assert_eq!(map.ndb_bytes(), 0);
+        assert!(!map.peek(1).unwrap().has_ndb());
     }
 
     #[test]

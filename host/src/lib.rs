@@ -33,4 +33,7 @@ pub mod world;
 
 pub use runtime::{Runtime, Scripts};
 pub use value::{ObjectId, Value};
-pub use world::{AttrKind, FlushReport, FlushScope, World, WorldError, WorldOptions};
+pub use world::{
+    AttrKind, FlushReport, FlushScope, Limit, LimitExceeded, World, WorldError, WorldLimits,
+    WorldOptions,
+};

@@ -81,8 +81,11 @@ impl WorldThread {
     /// Moves `world` onto a new thread and returns the thread and a handle to it.
     pub fn spawn(world: World) -> (WorldThread, WorldHandle) {
         let (jobs, rx) = mpsc::channel::<Msg>();
+        // Nested hooks run on this thread, each with its own wasm stack: size it for the
+        // deepest nesting allowed (virtual memory; only pages touched are committed).
         let thread = std::thread::Builder::new()
             .name("world".into())
+            .stack_size(crate::runtime::sandbox::WORLD_STACK_BYTES)
             .spawn(move || run_world(world, &rx))
             .expect("spawn the world thread");
         let stop = jobs.clone();

@@ -9,6 +9,10 @@
 //! - `sandbox`: the `adversary` typeclass against time, memory, handle, size and capability
 //!   limits, atomic hooks and quarantine.
 //! - `store_files`: corrupt files and files from a newer schema.
+//! - `hostile`: the adversary against every limit: waiting, nesting, turn time, blame, queue
+//!   caps, `ndb` and name budgets, fail-closed vetoes, the CLOCK ring.
+//! - `rollback`: loads and `at-init` stand or fall together, failed commits (injected storage
+//!   faults), atomic deletes.
 //!
 //! The real `wasmud serve` binary is tested in `host/tests/serve.rs` (it needs the binary path
 //! cargo gives only to its own package).
@@ -17,7 +21,9 @@ mod attributes;
 mod errors;
 mod flush;
 mod hooks;
+mod hostile;
 mod identity;
 mod reload;
+mod rollback;
 mod sandbox;
 mod store_files;

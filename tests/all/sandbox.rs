@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use wasmud::{AttrKind, ObjectId, Value, WorldError, WorldOptions};
-use wasmud_tests::{TestWorld, text};
+use wasmud::{AttrKind, Limit, ObjectId, Value, WorldError, WorldOptions};
+use wasmud_tests::{TestWorld, expect_limit};
 
 /// Runs `input` on a fresh adversary and returns the trap's detail; panics if it did not trap
-/// in `at-command` of `adversary`.
+/// in `at-command` of `adversary` (a guest fault, not a limit).
 fn expect_trap(t: &mut TestWorld, adversary: ObjectId, input: &str) -> String {
     match t.w().command(adversary, adversary, input) {
         Err(WorldError::Hook {
@@ -46,8 +46,12 @@ fn setup() -> (TestWorld, ObjectId) {
 fn an_infinite_loop_is_interrupted_at_its_deadline() {
     let (mut t, a) = setup();
     let start = Instant::now();
-    let detail = expect_trap(&mut t, a, "loop");
-    assert!(detail.contains("interrupted"), "{detail}");
+    let (detail, charged) = expect_limit(t.w().command(a, a, "loop"), Limit::HookTime);
+    assert!(
+        detail.contains("interrupted") && detail.contains("50ms"),
+        "{detail}"
+    );
+    assert_eq!(charged.as_deref(), Some("adversary"));
     assert!(
         start.elapsed() < Duration::from_secs(5),
         "took {:?}",
@@ -58,16 +62,32 @@ fn an_infinite_loop_is_interrupted_at_its_deadline() {
 
 #[test]
 fn unbounded_allocation_hits_the_memory_cap() {
-    let (mut t, a) = setup();
-    let detail = expect_trap(&mut t, a, "alloc");
-    assert!(!detail.is_empty());
+    // Time enough to fill 64 MiB on a loaded machine: the failure must be the cap.
+    let mut options = WorldOptions::default();
+    options.sandbox.hook_deadline = Duration::from_secs(10);
+    options.sandbox.turn_budget = Duration::from_secs(20);
+    let mut t = TestWorld::with_options(options);
+    let a = t.w().create("villain", "adversary", None).unwrap();
+    // Under the 64 MiB cap an allocation works...
+    t.cmd(a, "alloc-mib 32");
+    assert_eq!(t.ndb(a, "allocated"), Some(Value::Int(32 << 20)));
+    // ...and the instance, grown past the 16 MiB pool threshold, is not kept idle.
+    assert_eq!(t.w().stats().big_instances_dropped, 1);
+    // Past the cap, the growth that crosses it traps, naming the cap.
+    let (detail, _) = expect_limit(t.w().command(a, a, "alloc-mib 100"), Limit::Memory);
+    assert!(
+        detail.contains("memory cap reached") && detail.contains(&(64u64 << 20).to_string()),
+        "{detail}"
+    );
+    let (detail, _) = expect_limit(t.w().command(a, a, "alloc"), Limit::Memory);
+    assert!(detail.contains("memory cap reached"), "{detail}");
     assert_still_serving(&mut t, a);
 }
 
 #[test]
 fn deep_recursion_is_a_stack_overflow_trap() {
     let (mut t, a) = setup();
-    let detail = expect_trap(&mut t, a, "recurse");
+    let (detail, _) = expect_limit(t.w().command(a, a, "recurse"), Limit::WasmStack);
     assert!(detail.contains("stack overflow"), "{detail}");
     assert_still_serving(&mut t, a);
 }
@@ -85,6 +105,7 @@ fn a_100_mb_string_is_refused_with_an_error() {
     let mut options = WorldOptions::default();
     options.sandbox.max_memory_bytes = 512 << 20;
     options.sandbox.hook_deadline = Duration::from_secs(30);
+    options.sandbox.turn_budget = Duration::from_secs(60);
     let mut t = TestWorld::with_options(options);
     let a = t.w().create("villain", "adversary", None).unwrap();
     t.cmd(a, "big-string 100");
@@ -96,35 +117,39 @@ fn a_100_mb_string_is_refused_with_an_error() {
     assert!(err.contains("InvalidArgument"), "{err}");
     assert_still_serving(&mut t, a);
 
-    // With the default 64 MiB cap the guest cannot even build it: a trap, nothing else.
+    // With the default 64 MiB cap the guest cannot even build it.
     let (mut t, a) = setup();
-    expect_trap(&mut t, a, "big-string 100");
+    expect_limit(t.w().command(a, a, "big-string 100"), Limit::Memory);
     assert_still_serving(&mut t, a);
 }
 
 #[test]
 fn handles_are_capped_and_stale_or_dropped_handles_are_rejected() {
-    let (mut t, a) = setup();
+    // Time enough to reach the cap: the failure must be the handle cap, not a deadline.
+    let mut options = WorldOptions::default();
+    options.sandbox.max_handles = 5_000;
+    options.sandbox.hook_deadline = Duration::from_secs(30);
+    options.sandbox.turn_budget = Duration::from_secs(60);
+    let mut t = TestWorld::with_options(options);
+    let a = t.w().create("villain", "adversary", None).unwrap();
     t.cmd(a, "hold-handles 1000");
     assert_eq!(t.ndb(a, "held"), Some(Value::Int(1000)));
-    let detail = expect_trap(&mut t, a, "hold-handles 1000000");
-    assert!(!detail.is_empty());
+    let (detail, _) = expect_limit(t.w().command(a, a, "hold-handles 1000000"), Limit::Handles);
+    assert!(
+        detail.contains("handle limit") && detail.contains("5000"),
+        "{detail}"
+    );
 
-    // A borrowed handle kept from an earlier call, or an owned one used after its drop, never
-    // reaches an object the running hook was not given: the component model rejects the index
-    // (a trap), or the index has been reused for a handle of the running call (the guest's own
-    // unsafe code aliasing its own handles).
+    // A handle index kept from an earlier call names nothing now: the component model
+    // rejects it (a trap), it never reaches another object.
     let other = t.w().create("bystander", "adversary", None).unwrap();
     t.cmd(a, "stash");
-    match t.w().command(other, other, "use-stash") {
-        Err(WorldError::Hook { trapped: true, .. }) => {}
-        Ok(true) => assert_eq!(t.ndb(other, "last_error"), text("bystander")),
-        result => panic!("use-stash: {result:?}"),
-    }
-    match t.w().command(a, a, "drop-and-reuse") {
-        Err(WorldError::Hook { trapped: true, .. }) => {}
-        other => panic!("drop-and-reuse: {other:?}"),
-    }
+    let detail = expect_trap(&mut t, a, "use-stash");
+    assert!(detail.contains("handle"), "{detail}");
+    assert_eq!(t.ndb(other, "last_error"), None);
+    // An owned handle used after its drop is rejected the same way.
+    let detail = expect_trap(&mut t, a, "drop-and-reuse");
+    assert!(detail.contains("handle"), "{detail}");
     assert_still_serving(&mut t, a);
 }
 
@@ -165,8 +190,23 @@ fn wasi_grants_no_files_sockets_or_environment() {
     assert_ne!(err, "\"ok\"", "a guest opened a socket");
     t.cmd(a, "env");
     assert_eq!(t.ndb(a, "env_seen"), Some(Value::Int(0)));
-    // Output goes to the log, rate-limited; a flood does not hurt.
-    t.cmd(a, "print 10000");
+    assert_still_serving(&mut t, a);
+}
+
+#[test]
+fn guest_output_and_log_lines_are_rate_limited() {
+    let (mut t, a) = setup();
+    // stdout and the log import share one budget of 50 lines a second per instance.
+    for input in ["print 10000", "log 10000"] {
+        let started = Instant::now();
+        let (logged_before, dropped_before) = t.w().stats().log_lines;
+        t.cmd(a, input);
+        let (logged, dropped) = t.w().stats().log_lines;
+        let (logged, dropped) = (logged - logged_before, dropped - dropped_before);
+        let windows = started.elapsed().as_secs() + 2;
+        assert_eq!(logged + dropped, 10_000, "{input}: every line counted");
+        assert!(logged <= 50 * windows, "{input}: {logged} lines logged");
+    }
     assert_still_serving(&mut t, a);
 }
 
@@ -180,8 +220,11 @@ fn a_typeclass_that_keeps_trapping_is_quarantined() {
         expect_trap(&mut t, a, "panic");
     }
     assert_eq!(t.w().stats().quarantined, vec!["adversary"]);
-    // Its hooks are skipped now (at-command answers "not handled"); others run as before.
-    assert!(!t.w().command(a, a, "panic").unwrap());
+    // Its commands are refused now, with the reason; other typeclasses run as before.
+    assert!(matches!(
+        t.w().command(a, a, "panic"),
+        Err(WorldError::Unavailable { reason, .. }) if reason.contains("quarantined")
+    ));
     let counter = t.w().create("witness", "counter", None).unwrap();
     t.cmd(counter, "incr");
     assert!(t.w().stats().quarantined.iter().all(|q| q != "counter"));

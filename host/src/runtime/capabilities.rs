@@ -13,11 +13,10 @@ use std::time::{Duration, Instant};
 use wasmtime_wasi::WasiCtx;
 
 use super::guest_output::{GuestOutput, LineBudget};
-use super::sandbox::Sandbox;
 
 /// The WASI context of one instance of `typeclass`.
-pub(crate) fn wasi_ctx(typeclass: &Arc<str>, sandbox: &Sandbox) -> WasiCtx {
-    let budget = LineBudget::new(sandbox.output_lines_per_second);
+pub(crate) fn wasi_ctx(typeclass: &Arc<str>, budget: &Arc<LineBudget>) -> WasiCtx {
+    let budget = budget.clone();
     WasiCtx::builder()
         .stdout(GuestOutput::new(typeclass.clone(), false, budget.clone()))
         .stderr(GuestOutput::new(typeclass.clone(), true, budget))

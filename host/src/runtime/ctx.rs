@@ -1,14 +1,16 @@
 //! [`Ctx`]: the data of one instance's wasmtime `Store`.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use wasmtime::StoreLimits;
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::runtime::Sandbox;
-
+use crate::runtime::budget::{HookClock, TurnAborted};
+use crate::runtime::guest_output::{LineBudget, LogCounters};
 use crate::runtime::handle::ObjectHandle;
+use crate::runtime::limiter::InstanceLimiter;
 use crate::value::ObjectId;
 use crate::world::{WorldError, WorldState};
 
@@ -21,8 +23,12 @@ pub struct Ctx {
     pub(crate) world: Option<Box<WorldState>>,
     pub(crate) table: ResourceTable,
     wasi: WasiCtx,
-    /// Memory, table and instance limits of this store.
-    pub(crate) limits: StoreLimits,
+    /// Linear memory and table limits of this store.
+    pub(crate) limits: InstanceLimiter,
+    /// The deadlines of the running hook call.
+    pub(crate) clock: HookClock,
+    /// Log lines this instance may still write (log import, stdout and stderr together).
+    pub(crate) log_budget: Arc<LineBudget>,
     /// The typeclass this instance runs.
     pub(crate) typeclass: Arc<str>,
     /// The object whose hook is running.
@@ -30,14 +36,17 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn new(typeclass: Arc<str>, sandbox: &Sandbox) -> Self {
+    pub(crate) fn new(typeclass: Arc<str>, sandbox: &Sandbox, logs: &Arc<LogCounters>) -> Self {
         let mut table = ResourceTable::new();
         table.set_max_capacity(sandbox.max_handles);
+        let log_budget = LineBudget::new(sandbox.output_lines_per_second, logs.clone());
         Ctx {
             world: None,
             table,
-            wasi: crate::runtime::capabilities::wasi_ctx(&typeclass, sandbox),
-            limits: sandbox.store_limits(),
+            wasi: crate::runtime::capabilities::wasi_ctx(&typeclass, &log_budget),
+            limits: InstanceLimiter::new(sandbox.max_memory_bytes),
+            clock: HookClock::start(sandbox.hook_deadline, Instant::now() + sandbox.turn_budget),
+            log_budget,
             typeclass,
             current: 0,
         }
@@ -69,8 +78,23 @@ impl Ctx {
         Ok(self.table.push(ObjectHandle { id })?)
     }
 
+    /// Makes sure `id` is cached with its `at-init` done before an operation uses it, so a
+    /// load and its `at-init` stand or fall together (see `dispatch::ensure_loaded`).
+    ///
+    /// # Errors
+    /// A trap if the turn was aborted meanwhile.
+    pub(crate) fn prepare(&mut self, id: ObjectId) -> wasmtime::Result<Result<(), WorldError>> {
+        if self.world()?.cache.contains(id) {
+            return Ok(Ok(()));
+        }
+        self.with_world_box(|w| crate::runtime::dispatch::ensure_loaded(w, id))
+    }
+
     /// Runs `op` on the world, then the `at-init` of any object it loaded (nested, before the
     /// guest continues), and converts the result for the guest.
+    ///
+    /// # Errors
+    /// A trap if the turn was aborted by a limit ([`TurnAborted`]): the guest must not go on.
     pub(crate) fn with_world<T>(
         &mut self,
         op: impl FnOnce(&mut WorldState) -> Result<T, WorldError>,
@@ -78,13 +102,20 @@ impl Ctx {
         let world = self.world()?;
         let result = op(world);
         if !world.pending_init.is_empty() {
-            let world = self.world.take().expect("checked above");
-            self.world = Some(crate::runtime::dispatch::run_pending_inits(world));
+            return self
+                .with_world_box(|w| (crate::runtime::dispatch::run_pending_inits(w), result));
+        }
+        if world.turn.failure.is_some() {
+            return Err(TurnAborted.into());
         }
         Ok(result)
     }
 
     /// Runs `f` with the world moved out of this store (for nested hook calls) and puts it back.
+    /// The time `f` takes does not count against this hook's own deadline.
+    ///
+    /// # Errors
+    /// A trap if the turn was aborted by a limit ([`TurnAborted`]).
     pub(crate) fn with_world_box<T>(
         &mut self,
         f: impl FnOnce(Box<WorldState>) -> (Box<WorldState>, T),
@@ -93,8 +124,14 @@ impl Ctx {
             .world
             .take()
             .ok_or_else(|| wasmtime::format_err!("world not present in store data"))?;
+        let started = Instant::now();
         let (world, out) = f(world);
+        self.clock.own += started.elapsed();
+        let aborted = world.turn.failure.is_some();
         self.world = Some(world);
+        if aborted {
+            return Err(TurnAborted.into());
+        }
         Ok(out)
     }
 }

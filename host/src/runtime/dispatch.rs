@@ -9,14 +9,22 @@
 //! typeclass and no instance is ever re-entered. Hooks that may run later (`at-msg-receive`,
 //! `at-post-move`) are queued instead; the world runs the queue after the top-level hook.
 
-use wasmtime::component::Resource;
+use std::time::Instant;
 
+use wasmtime::component::{Resource, ResourceTableError};
+
+use crate::runtime::Checkout;
 use crate::runtime::bindings::ObjectHandle;
+use crate::runtime::budget::{HookClock, OutOfTime, TurnAborted};
+use crate::runtime::host::wasi_poll::WouldBlock;
+use crate::runtime::limiter::MemoryCapExceeded;
+use crate::runtime::sandbox::STACK_PER_NESTED_HOOK;
+use crate::symbol::Symbol;
 use crate::value::ObjectId;
-use crate::world::{WorldError, WorldState};
+use crate::world::{Limit, WorldError, WorldState};
 
-/// Hook calls nested deeper than this fail with an internal error instead of exhausting the
-/// native stack (each level is a host→guest→host round trip on the world thread).
+/// Hook calls nested deeper than this fail the turn ([`Limit::Depth`]); each level is a
+/// host→guest→host round trip on the world thread and needs its own native stack.
 pub const MAX_HOOK_DEPTH: u32 = 24;
 
 /// A hook with its arguments. Object arguments are ids; handles are made at the call.
@@ -72,39 +80,88 @@ impl Hook<'_> {
     fn default_answer(&self) -> bool {
         !matches!(self, Hook::Command { .. })
     }
+
+    /// What a typeclass that should have a component but cannot run answers: veto hooks and
+    /// everything a player could use to get past a check fail closed; notifications are
+    /// skipped.
+    fn unavailable_answer(&self, typeclass: String, reason: &str) -> Result<bool, WorldError> {
+        match self {
+            Hook::Init | Hook::PostMove { .. } => Ok(true),
+            _ => Err(WorldError::Unavailable {
+                typeclass,
+                hook: self.name(),
+                reason: reason.to_owned(),
+            }),
+        }
+    }
 }
 
 /// Runs `hook` on `target` and returns its answer (true for hooks without one).
 ///
-/// The world is moved in and returned in every case, so a failed hook never loses it.
+/// The target is loaded first (with its `at-init`; see [`ensure_loaded`]). The call gets its
+/// own deadline and runs inside the turn's budget; if it fails, its changes are rolled back. A
+/// limit reached anywhere (time, memory, stack, queue) fails the whole turn: the turn's
+/// failure is recorded in the world, charged to the typeclass responsible, and every guest
+/// still on the stack is unwound. The world is moved in and returned in every case.
 pub(crate) fn call_hook(
-    mut world: Box<WorldState>,
+    world: Box<WorldState>,
     target: ObjectId,
     hook: Hook<'_>,
 ) -> (Box<WorldState>, Result<bool, WorldError>) {
+    let (mut world, loaded) = if matches!(hook, Hook::Init) {
+        (world, Ok(()))
+    } else {
+        ensure_loaded(world, target)
+    };
+    if let Err(e) = loaded {
+        return (world, Err(e));
+    }
+    if let Err(e) = world.check_turn() {
+        return (world, Err(e));
+    }
     let typeclass = match world.typeclass_of(target) {
         Ok(t) => t,
         Err(e) => return (world, Err(e)),
     };
-    if !world.pending_init.is_empty() && !matches!(hook, Hook::Init) {
-        world = run_pending_inits(world);
-    }
     if world.depth >= MAX_HOOK_DEPTH {
-        let err = WorldError::Internal(format!(
+        let detail = format!(
             "hooks nested deeper than {MAX_HOOK_DEPTH} (at {} on #{target})",
             hook.name()
-        ));
+        );
+        let err = world.fail_turn_here(Limit::Depth, detail);
+        return (world, Err(err));
+    }
+    if world.depth > 0
+        && stacker::remaining_stack().is_some_and(|left| left < STACK_PER_NESTED_HOOK)
+    {
+        let detail = format!(
+            "not enough native stack left for a nested hook ({} on #{target} at depth {}); \
+             run the world on a thread with a larger stack",
+            hook.name(),
+            world.depth
+        );
+        let err = world.fail_turn_here(Limit::NativeStack, detail);
         return (world, Err(err));
     }
     let mut inst = match world.instances.checkout(typeclass) {
-        Ok(Some(inst)) => inst,
-        Ok(None) => return (world, Ok(hook.default_answer())),
+        Ok(Checkout::Instance(inst)) => inst,
+        Ok(Checkout::Base) => return (world, Ok(hook.default_answer())),
+        Ok(Checkout::Unavailable(reason)) => {
+            let name = world.names.name(typeclass).to_owned();
+            return (world, hook.unavailable_answer(name, reason));
+        }
         Err(e) => return (world, Err(e)),
     };
+    let clock = HookClock::start(world.instances.sandbox.hook_deadline, world.turn.deadline);
+    inst.store.data_mut().clock = clock;
+    inst.store.set_epoch_deadline(clock.ticks());
     world.depth += 1;
     world.instances.hooks_run += 1;
     world.active.push(target);
+    world.running.push(typeclass);
     let mark = world.mark();
+    let started = Instant::now();
+    let outer_nested = std::mem::take(&mut world.nested_time);
     let data = inst.store.data_mut();
     data.world = Some(world);
     let outer = std::mem::replace(&mut data.current, target);
@@ -115,13 +172,17 @@ pub(crate) fn call_hook(
         .world
         .take()
         .expect("host functions always return the world to the store");
+    let elapsed = started.elapsed();
+    let own_time = elapsed.saturating_sub(world.nested_time);
+    world.nested_time = outer_nested + elapsed;
+    world.charge_time(typeclass, own_time);
     world.depth -= 1;
     world.active.pop();
+    world.running.pop();
     if !matches!(result, Ok(Ok(_))) {
         // The hook failed: none of its changes, creations or queued events remain.
         world.rollback_to(mark);
     }
-    let typeclass_name = || world.names.name(typeclass).to_owned();
     let result = match result {
         Ok(Ok(answer)) => {
             world.instances.checkin(typeclass, inst);
@@ -130,7 +191,7 @@ pub(crate) fn call_hook(
         Ok(Err(message)) => {
             world.instances.checkin(typeclass, inst);
             Err(WorldError::Hook {
-                typeclass: typeclass_name(),
+                typeclass: world.names.name(typeclass).to_owned(),
                 hook: hook.name(),
                 object: target,
                 trapped: false,
@@ -138,37 +199,90 @@ pub(crate) fn call_hook(
             })
         }
         // A trapped instance is dropped, never reused.
-        Err(trap) => {
-            let detail = describe_trap(&trap, &world.instances.sandbox);
-            let name = typeclass_name();
-            if world.instances.record_fault(typeclass) {
-                tracing::error!(
-                    typeclass = name,
-                    "typeclass quarantined after repeated traps: its hooks are skipped until it \
-                     is reloaded"
-                );
-            }
-            Err(WorldError::Hook {
-                typeclass: name,
-                hook: hook.name(),
-                object: target,
-                trapped: true,
-                detail,
-            })
-        }
+        Err(trap) => Err(trapped(&mut world, typeclass, target, hook, &trap)),
     };
     (world, result)
 }
 
-/// A one-line reason for a trap: interruption and stack overflow named plainly.
-fn describe_trap(trap: &wasmtime::Error, sandbox: &crate::runtime::Sandbox) -> String {
-    match trap.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::Interrupt) => format!(
-            "interrupted: still running after its {:?} deadline",
-            sandbox.hook_deadline
-        ),
-        Some(wasmtime::Trap::StackOverflow) => "stack overflow (recursion too deep)".into(),
-        _ => format!("{trap:#}"),
+/// Classifies a trap of `typeclass`'s `hook` on `target`: a limit fails the turn (charged to
+/// the typeclass responsible), a guest fault is this hook's failure; either counts towards
+/// the quarantine of the typeclass charged.
+fn trapped(
+    world: &mut WorldState,
+    typeclass: Symbol,
+    target: ObjectId,
+    hook: Hook<'_>,
+    trap: &wasmtime::Error,
+) -> WorldError {
+    if trap.downcast_ref::<TurnAborted>().is_some()
+        && let Some(failure) = &world.turn.failure
+    {
+        // Unwinding after a limit reached further in: not this guest's doing.
+        return WorldError::Limit(failure.clone());
+    }
+    let sandbox = &world.instances.sandbox;
+    let limit = if let Some(out) = trap.downcast_ref::<OutOfTime>() {
+        Some(match out {
+            OutOfTime::Hook => (
+                Limit::HookTime,
+                format!(
+                    "interrupted: still running after its {:?} deadline",
+                    sandbox.hook_deadline
+                ),
+            ),
+            OutOfTime::Turn => (
+                Limit::TurnTime,
+                format!("the turn ran past its {:?} budget", sandbox.turn_budget),
+            ),
+        })
+    } else if let Some(cap) = trap.downcast_ref::<MemoryCapExceeded>() {
+        Some((Limit::Memory, cap.to_string()))
+    } else if let Some(e) = trap.downcast_ref::<WouldBlock>() {
+        Some((Limit::Blocking, e.to_string()))
+    } else if matches!(
+        trap.downcast_ref::<ResourceTableError>(),
+        Some(ResourceTableError::Full)
+    ) {
+        Some((
+            Limit::Handles,
+            format!(
+                "handle limit: the instance already holds {} handles",
+                sandbox.max_handles
+            ),
+        ))
+    } else if let Some(wasmtime::Trap::StackOverflow) = trap.downcast_ref::<wasmtime::Trap>() {
+        Some((
+            Limit::WasmStack,
+            "stack overflow (recursion too deep)".to_owned(),
+        ))
+    } else {
+        None
+    };
+    match limit {
+        Some((Limit::TurnTime, detail)) => {
+            // The turn's time is charged to whoever used most of it, not to whoever was
+            // running when it ran out.
+            let charged = world.top_time_user().unwrap_or(typeclass);
+            world.fail_turn(Limit::TurnTime, detail, charged)
+        }
+        Some((limit, detail)) => {
+            let depth = world.depth + 1;
+            let detail = format!(
+                "{} on #{target} at nesting depth {depth}: {detail}",
+                hook.name()
+            );
+            world.fail_turn(limit, detail, typeclass)
+        }
+        None => {
+            world.record_fault(typeclass);
+            WorldError::Hook {
+                typeclass: world.names.name(typeclass).to_owned(),
+                hook: hook.name(),
+                object: target,
+                trapped: true,
+                detail: format!("{trap:#}"),
+            }
+        }
     }
 }
 
@@ -233,14 +347,42 @@ fn invoke(
     result
 }
 
+/// Loads `id` into the cache if it is not there, and runs its `at-init` at once. A load and
+/// its `at-init` stand or fall together: if `at-init` fails, its changes *and the load* are
+/// rolled back (the object is not cached; the next use loads it and runs `at-init` again), and
+/// the error is returned.
+pub(crate) fn ensure_loaded(
+    mut world: Box<WorldState>,
+    id: ObjectId,
+) -> (Box<WorldState>, Result<(), WorldError>) {
+    if world.cache.contains(id) {
+        return (world, Ok(()));
+    }
+    let before = world.mark();
+    if let Err(e) = world.entry(id) {
+        return (world, Err(e));
+    }
+    world.pending_init.retain(|&p| p != id);
+    let (mut world, result) = call_hook(world, id, Hook::Init);
+    if let Err(e) = result {
+        world.rollback_to(before);
+        return (world, Err(e));
+    }
+    let world = run_pending_inits(world);
+    (world, Ok(()))
+}
+
 /// Runs the `at-init` hook of every object loaded since the last call (objects loaded by those
-/// hooks included). Failures are logged: an object stays usable when its `at-init` fails.
+/// hooks included), for loads that happened in the middle of an operation. Each stands or falls
+/// with its `at-init`: a failure rolls back that hook and drops the object from the cache
+/// again (logged), so it is loaded afresh, with `at-init`, on next use.
 pub(crate) fn run_pending_inits(mut world: Box<WorldState>) -> Box<WorldState> {
     while let Some(id) = world.pending_init.pop() {
         let (w, result) = call_hook(world, id, Hook::Init);
         world = w;
         if let Err(e) = result {
-            tracing::warn!(object = id, "{e}");
+            tracing::warn!(object = id, "{e}; the object is not kept in the cache");
+            world.unload(id);
         }
     }
     world

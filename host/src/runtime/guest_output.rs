@@ -3,10 +3,13 @@
 //! A guest's `println!` (or a Rust panic message) arrives as WASI output-stream writes. They are
 //! split into lines and logged at `info` (stdout) or `warn` (stderr) with the typeclass name;
 //! beyond [`super::Sandbox::output_lines_per_second`] lines per second an instance's output is
-//! dropped and counted, so a chatty script cannot flood the log or the host's memory.
+//! dropped and counted, so a chatty script cannot flood the log or the host's memory. The same
+//! budget covers the `log` import. Control characters (newlines included) in guest text are
+//! escaped, so a guest cannot forge log lines.
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -18,10 +21,50 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 /// Longest line kept; the rest of a longer line is dropped.
 const MAX_LINE: usize = 4096;
 
-/// A per-instance budget of log lines, shared by its stdout and stderr.
+/// Guest log lines written and dropped, world-wide (shared by every instance's budget).
+#[derive(Debug, Default)]
+pub struct LogCounters {
+    logged: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl LogCounters {
+    /// Guest lines written to the log so far.
+    pub fn logged(&self) -> u64 {
+        self.logged.load(Ordering::Relaxed)
+    }
+
+    /// Guest lines dropped by the rate limit so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// Guest text made safe for one log line: control characters (newlines, escapes) are written
+/// as Rust escapes, so a guest cannot forge a line or colour the operator's terminal.
+pub(crate) fn escape_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// A per-instance budget of log lines, shared by its `log` import, stdout and stderr.
+///
+/// The `Mutex` is uncontended (one instance runs on one thread at a time); WASI's stream
+/// traits need `Send + Sync` handles to it.
 #[derive(Debug)]
 pub(crate) struct LineBudget {
     per_second: u32,
+    counters: Arc<LogCounters>,
     state: Mutex<BudgetState>,
 }
 
@@ -33,9 +76,10 @@ struct BudgetState {
 }
 
 impl LineBudget {
-    pub(crate) fn new(per_second: u32) -> Arc<Self> {
+    pub(crate) fn new(per_second: u32, counters: Arc<LogCounters>) -> Arc<Self> {
         Arc::new(LineBudget {
             per_second,
+            counters,
             state: Mutex::new(BudgetState {
                 window: Instant::now(),
                 used: 0,
@@ -44,8 +88,20 @@ impl LineBudget {
         })
     }
 
-    /// True if one more line may be logged now; otherwise counts it as dropped.
-    fn take(&self) -> (bool, u64) {
+    /// True if one more line may be logged now (otherwise it is counted as dropped), and how
+    /// many lines were dropped in the window that just ended (to report once).
+    pub(crate) fn take(&self) -> (bool, u64) {
+        let (allowed, dropped) = self.take_in_window();
+        let counter = if allowed {
+            &self.counters.logged
+        } else {
+            &self.counters.dropped
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        (allowed, dropped)
+    }
+
+    fn take_in_window(&self) -> (bool, u64) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if s.window.elapsed() >= Duration::from_secs(1) {
             let dropped = std::mem::take(&mut s.dropped);
@@ -104,7 +160,8 @@ impl GuestOutput {
         if !allowed {
             return;
         }
-        let text = String::from_utf8_lossy(line);
+        let raw = String::from_utf8_lossy(line);
+        let text = escape_line(&raw);
         if self.stderr {
             tracing::warn!(target: "script", typeclass, stream = "stderr", "{text}");
         } else {

@@ -1,10 +1,17 @@
 //! The limits every typeclass instance runs under, and the epoch ticker that enforces time.
 //!
 //! - **Time**: wasmtime epoch interruption. A background thread advances the engine's epoch
-//!   every [`EPOCH_TICK`]; each hook call sets its store's deadline to
-//!   [`Sandbox::hook_deadline`] ahead, so a looping guest traps with `interrupt`.
-//! - **Memory**: [`wasmtime::StoreLimits`] on every store (linear memory, tables, instances),
-//!   trapping on a failed grow instead of handing the guest a null pointer.
+//!   every [`EPOCH_TICK`]; each hook call has its own deadline ([`Sandbox::hook_deadline`],
+//!   not counting its nested hooks) and every turn a budget ([`Sandbox::turn_budget`], counting
+//!   everything); see `budget`. WASI calls that would wait (sleep, poll) never block: see
+//!   `host::wasi_poll`.
+//! - **Native stack**: each nested hook needs [`WASM_STACK_BYTES`] of the calling thread's
+//!   stack plus host frames; a nested call that would not fit fails with a typed error instead
+//!   of overflowing the thread (see [`STACK_PER_NESTED_HOOK`], [`WORLD_STACK_BYTES`]).
+//! - **Memory**: `limiter::InstanceLimiter` on every store: [`Sandbox::max_memory_bytes`] of
+//!   linear memory per instance, all its memories together, trapping on a failed grow instead of
+//!   handing the guest a null pointer. An idle instance that grew past
+//!   [`Sandbox::pool_memory_bytes`] is dropped instead of pooled.
 //! - **Handles**: the instance's `ResourceTable` is capped at [`Sandbox::max_handles`].
 //! - **Faults**: a typeclass that traps [`Sandbox::quarantine_after`] times within
 //!   [`Sandbox::quarantine_window`] is quarantined: its hooks are skipped until it is reloaded.
@@ -13,25 +20,41 @@
 
 use std::time::Duration;
 
-use wasmtime::{Engine, StoreLimits, StoreLimitsBuilder};
+use wasmtime::Engine;
 
 /// How often the epoch advances. Deadlines are rounded up to whole ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(2);
 
+/// The native stack wasm code of one hook call may use (wasmtime's `max_wasm_stack`).
+pub const WASM_STACK_BYTES: usize = 512 << 10;
+/// Native stack one nested hook call needs: its wasm stack plus the host frames around it.
+pub const STACK_PER_NESTED_HOOK: usize = WASM_STACK_BYTES + (256 << 10);
+/// The stack of the server's world thread: room for every nesting level up to
+/// [`super::dispatch::MAX_HOOK_DEPTH`] with a deep-recursing guest at each.
+pub const WORLD_STACK_BYTES: usize =
+    (super::dispatch::MAX_HOOK_DEPTH as usize + 2) * STACK_PER_NESTED_HOOK;
+
 /// Limits for typeclass instances.
 #[derive(Clone, Debug)]
 pub struct Sandbox {
-    /// Wall-clock time one hook call may run (nested hooks have their own deadline).
+    /// Wall-clock time one hook call may run, not counting the hooks it causes to run nested
+    /// (they have their own deadline).
     pub hook_deadline: Duration,
-    /// Bytes of linear memory one instance may grow to.
+    /// Wall-clock time one turn may take in all: its hooks, nested hooks and queued events.
+    /// Past it the turn fails whole and is rolled back.
+    pub turn_budget: Duration,
+    /// Bytes of linear memory one instance may hold, all its memories together.
     pub max_memory_bytes: usize,
+    /// An idle instance holding more linear memory than this is dropped, not pooled.
+    pub pool_memory_bytes: usize,
     /// Handles (and WASI resources) one instance may hold at once.
     pub max_handles: usize,
     /// Traps within [`Sandbox::quarantine_window`] after which a typeclass is quarantined.
     pub quarantine_after: u32,
     /// The window over which traps are counted.
     pub quarantine_window: Duration,
-    /// Lines per second one instance may write to stdout/stderr (the rest are dropped).
+    /// Lines per second one instance may write to its log, stdout and stderr together (the
+    /// rest are dropped and counted).
     pub output_lines_per_second: u32,
 }
 
@@ -39,7 +62,9 @@ impl Default for Sandbox {
     fn default() -> Self {
         Sandbox {
             hook_deadline: Duration::from_millis(50),
+            turn_budget: Duration::from_millis(250),
             max_memory_bytes: 64 << 20,
+            pool_memory_bytes: 16 << 20,
             max_handles: 100_000,
             quarantine_after: 5,
             quarantine_window: Duration::from_secs(60),
@@ -49,24 +74,9 @@ impl Default for Sandbox {
 }
 
 impl Sandbox {
-    /// The store limits for one instance.
-    pub(crate) fn store_limits(&self) -> StoreLimits {
-        StoreLimitsBuilder::new()
-            .memory_size(self.max_memory_bytes)
-            .table_elements(100_000)
-            .instances(64)
-            .tables(64)
-            .memories(16)
-            .trap_on_grow_failure(true)
-            .build()
-    }
-
     /// The epoch deadline for one hook call, in ticks beyond the current epoch.
     pub(crate) fn deadline_ticks(&self) -> u64 {
-        let tick = EPOCH_TICK.as_micros().max(1);
-        let ticks = self.hook_deadline.as_micros().div_ceil(tick);
-        // +1: the current tick may be about to end.
-        u64::try_from(ticks).unwrap_or(u64::MAX - 1).max(1) + 1
+        super::budget::ticks_for(self.hook_deadline)
     }
 }
 

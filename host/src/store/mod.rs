@@ -48,6 +48,24 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens (or creates) the store on a custom redb storage backend: an in-memory file, or
+    /// one that injects I/O failures in tests.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_with_backend(
+        backend: impl redb::StorageBackend,
+        cache_bytes: usize,
+    ) -> Result<Self, StoreError> {
+        let db = redb::Builder::new()
+            .set_cache_size(cache_bytes)
+            .create_with_backend(backend)
+            .map_err(|e| StoreError::from_database(Path::new("<storage backend>"), e))?;
+        let store = Store { db };
+        store.check_or_init_schema()?;
+        Ok(store)
+    }
+
     fn check_or_init_schema(&self) -> Result<(), StoreError> {
         let existing = {
             let read = self.db.begin_read()?;
@@ -137,6 +155,11 @@ pub trait StoreView {
     /// # Errors
     /// [`StoreError`] on a storage failure or an undecodable record.
     fn load(&self, id: ObjectId) -> Result<Option<LoadedObject>, StoreError>;
+    /// An object's record alone (no attributes).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure or an undecodable record.
+    fn record(&self, id: ObjectId) -> Result<Option<ObjectRecord>, StoreError>;
     /// The ids of the objects located in `location`, ascending.
     ///
     /// # Errors
@@ -185,6 +208,14 @@ macro_rules! impl_store_view {
                     list.push((Box::from(k.value().1), schema::decode::<Value>(v.value())?));
                 }
                 Ok(Some((record, list)))
+            }
+
+            fn record(&self, id: ObjectId) -> Result<Option<ObjectRecord>, StoreError> {
+                let objects = self.txn.open_table(OBJECTS)?;
+                let Some(raw) = objects.get(id)? else {
+                    return Ok(None);
+                };
+                Ok(Some(schema::decode::<ObjectRecord>(raw.value())?))
             }
 
             fn contents(&self, location: ObjectId) -> Result<Vec<ObjectId>, StoreError> {

@@ -2,9 +2,11 @@
 
 use crate::store::StoreError;
 use crate::value::ObjectId;
+use crate::world::LimitExceeded;
 
 /// Why an operation on the world failed. The first five cases are the game-level errors a
-/// script sees (as the WIT `error` variant); the rest are host failures.
+/// script sees (as the WIT `error` variant); the rest are host failures (a script sees them as
+/// `internal`, or `vetoed` where a veto hook could not be asked).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WorldError {
@@ -36,6 +38,21 @@ pub enum WorldError {
         trapped: bool,
         /// The guest's error text or the trap message.
         detail: String,
+    },
+    /// A limit was reached (time, memory, stack, queue): the whole turn failed and was rolled
+    /// back.
+    #[error("{0}")]
+    Limit(LimitExceeded),
+    /// The object's typeclass should have a component but cannot run (quarantined, or its
+    /// component failed to load): veto hooks refuse, commands are not run.
+    #[error("{typeclass}.{hook} refused: typeclass {typeclass} is unavailable: {reason}")]
+    Unavailable {
+        /// The typeclass.
+        typeclass: String,
+        /// The hook that was asked, in WIT spelling.
+        hook: &'static str,
+        /// Why it is unavailable.
+        reason: String,
     },
     /// The persistent store failed.
     #[error(transparent)]

@@ -321,7 +321,12 @@ mod tests {
             crate::runtime::Sandbox::default(),
         );
         let store = Store::open(&dir.join("w.redb"), 1 << 20).unwrap();
-        Box::new(WorldState::new(store, instances, names))
+        Box::new(WorldState::new(
+            store,
+            instances,
+            names,
+            crate::world::WorldLimits::default(),
+        ))
     }
 
     fn flush_all(w: &mut WorldState, force: bool) -> FlushReport {

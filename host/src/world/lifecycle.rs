@@ -4,13 +4,9 @@
 //! serves the host API and guest calls nested inside a running hook.
 
 use crate::runtime::Hook;
-use crate::runtime::dispatch::call_hook;
+use crate::runtime::dispatch::{call_hook, ensure_loaded};
 use crate::value::ObjectId;
 use crate::world::{Delivery, Event, WorldError, WorldState};
-
-/// Events run per top-level operation at most: a guard against scripts that message each other
-/// forever. The rest are dropped with a warning.
-pub const MAX_EVENTS_PER_TURN: usize = 100_000;
 
 type Outcome<T> = (Box<WorldState>, Result<T, WorldError>);
 
@@ -61,7 +57,10 @@ pub(crate) fn move_with_hooks(
     id: ObjectId,
     destination: Option<ObjectId>,
 ) -> Outcome<()> {
-    let mut world = world;
+    let (mut world, loaded) = ensure_loaded(world, id);
+    if let Err(e) = loaded {
+        return (world, Err(e));
+    }
     if let Err(e) = world.check_move(id, destination) {
         return (world, Err(e));
     }
@@ -69,34 +68,76 @@ pub(crate) fn move_with_hooks(
     if let Err(e) = allowed {
         return (world, Err(e));
     }
-    let result = world.move_object(id, destination).map(|source| {
-        world
-            .events
-            .push_back(Event::PostMove { target: id, source });
-    });
+    let result = world
+        .move_object(id, destination)
+        .and_then(|source| world.push_event(Event::PostMove { target: id, source }));
     (world, result)
 }
 
-/// Deletes `id` after its `at-object-delete` agrees.
+/// Deletes `id` after its `at-object-delete` agrees, atomically: either all of it happens or
+/// none of it.
+///
+/// Hooks: the object's `at-object-delete` runs first and may veto. Its contents then move to
+/// its location *without* `at-pre-move` (they cannot veto their container's deletion); each
+/// gets `at-post-move` afterwards (queued), with the deleted object as the source (whose handle
+/// reports `deleted`). A failure part-way (a content's `at-init`, a storage error, a limit)
+/// rolls everything back: nothing is deleted and nothing has moved.
 pub(crate) fn delete_with_hooks(world: Box<WorldState>, id: ObjectId) -> Outcome<()> {
-    let (mut world, allowed) = ask(world, id, Hook::ObjectDelete);
-    let result = allowed.and_then(|()| world.delete(id));
+    let (world, loaded) = ensure_loaded(world, id);
+    if let Err(e) = loaded {
+        return (world, Err(e));
+    }
+    let mark = world.mark();
+    let (world, result) = delete_steps(world, id);
+    let mut world = world;
+    if result.is_err() {
+        world.rollback_to(mark);
+    }
     (world, result)
 }
 
-/// Runs queued events until the queue is empty (or [`MAX_EVENTS_PER_TURN`] ran).
+fn delete_steps(world: Box<WorldState>, id: ObjectId) -> Outcome<()> {
+    let (mut world, allowed) = ask(world, id, Hook::ObjectDelete);
+    if let Err(e) = allowed {
+        return (world, Err(e));
+    }
+    let children = match world.contents(id) {
+        Ok(children) => children,
+        Err(e) => return (world, Err(e)),
+    };
+    for &child in &children {
+        let (w, loaded) = ensure_loaded(world, child);
+        world = w;
+        if let Err(e) = loaded {
+            return (world, Err(e));
+        }
+    }
+    if let Err(e) = world.delete(id) {
+        return (world, Err(e));
+    }
+    for child in children {
+        let event = Event::PostMove {
+            target: child,
+            source: Some(id),
+        };
+        if let Err(e) = world.push_event(event) {
+            return (world, Err(e));
+        }
+    }
+    (world, Ok(()))
+}
+
+/// Runs queued events until the queue is empty, or until the turn fails (a limit reached: the
+/// turn's time budget, or too many events or message bytes queued; see `world::limits`). A
+/// failing event hook is logged and the turn goes on; a limit fails the whole turn.
 pub(crate) fn run_events(mut world: Box<WorldState>) -> Box<WorldState> {
-    let mut ran = 0;
-    while let Some(event) = world.events.pop_front() {
-        if ran == MAX_EVENTS_PER_TURN {
-            tracing::warn!(
-                dropped = world.events.len() + 1,
-                "event limit per turn reached; dropping the rest"
-            );
-            world.events.clear();
+    while world.turn.failure.is_none() {
+        let Some(event) = world.events.pop_front() else {
+            break;
+        };
+        if world.check_turn().is_err() {
             break;
         }
-        ran += 1;
         world = match event {
             Event::MsgReceive {
                 target,
@@ -114,7 +155,7 @@ pub(crate) fn run_events(mut world: Box<WorldState>) -> Box<WorldState> {
                         text,
                         from: sender,
                     }),
-                    Ok(false) | Err(WorldError::Deleted(_)) => {}
+                    Ok(false) | Err(WorldError::Deleted(_) | WorldError::Limit(_)) => {}
                     Err(e) => tracing::warn!("{e}"),
                 }
                 world
@@ -122,7 +163,7 @@ pub(crate) fn run_events(mut world: Box<WorldState>) -> Box<WorldState> {
             Event::PostMove { target, source } => {
                 let (world, result) = call_hook(world, target, Hook::PostMove { source });
                 match result {
-                    Ok(_) | Err(WorldError::Deleted(_)) => {}
+                    Ok(_) | Err(WorldError::Deleted(_) | WorldError::Limit(_)) => {}
                     Err(e) => tracing::warn!("{e}"),
                 }
                 world

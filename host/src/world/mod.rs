@@ -8,13 +8,14 @@
 //!
 //! Every public operation is one *turn*: it runs its hooks, then every event they queued
 //! (`at-msg-receive`, `at-post-move`), then commits the turn's store writes in one redb
-//! transaction. Commits are made durable by [`World::checkpoint`] (the server calls it about
-//! once a second and on shutdown), so a crash loses at most the last second, never consistency.
+//! transaction. A turn runs within limits (`limits`): reaching one fails the whole turn and
+//! rolls it back. Commits are made durable by [`World::checkpoint`].
 
 mod error;
 pub mod flush;
-mod inspect;
+pub mod inspect;
 pub(crate) mod lifecycle;
+pub mod limits;
 pub(crate) mod state;
 pub(crate) mod undo;
 
@@ -22,13 +23,14 @@ use std::path::Path;
 
 pub use error::WorldError;
 pub use flush::{FlushJob, FlushReport, FlushScope, KeepReason};
+pub use limits::{Limit, LimitExceeded, WorldLimits};
 pub use state::{AttrKind, Delivery};
 pub(crate) use state::{Event, WorldState};
 
 use std::collections::BTreeMap;
 
 use crate::cache::CacheStats;
-use crate::runtime::dispatch::call_hook;
+use crate::runtime::dispatch::{call_hook, ensure_loaded, run_pending_inits};
 use crate::runtime::{Hook, Instances, Runtime, Sandbox, Script, Scripts};
 use crate::store::Store;
 use crate::symbol::Interner;
@@ -44,6 +46,8 @@ pub struct WorldOptions {
     /// Most entries the cache keeps; beyond it, least recently used unprotected entries are
     /// evicted after each turn (Evennia's `IDMAPPER_CACHE_MAXSIZE`). `None`: no limit.
     pub cache_max_entries: Option<usize>,
+    /// Per-turn, per-object and world-wide limits of the world.
+    pub limits: WorldLimits,
 }
 
 impl Default for WorldOptions {
@@ -52,6 +56,7 @@ impl Default for WorldOptions {
             store_cache_bytes: 64 << 20,
             sandbox: Sandbox::default(),
             cache_max_entries: None,
+            limits: WorldLimits::default(),
         }
     }
 }
@@ -83,6 +88,27 @@ pub struct WorldStats {
     pub hooks_run: u64,
     /// Hook calls that trapped (including interrupted ones).
     pub traps: u64,
+    /// Every limit with its setting and how often it was hit.
+    pub limits: Vec<LimitStat>,
+    /// Bytes of `ndb` data held by cached objects.
+    pub ndb_bytes: usize,
+    /// Guest log lines written, and dropped by the rate limit.
+    pub log_lines: (u64, u64),
+    /// Deliveries nobody took before the next turn (dropped, counted).
+    pub deliveries_dropped: u64,
+    /// Idle instances dropped instead of pooled because their memory had grown.
+    pub big_instances_dropped: u64,
+}
+
+/// One limit in [`WorldStats`]: its setting and how often it was hit.
+#[derive(Clone, Debug)]
+pub struct LimitStat {
+    /// The limit.
+    pub limit: Limit,
+    /// Its setting, for people ("250ms", "64 MiB").
+    pub setting: String,
+    /// Times it was hit since the world opened.
+    pub hits: u64,
 }
 
 /// The game world: the one owner of the object cache, the store and the script instances.
@@ -102,11 +128,40 @@ impl World {
         options: &WorldOptions,
     ) -> Result<World, WorldError> {
         let store = Store::open(path, options.store_cache_bytes)?;
+        Ok(Self::with_store(store, runtime, scripts, options))
+    }
+
+    /// Opens (or creates) a world on a custom redb storage backend (see
+    /// [`Store::open_with_backend`]).
+    ///
+    /// # Errors
+    /// [`WorldError::Store`] if the store is corrupt, from a newer schema or cannot be opened.
+    pub fn open_with_backend(
+        backend: impl redb::StorageBackend,
+        runtime: &Runtime,
+        scripts: &Scripts,
+        options: &WorldOptions,
+    ) -> Result<World, WorldError> {
+        let store = Store::open_with_backend(backend, options.store_cache_bytes)?;
+        Ok(Self::with_store(store, runtime, scripts, options))
+    }
+
+    fn with_store(
+        store: Store,
+        runtime: &Runtime,
+        scripts: &Scripts,
+        options: &WorldOptions,
+    ) -> World {
         let mut names = Interner::default();
         let instances = Instances::new(runtime, scripts, &mut names, options.sandbox.clone());
-        let mut state = Box::new(WorldState::new(store, instances, names));
+        let mut state = Box::new(WorldState::new(
+            store,
+            instances,
+            names,
+            options.limits.clone(),
+        ));
         state.max_entries = options.cache_max_entries;
-        Ok(World { state: Some(state) })
+        World { state: Some(state) }
     }
 
     fn state(&mut self) -> &mut WorldState {
@@ -115,7 +170,8 @@ impl World {
             .expect("world state is home between turns")
     }
 
-    /// Runs one turn: `op`, then the queued events, then the commit.
+    /// Runs one turn: `op`, then the queued events, then the commit. If `op` fails, or any
+    /// limit is reached, the whole turn is rolled back and its error returned.
     fn turn<T>(
         &mut self,
         op: impl FnOnce(Box<WorldState>) -> (Box<WorldState>, Result<T, WorldError>),
@@ -125,15 +181,31 @@ impl World {
             .take()
             .expect("world state is home between turns");
         world.tick();
-        let start = world.mark();
-        let (mut world, result) = op(world);
-        if result.is_err() {
-            // The turn's own operation failed: none of it stays (hooks it ran included).
-            world.rollback_to(start);
+        world.begin_turn();
+        if !world.deliveries.is_empty() {
+            world.deliveries_dropped += world.deliveries.len() as u64;
+            world.deliveries.clear();
         }
-        let mut world = lifecycle::run_events(world);
+        let start = world.mark();
+        let (mut world, mut result) = op(world);
+        if result.is_ok() {
+            world = lifecycle::run_events(world);
+        }
+        if let Some(failure) = world.turn.failure.take() {
+            result = Err(WorldError::Limit(failure));
+        }
+        if result.is_err() {
+            // None of the turn stays: its own changes, its hooks', its events'.
+            world.rollback_to(start);
+            world.events.clear();
+            world.deliveries.clear();
+        }
         let committed = world.commit_event();
+        if committed.is_err() {
+            world.deliveries.clear();
+        }
         world.enforce_budget(flush::EVICT_STEPS_PER_TURN);
+        world.sweep_names_if_due();
         self.state = Some(world);
         let value = result?;
         committed?;
@@ -147,8 +219,20 @@ impl World {
     ) -> Result<T, WorldError> {
         self.turn(|mut w| {
             let r = op(&mut w);
-            let w = crate::runtime::dispatch::run_pending_inits(w);
-            (w, r)
+            (run_pending_inits(w), r)
+        })
+    }
+
+    /// A turn made of a plain operation on `id`, which is loaded (with its `at-init`) first.
+    fn on_object<T>(
+        &mut self,
+        id: ObjectId,
+        op: impl FnOnce(&mut WorldState) -> Result<T, WorldError>,
+    ) -> Result<T, WorldError> {
+        self.turn(|w| {
+            let (mut w, loaded) = ensure_loaded(w, id);
+            let r = loaded.and_then(|()| op(&mut w));
+            (run_pending_inits(w), r)
         })
     }
 
@@ -178,7 +262,7 @@ impl World {
         input: &str,
     ) -> Result<bool, WorldError> {
         self.turn(|mut w| {
-            if let Err(e) = w.entry(caller) {
+            if let Err(e) = w.check_exists(caller) {
                 return (w, Err(e));
             }
             call_hook(w, target, Hook::Command { caller, input })
@@ -223,7 +307,7 @@ impl World {
     /// # Errors
     /// `NotFound` / `Deleted` for a missing object.
     pub fn key(&mut self, id: ObjectId) -> Result<String, WorldError> {
-        self.plain(|w| w.key(id).map(str::to_owned))
+        self.on_object(id, |w| w.key(id).map(str::to_owned))
     }
 
     /// The typeclass of `id`.
@@ -231,7 +315,7 @@ impl World {
     /// # Errors
     /// `NotFound` / `Deleted` for a missing object.
     pub fn typeclass(&mut self, id: ObjectId) -> Result<String, WorldError> {
-        self.plain(|w| w.typeclass(id).map(str::to_owned))
+        self.on_object(id, |w| w.typeclass(id).map(str::to_owned))
     }
 
     /// Where `id` is.
@@ -239,7 +323,7 @@ impl World {
     /// # Errors
     /// `NotFound` / `Deleted` for a missing object.
     pub fn location(&mut self, id: ObjectId) -> Result<Option<ObjectId>, WorldError> {
-        self.plain(|w| w.location(id))
+        self.on_object(id, |w| w.location(id))
     }
 
     /// What is inside `id`, in id order.
@@ -247,7 +331,7 @@ impl World {
     /// # Errors
     /// `NotFound` / `Deleted` for a missing object.
     pub fn contents(&mut self, id: ObjectId) -> Result<Vec<ObjectId>, WorldError> {
-        self.plain(|w| w.contents(id))
+        self.on_object(id, |w| w.contents(id))
     }
 
     /// The objects whose key equals `key` (ASCII case ignored), in id order.
@@ -268,7 +352,7 @@ impl World {
         kind: AttrKind,
         name: &str,
     ) -> Result<Option<Value>, WorldError> {
-        self.plain(|w| w.attr_get(id, kind, name))
+        self.on_object(id, |w| w.attr_get(id, kind, name))
     }
 
     /// Writes an attribute.
@@ -283,7 +367,7 @@ impl World {
         name: &str,
         value: Value,
     ) -> Result<(), WorldError> {
-        self.plain(|w| w.attr_set(id, kind, name, value))
+        self.on_object(id, |w| w.attr_set(id, kind, name, value))
     }
 
     /// The names of the attributes of `id`, sorted.
@@ -291,7 +375,7 @@ impl World {
     /// # Errors
     /// `NotFound` / `Deleted` for a missing object.
     pub fn attr_names(&mut self, id: ObjectId, kind: AttrKind) -> Result<Vec<String>, WorldError> {
-        self.plain(|w| w.attr_names(id, kind))
+        self.on_object(id, |w| w.attr_names(id, kind))
     }
 
     /// Flushes `scope` from the cache in one go and reports what it did. (`flush_step` runs
@@ -372,7 +456,9 @@ impl World {
         self.state().pins.remove(&id);
     }
 
-    /// Takes the text objects accepted since the last call, oldest first.
+    /// Takes the text objects accepted in the last turn, oldest first. Deliveries are kept
+    /// only until the next turn begins: those nobody took are then counted
+    /// ([`WorldStats::deliveries_dropped`]) and dropped, so they never pile up in memory.
     pub fn take_deliveries(&mut self) -> Vec<Delivery> {
         std::mem::take(&mut self.state().deliveries)
     }
@@ -402,6 +488,11 @@ impl World {
             quarantined: w.instances.quarantined(),
             hooks_run: w.instances.hooks_run,
             traps: w.instances.traps,
+            limits: limit_stats(w),
+            ndb_bytes: w.cache.ndb_bytes(),
+            log_lines: (w.instances.logs.logged(), w.instances.logs.dropped()),
+            deliveries_dropped: w.deliveries_dropped,
+            big_instances_dropped: w.instances.dropped_big,
         }
     }
 
@@ -420,6 +511,47 @@ impl World {
     pub fn close(mut self) -> Result<(), WorldError> {
         self.checkpoint()
     }
+}
+
+fn mib(bytes: usize) -> String {
+    format!("{} MiB", bytes >> 20)
+}
+
+/// Every limit with its setting and hit count.
+fn limit_stats(w: &WorldState) -> Vec<LimitStat> {
+    let (sandbox, limits) = (&w.instances.sandbox, &w.limits);
+    Limit::ALL
+        .iter()
+        .map(|&limit| {
+            let setting = match limit {
+                Limit::HookTime => format!("{:?} per hook", sandbox.hook_deadline),
+                Limit::TurnTime => format!("{:?} per turn", sandbox.turn_budget),
+                Limit::Memory => format!("{} per instance", mib(sandbox.max_memory_bytes)),
+                Limit::Handles => format!("{} per instance", sandbox.max_handles),
+                Limit::WasmStack => format!(
+                    "{} KiB per hook",
+                    crate::runtime::sandbox::WASM_STACK_BYTES >> 10
+                ),
+                Limit::NativeStack => format!(
+                    "{} KiB free per nested hook",
+                    crate::runtime::sandbox::STACK_PER_NESTED_HOOK >> 10
+                ),
+                Limit::Depth => {
+                    format!("{} nested hooks", crate::runtime::dispatch::MAX_HOOK_DEPTH)
+                }
+                Limit::Blocking => "hooks never wait".to_owned(),
+                Limit::Events => format!("{} per turn", limits.max_events_per_turn),
+                Limit::EventBytes => format!("{} per turn", mib(limits.max_event_bytes_per_turn)),
+                Limit::NdbObject => format!("{} per object", mib(limits.ndb_bytes_per_object)),
+                Limit::NdbTotal => format!("{} world-wide", mib(limits.ndb_bytes_total)),
+            };
+            LimitStat {
+                limit,
+                setting,
+                hits: w.limit_hits.get(&limit).copied().unwrap_or(0),
+            }
+        })
+        .collect()
 }
 
 impl Drop for World {

@@ -6,17 +6,18 @@
 //! `runtime::dispatch`, which moves the whole `WorldState` into the store data of the instance it
 //! calls; that is how a running hook reaches the world without shared ownership.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub use crate::cache::AttrKind;
-use crate::cache::{Entry, IdSet, IdentityMap, attr_get, attr_remove, attr_set};
+use crate::cache::{Entry, IdSet, IdentityMap, attr_cost, attr_get};
 use crate::runtime::Instances;
 use crate::store::{ObjectRecord, Store, StoreRead, StoreView, StoreWrite};
 use crate::symbol::{Interner, Symbol};
 use crate::value::{ObjectId, Value};
 use crate::world::WorldError;
+use crate::world::limits::{Limit, TurnMeter, WorldLimits};
 use crate::world::undo::{Mark, Undo};
 
 /// Ids reserved from the store's sequence per write (ids are never reused; gaps are fine).
@@ -73,6 +74,18 @@ pub(crate) struct WorldState {
     pub(crate) instances: Instances,
     /// How many hook calls are on the stack now.
     pub(crate) depth: u32,
+    /// The typeclasses whose hooks are running now (innermost last).
+    pub(crate) running: Vec<Symbol>,
+    /// Time spent in nested hook calls of the innermost running call so far.
+    pub(crate) nested_time: Duration,
+    /// The running turn's deadline, counters and first failure.
+    pub(crate) turn: TurnMeter,
+    /// The world's own limits.
+    pub(crate) limits: WorldLimits,
+    /// How often each limit was hit.
+    pub(crate) limit_hits: BTreeMap<Limit, u64>,
+    /// Deliveries nobody took before the next turn began (counted, then dropped).
+    pub(crate) deliveries_dropped: u64,
     /// How to reverse every change of the running turn (see `world::undo`).
     undo: Vec<Undo>,
     /// Objects whose hooks are running now (innermost last); never flushed.
@@ -97,8 +110,20 @@ fn check_name(what: &str, name: &str) -> Result<(), WorldError> {
 }
 
 impl WorldState {
-    pub(crate) fn new(store: Store, instances: Instances, names: Interner) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        instances: Instances,
+        names: Interner,
+        limits: WorldLimits,
+    ) -> Self {
+        let turn = TurnMeter::new(instances.sandbox.turn_budget);
         WorldState {
+            running: Vec::new(),
+            nested_time: Duration::ZERO,
+            turn,
+            limits,
+            limit_hits: BTreeMap::new(),
+            deliveries_dropped: 0,
             cache: IdentityMap::default(),
             names,
             store,
@@ -138,14 +163,43 @@ impl WorldState {
         Ok(self.txn.as_mut().expect("transaction just opened"))
     }
 
-    /// Commits the running event's writes (not yet durable: see [`Self::checkpoint`]).
+    /// Commits the running turn's writes (not yet durable: see [`Self::checkpoint`]). If the
+    /// commit fails (disk full, I/O error), the store keeps none of the turn, and the cache is
+    /// rolled back to match it: cache and store never drift apart.
     pub(crate) fn commit_event(&mut self) -> Result<(), WorldError> {
-        self.undo.clear();
-        if let Some(txn) = self.txn.take() {
-            txn.commit(false)?;
-            self.unsynced = true;
+        let Some(txn) = self.txn.take() else {
+            self.undo.clear();
+            return Ok(());
+        };
+        match txn.commit(false) {
+            Ok(()) => {
+                self.undo.clear();
+                self.unsynced = true;
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!("commit failed ({e}); the turn is rolled back in memory too");
+                self.revert_cache_only();
+                Err(e.into())
+            }
         }
-        Ok(())
+    }
+
+    /// Undoes the whole turn in the cache alone (its transaction is gone), and forgets the ids
+    /// it reserved (they were never stored).
+    fn revert_cache_only(&mut self) {
+        self.snapshot = None;
+        self.events.clear();
+        self.pending_init.clear();
+        self.ids = 0..0;
+        while let Some(step) = self.undo.pop() {
+            if let Err(e) = self.revert(step, false) {
+                tracing::error!("cache rollback failed ({e}); emptying the cache");
+                self.cache.clear();
+                self.undo.clear();
+                return;
+            }
+        }
     }
 
     /// Makes every committed event durable (one fsync), if any is not yet.
@@ -193,11 +247,40 @@ impl WorldState {
                 .collect(),
         );
         self.pending_init.push(id);
+        self.undo.push(Undo::Loaded { id });
         Ok(self.cache.insert_loaded(id, entry))
     }
 
+    /// Drops `id` from the cache (a load whose `at-init` failed). The store keeps everything
+    /// the turn wrote; the next use loads it again.
+    pub(crate) fn unload(&mut self, id: ObjectId) {
+        self.cache.remove(id);
+        self.pending_init.retain(|&p| p != id);
+    }
+
+    /// Where `id` is, without loading it into the cache.
+    fn location_uncached(&mut self, id: ObjectId) -> Result<Option<ObjectId>, WorldError> {
+        if let Some(entry) = self.cache.peek(id) {
+            return Ok(entry.location);
+        }
+        match self.view()?.record(id)? {
+            Some(record) => Ok(record.location),
+            None => Err(WorldError::NotFound(format!("object #{id}"))),
+        }
+    }
+
+    /// The stored record of `id`: the cached entry's, or the store's when it is not cached.
+    fn current_record(&mut self, id: ObjectId) -> Result<ObjectRecord, WorldError> {
+        if let Some(entry) = self.cache.peek(id) {
+            return Ok(self.record(entry));
+        }
+        self.view()?
+            .record(id)?
+            .ok_or_else(|| WorldError::Internal(format!("undo: #{id} has no record")))
+    }
+
     /// Fails unless `id` names a live object (without loading it into the cache).
-    fn check_exists(&mut self, id: ObjectId) -> Result<(), WorldError> {
+    pub(crate) fn check_exists(&mut self, id: ObjectId) -> Result<(), WorldError> {
         if self.cache.contains(id) {
             return Ok(());
         }
@@ -287,7 +370,8 @@ impl WorldState {
             if steps > 10_000 {
                 return Err(WorldError::Internal("location chain too deep".into()));
             }
-            cursor = self.entry(place)?.location;
+            // Reading the chain must not load (and `at-init`) every container on the way.
+            cursor = self.location_uncached(place)?;
         }
         Ok(())
     }
@@ -400,13 +484,19 @@ impl WorldState {
             Value::Object(target) => self.check_exists(*target)?,
             _ => {}
         }
-        let sym = self.names.intern(name);
+        // Resolve the object before interning: a failing call must not grow the interner.
         self.entry(id)?;
+        if kind == AttrKind::Ndb {
+            self.check_ndb_budget(id, name, &value)?;
+        }
+        let sym = self.names.intern(name);
         if kind == AttrKind::Db {
             self.write()?.put_attr(id, name, &value)?;
         }
-        let entry = self.cache.peek_mut(id).expect("resolved above");
-        let old = attr_set(entry.attrs_mut(kind), sym, value);
+        let old = self
+            .cache
+            .set_attr(id, kind, sym, value)
+            .expect("resolved above");
         self.undo.push(Undo::Attr {
             id,
             kind,
@@ -428,15 +518,17 @@ impl WorldState {
         let Some(sym) = self.names.get(name) else {
             return Ok(false);
         };
-        let entry = self.cache.peek_mut(id).expect("resolved above");
+        let entry = self.cache.peek(id).expect("resolved above");
         if attr_get(entry.attrs(kind), sym).is_none() {
             return Ok(false);
         }
         if kind == AttrKind::Db {
             self.write()?.remove_attr(id, name)?;
         }
-        let entry = self.cache.peek_mut(id).expect("resolved above");
-        let old = attr_remove(entry.attrs_mut(kind), sym);
+        let old = self
+            .cache
+            .remove_attr(id, kind, sym)
+            .expect("resolved above");
         self.undo.push(Undo::Attr {
             id,
             kind,
@@ -444,6 +536,45 @@ impl WorldState {
             old,
         });
         Ok(true)
+    }
+
+    /// Fails if setting `ndb` attribute `name` of `id` (cached) to `value` would take the
+    /// object or the world past its `ndb` budget (counted as a limit hit; the turn goes on:
+    /// the script gets the error and may handle it).
+    fn check_ndb_budget(
+        &mut self,
+        id: ObjectId,
+        name: &str,
+        value: &Value,
+    ) -> Result<(), WorldError> {
+        let entry = self.cache.peek(id).expect("resolved by the caller");
+        let old = self
+            .names
+            .get(name)
+            .and_then(|sym| attr_get(entry.attrs(AttrKind::Ndb), sym))
+            .map_or(0, attr_cost);
+        let grow = attr_cost(value).saturating_sub(old);
+        let object = entry.ndb_bytes() + grow;
+        let total = self.cache.ndb_bytes() + grow;
+        let (per_object, world) = (
+            self.limits.ndb_bytes_per_object,
+            self.limits.ndb_bytes_total,
+        );
+        if grow > 0 && object > per_object {
+            self.count_limit_hit(Limit::NdbObject);
+            return Err(WorldError::InvalidArgument(format!(
+                "ndb budget: #{id} would hold {object} bytes of ndb data, over its budget of \
+                 {per_object} bytes"
+            )));
+        }
+        if grow > 0 && total > world {
+            self.count_limit_hit(Limit::NdbTotal);
+            return Err(WorldError::Internal(format!(
+                "ndb budget: the world's ndb data would reach {total} bytes, over the world-wide \
+                 budget of {world} bytes"
+            )));
+        }
+        Ok(())
     }
 
     /// The names of the attributes of `id`, sorted.
@@ -485,11 +616,37 @@ impl WorldState {
             )));
         }
         self.check_exists(target)?;
-        self.events.push_back(Event::MsgReceive {
+        self.push_event(Event::MsgReceive {
             target,
             text,
             sender,
-        });
+        })
+    }
+
+    /// Queues an event, within the turn's event limits (past one, the turn fails).
+    pub(crate) fn push_event(&mut self, event: Event) -> Result<(), WorldError> {
+        let bytes = match &event {
+            Event::MsgReceive { text, .. } => text.len(),
+            Event::PostMove { .. } => 0,
+        };
+        self.turn.events += 1;
+        self.turn.event_bytes += bytes;
+        let limits = &self.limits;
+        if self.turn.events > limits.max_events_per_turn {
+            let detail = format!(
+                "more than {} events queued in one turn",
+                limits.max_events_per_turn
+            );
+            return Err(self.fail_turn_here(Limit::Events, detail));
+        }
+        if self.turn.event_bytes > limits.max_event_bytes_per_turn {
+            let detail = format!(
+                "more than {} bytes of messages queued in one turn",
+                limits.max_event_bytes_per_turn
+            );
+            return Err(self.fail_turn_here(Limit::EventBytes, detail));
+        }
+        self.events.push_back(event);
         Ok(())
     }
 }
@@ -508,7 +665,8 @@ impl WorldState {
             | Undo::Key { id, .. }
             | Undo::Location { id, .. }
             | Undo::Created { id }
-            | Undo::Deleted { id, .. } => *id,
+            | Undo::Deleted { id, .. }
+            | Undo::Loaded { id } => *id,
         })
     }
 
@@ -531,7 +689,7 @@ impl WorldState {
         self.events.truncate(mark.events);
         while self.undo.len() > mark.undo {
             let step = self.undo.pop().expect("length checked");
-            if let Err(e) = self.revert(step) {
+            if let Err(e) = self.revert(step, true) {
                 tracing::error!("rollback failed ({e}); discarding the turn and the cache");
                 self.discard_turn();
                 return;
@@ -551,8 +709,10 @@ impl WorldState {
         self.cache.clear();
     }
 
-    fn revert(&mut self, step: Undo) -> Result<(), WorldError> {
-        let lost = |id| WorldError::Internal(format!("undo: #{id} is not cached"));
+    /// Reverses one change in the cache and, with `in_store`, in the turn's transaction. An
+    /// object that is no longer cached is reverted in the store alone (the store is the truth:
+    /// the next load reads the reverted state).
+    fn revert(&mut self, step: Undo, in_store: bool) -> Result<(), WorldError> {
         let no_txn = || WorldError::Internal("undo: no write transaction".into());
         match step {
             Undo::Attr {
@@ -561,7 +721,7 @@ impl WorldState {
                 name,
                 old,
             } => {
-                if kind == AttrKind::Db {
+                if kind == AttrKind::Db && in_store {
                     let txn = self.txn.as_mut().ok_or_else(no_txn)?;
                     let text = self.names.name(name);
                     match &old {
@@ -569,55 +729,88 @@ impl WorldState {
                         None => txn.remove_attr(id, text)?,
                     }
                 }
-                let list = self
-                    .cache
-                    .peek_mut(id)
-                    .ok_or_else(|| lost(id))?
-                    .attrs_mut(kind);
                 match old {
-                    Some(value) => attr_set(list, name, value),
-                    None => attr_remove(list, name),
+                    Some(value) => self.cache.set_attr(id, kind, name, value),
+                    None => self.cache.remove_attr(id, kind, name),
                 };
             }
             Undo::Key { id, old } => {
-                let current = self.record(self.cache.peek(id).ok_or_else(|| lost(id))?);
-                let previous = ObjectRecord {
-                    key: old,
-                    ..current.clone()
-                };
-                let txn = self.txn.as_mut().ok_or_else(no_txn)?;
-                txn.put_object(id, Some(&current), &previous)?;
-                self.cache.peek_mut(id).ok_or_else(|| lost(id))?.key = previous.key;
+                if in_store {
+                    let current = self.current_record(id)?;
+                    let previous = ObjectRecord {
+                        key: old.clone(),
+                        ..current.clone()
+                    };
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    txn.put_object(id, Some(&current), &previous)?;
+                }
+                if let Some(entry) = self.cache.peek_mut(id) {
+                    entry.key = old;
+                }
             }
             Undo::Location { id, old } => {
-                let current = self.record(self.cache.peek(id).ok_or_else(|| lost(id))?);
-                let previous = ObjectRecord {
-                    location: old,
-                    ..current.clone()
-                };
-                let txn = self.txn.as_mut().ok_or_else(no_txn)?;
-                txn.put_object(id, Some(&current), &previous)?;
-                self.cache.peek_mut(id).ok_or_else(|| lost(id))?.location = old;
+                if in_store {
+                    let current = self.current_record(id)?;
+                    let previous = ObjectRecord {
+                        location: old,
+                        ..current.clone()
+                    };
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    txn.put_object(id, Some(&current), &previous)?;
+                }
+                if let Some(entry) = self.cache.peek_mut(id) {
+                    entry.location = old;
+                }
             }
             Undo::Created { id } => {
-                let record = self.record(self.cache.peek(id).ok_or_else(|| lost(id))?);
-                let txn = self.txn.as_mut().ok_or_else(no_txn)?;
-                txn.purge_object(id, &record)?;
-                self.cache.remove(id);
-                self.pending_init.retain(|&p| p != id);
+                if in_store {
+                    let record = self.current_record(id)?;
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    txn.purge_object(id, &record)?;
+                }
+                self.unload(id);
             }
             Undo::Deleted { id, entry } => {
-                let record = self.record(&entry);
-                let attrs: Vec<(&str, &Value)> = entry
-                    .db
-                    .iter()
-                    .map(|(name, value)| (self.names.name(*name), value))
-                    .collect();
-                let txn = self.txn.as_mut().ok_or_else(no_txn)?;
-                txn.restore_object(id, &record, &attrs)?;
+                if in_store {
+                    let record = self.record(&entry);
+                    let attrs: Vec<(&str, &Value)> = entry
+                        .db
+                        .iter()
+                        .map(|(name, value)| (self.names.name(*name), value))
+                        .collect();
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    txn.restore_object(id, &record, &attrs)?;
+                }
                 self.cache.insert_boxed(id, entry);
             }
+            Undo::Loaded { id } => self.unload(id),
         }
         Ok(())
+    }
+}
+
+impl WorldState {
+    /// Reclaims interned names no cached object, attribute or typeclass uses any more, once
+    /// enough were interned since the last sweep (amortised O(1) per name). Runs between
+    /// turns, when the undo log (which also holds symbols) is empty.
+    pub(crate) fn sweep_names_if_due(&mut self) {
+        if !self.names.sweep_due() || !self.undo.is_empty() {
+            return;
+        }
+        let mut used = vec![false; self.names.slots()];
+        let mut mark = |sym: Symbol| used[sym.index()] = true;
+        for sym in self.instances.typeclass_symbols() {
+            mark(sym);
+        }
+        for (_, entry) in self.cache.iter() {
+            mark(entry.typeclass);
+            for kind in [AttrKind::Db, AttrKind::Ndb] {
+                for (name, _) in entry.attrs(kind) {
+                    mark(*name);
+                }
+            }
+        }
+        let freed = self.names.retain(&used);
+        tracing::debug!(freed, live = self.names.len(), "interned names swept");
     }
 }

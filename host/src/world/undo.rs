@@ -29,6 +29,9 @@ pub(crate) enum Undo {
     Created { id: ObjectId },
     /// `id` was deleted; this is its entry as it was.
     Deleted { id: ObjectId, entry: Box<Entry> },
+    /// `id` was loaded into the cache (undone by dropping it again: a load stands or falls
+    /// with its `at-init` and with the hook that caused it).
+    Loaded { id: ObjectId },
 }
 
 /// A point in the undo log and the event queue to roll back to.

@@ -4,9 +4,17 @@
 //! Expectations (what the host must provide): a per-hook deadline, memory and handle limits,
 //! size limits on values, a WASI context that grants nothing, and atomic hooks.
 //!
-//! Commands: `loop`, `alloc`, `recurse`, `panic`, `big-string <MiB>`, `big-msg <MiB>`,
-//! `hold-handles <n>`, `stash`, `use-stash`, `keep <id>`, `touch-kept`, `drop-and-reuse`, `write3-then-trap`,
-//! `open-file`, `socket`, `env`, `print <n>`.
+//! Commands: `loop`, `alloc`, `alloc-mib <n>`, `recurse`, `nest <levels> <frames>`, `panic`,
+//! `big-string <MiB>`, `big-msg <MiB>`, `hold-handles <n>`, `stash`, `use-stash`, `keep <id>`,
+//! `touch-kept`, `drop-and-reuse`, `write3-then-trap`, `open-file`, `socket`, `env`,
+//! `print <n>`, `log <n>`, `sleep <secs>`, `sleep-loop`, `poll-far`, `slow-chain <ms>`,
+//! `spam <n>`, `ping-pong <bytes> <fanout>` (to `db.peer`), `ndb-flood <KiB>`,
+//! `churn-names <n>`, `set-on-deleted <n>`, `touch-then-panic <id>`.
+//!
+//! Hooks: `at-init` loops forever when `db.loop_on_init` is true and fails when
+//! `db.fail_init` is true; `at-object-creation` of an object whose key is
+//! `nest <levels> <frames>` nests one level deeper (see `nest`); `at-msg-receive` runs the
+//! message protocols of `slow-chain` and `ping-pong`.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -35,6 +43,42 @@ fn record<T>(this: &Object, result: Result<T, String>) -> HookResult {
     this.ndb().set("last_error", &text)
 }
 
+/// Uses about `frames` frames of native stack (each holding 16 spilled values), then runs
+/// `at_bottom` with all of them still on the stack.
+fn deep<T>(frames: u64, at_bottom: &dyn Fn() -> T) -> (u64, T) {
+    if black_box(frames) == 0 {
+        return (0, at_bottom());
+    }
+    let v: [u64; 16] = std::array::from_fn(|i| black_box(frames.wrapping_mul(i as u64 + 1)));
+    let (sum, out) = deep(frames - 1, at_bottom);
+    (v.iter().fold(sum, |a, b| black_box(a ^ b)), out)
+}
+
+/// `nest <levels> <frames>`: with levels left, fill `frames` frames of stack and create the
+/// next level (its `at-object-creation` runs nested, on another instance); the last level
+/// recurses until its stack overflows.
+fn nest(words: &str) -> HookResult {
+    let mut it = words.split(' ').skip(1).map(str::parse::<u64>);
+    let (Some(Ok(levels)), Some(Ok(frames))) = (it.next(), it.next()) else {
+        return Err(Error::Script(format!("bad nest spec {words:?}")));
+    };
+    if levels == 0 {
+        black_box(recurse(0));
+        return Ok(());
+    }
+    let next = format!("nest {} {frames}", levels - 1);
+    let (_, created) = deep(frames, &|| create(&next, "adversary", None).map(drop));
+    created
+}
+
+/// Busy-waits `ms` milliseconds of wall-clock time (the monotonic clock is coarse: 1 ms).
+fn burn(ms: u64) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_millis(ms) {
+        black_box(0);
+    }
+}
+
 /// Recurses until the stack runs out (the depth check never stops it in practice).
 fn recurse(depth: u64) -> u64 {
     if black_box(depth) == u64::MAX {
@@ -44,6 +88,48 @@ fn recurse(depth: u64) -> u64 {
 }
 
 impl Typeclass for Adversary {
+    fn at_object_creation(this: &Object) -> HookResult {
+        let key = this.key()?;
+        if key.starts_with("nest ") {
+            nest(&key)?;
+        }
+        Ok(())
+    }
+
+    fn at_init(this: &Object) -> HookResult {
+        if this.db().get_or("loop_on_init", false)? {
+            loop {
+                black_box(this.id());
+            }
+        }
+        if this.db().get_or("fail_init", false)? {
+            return Err(Error::Script("at-init fails on purpose".into()));
+        }
+        Ok(())
+    }
+
+    fn at_msg_receive(this: &Object, text: &str, _sender: Option<&Object>) -> HookResult<bool> {
+        let (verb, rest) = text.split_once(' ').unwrap_or((text, ""));
+        match verb {
+            "slow" => {
+                // Each link is well within the hook deadline; the chain never ends.
+                burn(arg(rest)?);
+                let links: i64 = this.db().get_or("links", 0)?;
+                this.db().set("links", &(links + 1))?;
+                this.msg(text)?;
+            }
+            "pp" => {
+                let peer = this.db().get_object("peer")?.ok_or("no peer")?;
+                let fanout: u64 = rest.split(' ').next().map_or(Ok(1), arg)?;
+                for _ in 0..fanout {
+                    peer.msg(text)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(true)
+    }
+
     fn at_command(this: &Object, _caller: &Object, input: &str) -> HookResult<bool> {
         let (verb, rest) = input.split_once(' ').unwrap_or((input, ""));
         match verb {
@@ -59,6 +145,85 @@ impl Typeclass for Adversary {
             }
             "recurse" => {
                 black_box(recurse(0));
+            }
+            "alloc-mib" => {
+                let hoard = vec![1u8; usize::try_from(arg(rest)?).unwrap_or(0) << 20];
+                this.ndb()
+                    .set("allocated", &(black_box(&hoard).len() as i64))?;
+            }
+            "nest" => nest(input)?,
+            "log" => {
+                for i in 0..arg(rest)? {
+                    wasmud_sdk::log::info(&format!("adversary log line {i}"));
+                }
+            }
+            "sleep" => std::thread::sleep(std::time::Duration::from_secs(arg(rest)?)),
+            "sleep-loop" => loop {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            },
+            "poll-far" => {
+                use wasip2::clocks::monotonic_clock;
+                let far = monotonic_clock::now() + 3_600_000_000_000;
+                let pollable = monotonic_clock::subscribe_instant(far);
+                black_box(wasip2::io::poll::poll(&[&pollable]));
+            }
+            "slow-chain" => this.msg(&format!("slow {rest}"))?,
+            "spam" => {
+                this.db().set("spammed", &true)?;
+                for _ in 0..arg(rest)? {
+                    this.msg("spam")?;
+                }
+            }
+            "ping-pong" => {
+                let (bytes, fanout) = rest.split_once(' ').ok_or("ping-pong <bytes> <fanout>")?;
+                let text = format!(
+                    "pp {fanout} {}",
+                    "x".repeat(usize::try_from(arg(bytes)?).unwrap_or(0))
+                );
+                let peer = this.db().get_object("peer")?.ok_or("no peer")?;
+                peer.msg(&text)?;
+            }
+            "ndb-flood" => {
+                let chunk = "x".repeat(usize::try_from(arg(rest)?).unwrap_or(0) << 10);
+                let mut stored = 0i64;
+                let outcome = loop {
+                    match this
+                        .ndb()
+                        .set_value(&format!("flood{stored}"), ValueArg::Text(chunk.clone()))
+                    {
+                        Ok(()) => stored += 1,
+                        Err(e) => break format!("{e:?}"),
+                    }
+                };
+                // Recorded in db: the ndb budget may have no room left for it.
+                this.db().set("last_error", &outcome)?;
+                this.db().set("flood_stored", &stored)?;
+            }
+            "churn-names" => {
+                for i in 0..arg(rest)? {
+                    let name = format!("churn{}-{i}", this.id());
+                    this.ndb().set(&name, &1)?;
+                    this.ndb().remove(&name)?;
+                }
+            }
+            "set-on-deleted" => {
+                let victim = create("victim", "object", None)?;
+                victim.delete()?;
+                for i in 0..arg(rest)? {
+                    let failed = victim
+                        .db()
+                        .set(&format!("ghost{}-{i}", this.id()), &1)
+                        .is_err();
+                    if !failed {
+                        return Err(Error::Script(
+                            "a write to a deleted object succeeded".into(),
+                        ));
+                    }
+                }
+            }
+            "touch-then-panic" => {
+                black_box(lookup(arg(rest)?)?.key()?);
+                panic!("trap after loading another object");
             }
             "panic" => panic!("adversary panics on purpose"),
             "big-string" => {
@@ -77,7 +242,15 @@ impl Typeclass for Adversary {
                 }
                 this.ndb().set("held", &held.len())?;
             }
-            "stash" => STASHED.with(|s| s.set(this.raw().handle())),
+            "stash" => {
+                // Stash the index of the last of four owned handles: they are all dropped when
+                // this call returns, so in a later call (which holds two handles) the index
+                // names nothing.
+                let held: Vec<Object> = (0..4)
+                    .map(|_| lookup(this.id()))
+                    .collect::<Result<_, _>>()?;
+                STASHED.with(|s| s.set(held.last().expect("four").raw().handle()));
+            }
             "use-stash" => {
                 // The borrowed handle of an earlier call: the component model must reject it.
                 let stale = unsafe { RawObject::from_handle(STASHED.with(Cell::get)) };

@@ -2,7 +2,7 @@
 //! drive it through `at_command`; each command leaves its result in an attribute the test reads.
 //!
 //! Commands: `incr`, `link <id>`, `friend-key`, `move <id> <dest-id>`, `spawn <n>`,
-//! `delete <id>`, `delete-then-touch <id>`, `bad-json`, `lookup <id>`, `create-empty-key`,
+//! `delete <id>`, `delete-twice <id>`, `delete-then-touch <id>`, `bad-json`, `lookup <id>`, `create-empty-key`,
 //! `panic`.
 
 use wasmud_sdk::{Error, HookResult, Object, Typeclass, create, lookup};
@@ -65,6 +65,11 @@ impl Typeclass for Counter {
                 }
             }
             "delete" => record(this, lookup(arg(rest, 0)?)?.delete())?,
+            "delete-twice" => {
+                let victim = lookup(arg(rest, 0)?)?;
+                victim.delete()?;
+                record(this, victim.delete())?;
+            }
             "delete-then-touch" => {
                 let victim = lookup(arg(rest, 0)?)?;
                 victim.delete()?;

@@ -1,8 +1,10 @@
 //! Host implementations of the imported WIT interfaces, one module per interface:
-//! [`object`] (`wasmud:runtime/object`) and [`log`] (`wasmud:runtime/log`).
+//! [`object`] (`wasmud:runtime/object`), [`log`] (`wasmud:runtime/log`) and [`wasi_poll`]
+//! (`wasi:io/poll`, replacing wasmtime-wasi's blocking version).
 //!
 //! They translate between handles and ids and call into the world; the world's logic lives in
 //! `crate::world`.
 
 mod log;
 mod object;
+pub(crate) mod wasi_poll;

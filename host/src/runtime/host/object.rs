@@ -39,6 +39,19 @@ impl Ctx {
         Ok(self.with_world(op)?.map_err(Error::from))
     }
 
+    /// Runs a world operation on object `id` for the guest, after loading it (with its
+    /// `at-init`) if it is not cached.
+    fn op_on<T>(
+        &mut self,
+        id: ObjectId,
+        op: impl FnOnce(&mut crate::world::WorldState) -> Result<T, WorldError>,
+    ) -> HostResult<T> {
+        if let Err(e) = self.prepare(id)? {
+            return Ok(Err(e.into()));
+        }
+        self.op(op)
+    }
+
     fn lower_value(&mut self, value: Value) -> wasmtime::Result<WitValue> {
         Ok(match value {
             Value::Null => WitValue::Null,
@@ -75,7 +88,7 @@ impl Ctx {
 
     fn attr_get(&mut self, h: &Handle, kind: AttrKind, name: &str) -> HostResult<Option<WitValue>> {
         let id = self.id_of(h)?;
-        match self.op(|w| w.attr_get(id, kind, name))? {
+        match self.op_on(id, |w| w.attr_get(id, kind, name))? {
             Ok(Some(v)) => Ok(Ok(Some(self.lower_value(v)?))),
             Ok(None) => Ok(Ok(None)),
             Err(e) => Ok(Err(e)),
@@ -85,7 +98,7 @@ impl Ctx {
     fn attr_set(&mut self, h: &Handle, kind: AttrKind, name: &str, v: ValueArg) -> HostResult<()> {
         let id = self.id_of(h)?;
         let value = self.lift_value(v)?;
-        self.op(|w| w.attr_set(id, kind, name, value))
+        self.op_on(id, |w| w.attr_set(id, kind, name, value))
     }
 }
 
@@ -96,22 +109,22 @@ impl HostObject for Ctx {
 
     fn key(&mut self, this: Handle) -> HostResult<String> {
         let id = self.id_of(&this)?;
-        self.op(|w| w.key(id).map(str::to_owned))
+        self.op_on(id, |w| w.key(id).map(str::to_owned))
     }
 
     fn set_key(&mut self, this: Handle, key: String) -> HostResult<()> {
         let id = self.id_of(&this)?;
-        self.op(|w| w.set_key(id, &key))
+        self.op_on(id, |w| w.set_key(id, &key))
     }
 
     fn typeclass(&mut self, this: Handle) -> HostResult<String> {
         let id = self.id_of(&this)?;
-        self.op(|w| w.typeclass(id).map(str::to_owned))
+        self.op_on(id, |w| w.typeclass(id).map(str::to_owned))
     }
 
     fn location(&mut self, this: Handle) -> HostResult<Option<Handle>> {
         let id = self.id_of(&this)?;
-        match self.op(|w| w.location(id))? {
+        match self.op_on(id, |w| w.location(id))? {
             Ok(Some(place)) => Ok(Ok(Some(self.new_handle(place)?))),
             Ok(None) => Ok(Ok(None)),
             Err(e) => Ok(Err(e)),
@@ -120,7 +133,7 @@ impl HostObject for Ctx {
 
     fn contents(&mut self, this: Handle) -> HostResult<Vec<Handle>> {
         let id = self.id_of(&this)?;
-        match self.op(|w| w.contents(id))? {
+        match self.op_on(id, |w| w.contents(id))? {
             Ok(ids) => Ok(Ok(self.handles(ids)?)),
             Err(e) => Ok(Err(e)),
         }
@@ -143,12 +156,12 @@ impl HostObject for Ctx {
 
     fn db_remove(&mut self, this: Handle, name: String) -> HostResult<bool> {
         let id = self.id_of(&this)?;
-        self.op(|w| w.attr_remove(id, AttrKind::Db, &name))
+        self.op_on(id, |w| w.attr_remove(id, AttrKind::Db, &name))
     }
 
     fn db_list(&mut self, this: Handle) -> HostResult<Vec<String>> {
         let id = self.id_of(&this)?;
-        self.op(|w| w.attr_names(id, AttrKind::Db))
+        self.op_on(id, |w| w.attr_names(id, AttrKind::Db))
     }
 
     fn ndb_get(&mut self, this: Handle, name: String) -> HostResult<Option<WitValue>> {
@@ -161,12 +174,12 @@ impl HostObject for Ctx {
 
     fn ndb_remove(&mut self, this: Handle, name: String) -> HostResult<bool> {
         let id = self.id_of(&this)?;
-        self.op(|w| w.attr_remove(id, AttrKind::Ndb, &name))
+        self.op_on(id, |w| w.attr_remove(id, AttrKind::Ndb, &name))
     }
 
     fn ndb_list(&mut self, this: Handle) -> HostResult<Vec<String>> {
         let id = self.id_of(&this)?;
-        self.op(|w| w.attr_names(id, AttrKind::Ndb))
+        self.op_on(id, |w| w.attr_names(id, AttrKind::Ndb))
     }
 
     fn msg(&mut self, this: Handle, text: String, sender: Option<Handle>) -> HostResult<()> {
@@ -189,7 +202,7 @@ impl HostObject for Ctx {
 
 impl Host for Ctx {
     fn lookup(&mut self, id: WitId) -> HostResult<Handle> {
-        match self.op(|w| w.entry(id).map(drop))? {
+        match self.op_on(id, |w| w.entry(id).map(drop))? {
             Ok(()) => Ok(Ok(self.new_handle(id)?)),
             Err(e) => Ok(Err(e)),
         }

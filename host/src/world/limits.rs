@@ -1,0 +1,254 @@
+//! Per-turn, per-object and world-wide limits, and what happens when one is reached.
+//!
+//! A guest or a client must not be able to make the host spend unbounded time, memory or
+//! stack. Every such resource has a [`Limit`]. Reaching one *fails the whole turn*: the first
+//! failure is recorded ([`LimitExceeded`]), charged to the typeclass responsible (it counts
+//! towards its quarantine), every guest still on the stack is unwound with a trap, the turn is
+//! rolled back whole, and its caller gets [`WorldError::Limit`]. Nothing is dropped while the
+//! caller is told "ok". The exceptions are the `ndb` budgets, which refuse the one `ndb-set`
+//! with an error value the script can handle. How often each limit was hit is in the stats.
+
+use std::time::{Duration, Instant};
+
+use crate::symbol::Symbol;
+use crate::world::{WorldError, WorldState};
+
+/// A limit the world enforces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Limit {
+    /// One hook call's own time (`Sandbox::hook_deadline`).
+    HookTime,
+    /// One turn's time, everything included (`Sandbox::turn_budget`).
+    TurnTime,
+    /// Linear memory of one instance (`Sandbox::max_memory_bytes`).
+    Memory,
+    /// Handles one instance holds (`Sandbox::max_handles`).
+    Handles,
+    /// The wasm stack of one hook call (recursion).
+    WasmStack,
+    /// The native stack of the world thread (nested hooks).
+    NativeStack,
+    /// How deep hooks may nest.
+    Depth,
+    /// A guest tried to wait (sleep or poll) inside a hook.
+    Blocking,
+    /// Events queued in one turn (`WorldLimits::max_events_per_turn`).
+    Events,
+    /// Bytes of message text queued in one turn (`WorldLimits::max_event_bytes_per_turn`).
+    EventBytes,
+    /// `ndb` bytes of one object (`WorldLimits::ndb_bytes_per_object`).
+    NdbObject,
+    /// `ndb` bytes of the whole world (`WorldLimits::ndb_bytes_total`).
+    NdbTotal,
+}
+
+impl Limit {
+    /// Every limit, in display order.
+    pub const ALL: [Limit; 12] = [
+        Limit::HookTime,
+        Limit::TurnTime,
+        Limit::Memory,
+        Limit::Handles,
+        Limit::WasmStack,
+        Limit::NativeStack,
+        Limit::Depth,
+        Limit::Blocking,
+        Limit::Events,
+        Limit::EventBytes,
+        Limit::NdbObject,
+        Limit::NdbTotal,
+    ];
+
+    /// A short name (kebab-case, as in JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::HookTime => "hook-time",
+            Limit::TurnTime => "turn-time",
+            Limit::Memory => "memory",
+            Limit::Handles => "handles",
+            Limit::WasmStack => "wasm-stack",
+            Limit::NativeStack => "native-stack",
+            Limit::Depth => "depth",
+            Limit::Blocking => "blocking",
+            Limit::Events => "events",
+            Limit::EventBytes => "event-bytes",
+            Limit::NdbObject => "ndb-object",
+            Limit::NdbTotal => "ndb-total",
+        }
+    }
+}
+
+/// A limit that was reached; the turn it happened in failed whole and was rolled back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitExceeded {
+    /// Which limit.
+    pub limit: Limit,
+    /// What happened, with the figures.
+    pub detail: String,
+    /// The typeclass charged with it (counts towards its quarantine), if a guest caused it.
+    pub charged: Option<String>,
+}
+
+impl std::fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} limit reached: {}", self.limit.name(), self.detail)?;
+        if let Some(typeclass) = &self.charged {
+            write!(f, " (charged to typeclass {typeclass})")?;
+        }
+        f.write_str("; the turn was rolled back")
+    }
+}
+
+/// Limits of the world itself (the sandbox's are in `Sandbox`).
+#[derive(Clone, Debug)]
+pub struct WorldLimits {
+    /// Events (`msg` deliveries, `at-post-move`) one turn may queue in all.
+    pub max_events_per_turn: usize,
+    /// Bytes of message text one turn may queue in all.
+    pub max_event_bytes_per_turn: usize,
+    /// Bytes of `ndb` data one object may hold.
+    pub ndb_bytes_per_object: usize,
+    /// Bytes of `ndb` data all cached objects may hold together.
+    pub ndb_bytes_total: usize,
+}
+
+impl Default for WorldLimits {
+    fn default() -> Self {
+        WorldLimits {
+            max_events_per_turn: 50_000,
+            max_event_bytes_per_turn: 8 << 20,
+            ndb_bytes_per_object: 4 << 20,
+            ndb_bytes_total: 256 << 20,
+        }
+    }
+}
+
+/// The bookkeeping of the running turn.
+#[derive(Debug)]
+pub(crate) struct TurnMeter {
+    /// When the turn's time is up.
+    pub(crate) deadline: Instant,
+    /// The first limit reached, if any: the turn fails.
+    pub(crate) failure: Option<LimitExceeded>,
+    /// Events queued so far.
+    pub(crate) events: usize,
+    /// Message bytes queued so far.
+    pub(crate) event_bytes: usize,
+    /// Guest time used per typeclass (nested calls counted to the callee).
+    pub(crate) time: Vec<(Symbol, Duration)>,
+}
+
+impl TurnMeter {
+    pub(crate) fn new(budget: Duration) -> Self {
+        TurnMeter {
+            deadline: Instant::now() + budget,
+            failure: None,
+            events: 0,
+            event_bytes: 0,
+            time: Vec::new(),
+        }
+    }
+}
+
+impl WorldState {
+    /// Starts the bookkeeping of a new turn.
+    pub(crate) fn begin_turn(&mut self) {
+        self.turn = TurnMeter::new(self.instances.sandbox.turn_budget);
+        self.nested_time = Duration::ZERO;
+    }
+
+    /// Fails unless the turn may go on: no limit reached yet and time left.
+    pub(crate) fn check_turn(&mut self) -> Result<(), WorldError> {
+        if let Some(failure) = &self.turn.failure {
+            return Err(WorldError::Limit(failure.clone()));
+        }
+        if Instant::now() >= self.turn.deadline {
+            let charged = self
+                .top_time_user()
+                .or_else(|| self.running.last().copied());
+            let detail = format!(
+                "the turn ran past its {:?} budget",
+                self.instances.sandbox.turn_budget
+            );
+            return Err(match charged {
+                Some(sym) => self.fail_turn(Limit::TurnTime, detail, sym),
+                None => self.fail_turn_uncharged(Limit::TurnTime, detail),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records that `limit` was reached, charged to `charged`, and returns the turn's error.
+    /// The first failure of a turn is the one kept.
+    pub(crate) fn fail_turn(
+        &mut self,
+        limit: Limit,
+        detail: String,
+        charged: Symbol,
+    ) -> WorldError {
+        if self.turn.failure.is_none() {
+            self.record_fault(charged);
+        }
+        let name = self.names.name(charged).to_owned();
+        self.set_failure(limit, detail, Some(name))
+    }
+
+    /// [`Self::fail_turn`] charged to the typeclass whose hook is running now, if any.
+    pub(crate) fn fail_turn_here(&mut self, limit: Limit, detail: String) -> WorldError {
+        match self.running.last().copied() {
+            Some(sym) => self.fail_turn(limit, detail, sym),
+            None => self.fail_turn_uncharged(limit, detail),
+        }
+    }
+
+    fn fail_turn_uncharged(&mut self, limit: Limit, detail: String) -> WorldError {
+        self.set_failure(limit, detail, None)
+    }
+
+    fn set_failure(&mut self, limit: Limit, detail: String, charged: Option<String>) -> WorldError {
+        if self.turn.failure.is_none() {
+            *self.limit_hits.entry(limit).or_default() += 1;
+            tracing::warn!(limit = limit.name(), charged, "{detail}; failing the turn");
+            self.turn.failure = Some(LimitExceeded {
+                limit,
+                detail,
+                charged,
+            });
+        }
+        WorldError::Limit(self.turn.failure.clone().expect("set above"))
+    }
+
+    /// Counts a refusal that does not fail the turn (the `ndb` budgets).
+    pub(crate) fn count_limit_hit(&mut self, limit: Limit) {
+        *self.limit_hits.entry(limit).or_default() += 1;
+    }
+
+    /// Counts a trap of `typeclass` towards its quarantine (logged if that quarantines it).
+    pub(crate) fn record_fault(&mut self, typeclass: Symbol) {
+        if self.instances.record_fault(typeclass) {
+            tracing::error!(
+                typeclass = self.names.name(typeclass),
+                "typeclass quarantined after repeated traps: its veto hooks refuse and its other \
+                 hooks are skipped until it is reloaded"
+            );
+        }
+    }
+
+    /// Adds guest time used by `typeclass` in this turn.
+    pub(crate) fn charge_time(&mut self, typeclass: Symbol, used: Duration) {
+        match self.turn.time.iter_mut().find(|(t, _)| *t == typeclass) {
+            Some((_, total)) => *total += used,
+            None => self.turn.time.push((typeclass, used)),
+        }
+    }
+
+    /// The typeclass that used most of this turn's time so far.
+    pub(crate) fn top_time_user(&self) -> Option<Symbol> {
+        self.turn
+            .time
+            .iter()
+            .max_by_key(|(_, d)| *d)
+            .map(|(t, _)| *t)
+    }
+}

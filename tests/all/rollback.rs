@@ -1,0 +1,212 @@
+//! State never drifts from the store: a load stands or falls with its `at-init` and with the
+//! hook that caused it; a failed commit leaves cache and store equal; a delete is atomic.
+//!
+//! The bug stories: a hook that loaded an object and then failed rolled back the object's
+//! `at-init` writes but kept it cached, so `at-init` never ran again for it; a failed redb
+//! commit left the cache holding changes the store never got; `delete()` on a deleted object
+//! said `vetoed`, and a delete failing part-way left its contents moved.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use redb::StorageBackend;
+use redb::backends::FileBackend;
+use wasmud::{AttrKind, FlushScope, Value, World, WorldError, WorldOptions};
+use wasmud_tests::{TestWorld, runtime};
+
+#[test]
+fn a_failed_hook_undoes_the_loads_it_caused_and_at_init_runs_again() {
+    let mut t = TestWorld::new();
+    let c = t.w().create("counted", "counter", None).unwrap();
+    let a = t.w().create("villain", "adversary", None).unwrap();
+    assert_eq!(t.db(c, "init_count"), Some(Value::Int(1)));
+    t.w().flush(FlushScope::Object(c), true);
+    // The adversary loads the counter (its at-init writes init_count = 2), then traps.
+    assert!(matches!(
+        t.w().command(a, a, &format!("touch-then-panic {c}")),
+        Err(WorldError::Hook { trapped: true, .. })
+    ));
+    // The load went with the failed hook: the counter is not cached without its init...
+    let cached_before = t.w().stats().cache.loads;
+    // ...so the next use loads it and runs at-init exactly once.
+    assert_eq!(t.db(c, "init_count"), Some(Value::Int(2)));
+    assert_eq!(t.w().stats().cache.loads, cached_before + 1);
+    assert_eq!(t.ndb(c, "inits"), Some(Value::Int(1)), "at-init ran once");
+}
+
+#[test]
+fn a_load_whose_at_init_fails_is_not_kept() {
+    let mut t = TestWorld::new();
+    let a = t.w().create("fragile", "adversary", None).unwrap();
+    t.w()
+        .set_attr(a, AttrKind::Db, "fail_init", Value::Bool(true))
+        .unwrap();
+    t.w().flush(FlushScope::Object(a), false);
+    let loads = t.w().stats().cache.loads;
+    for _ in 0..3 {
+        assert!(matches!(
+            t.w().key(a),
+            Err(WorldError::Hook {
+                hook: "at-init",
+                ..
+            })
+        ));
+    }
+    // Every attempt loaded it afresh (nothing half-initialised stayed cached).
+    assert_eq!(t.w().stats().cache.loads, loads + 3);
+    assert_eq!(t.w().stats().cache.entries, 0);
+}
+
+/// A file backend whose writes and syncs fail while `broken` is set (a full or failing disk).
+#[derive(Debug)]
+struct FaultyDisk {
+    file: FileBackend,
+    broken: Arc<AtomicBool>,
+}
+
+impl FaultyDisk {
+    fn check(&self) -> std::io::Result<()> {
+        if self.broken.load(Ordering::SeqCst) {
+            Err(std::io::Error::other(
+                "injected fault: no space left on device",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl StorageBackend for FaultyDisk {
+    fn len(&self) -> std::io::Result<u64> {
+        self.file.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        self.file.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        self.check()?;
+        self.file.set_len(len)
+    }
+    fn sync_data(&self) -> std::io::Result<()> {
+        self.check()?;
+        self.file.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.check()?;
+        self.file.write(offset, data)
+    }
+    fn close(&self) -> std::io::Result<()> {
+        self.file.close()
+    }
+}
+
+fn open_faulty(path: &std::path::Path, broken: &Arc<AtomicBool>) -> World {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .unwrap();
+    let disk = FaultyDisk {
+        file: FileBackend::new(file).unwrap(),
+        broken: broken.clone(),
+    };
+    let (runtime, scripts) = runtime();
+    // A small page cache, so commits must write pages.
+    let options = WorldOptions {
+        store_cache_bytes: 1 << 16,
+        ..WorldOptions::default()
+    };
+    World::open_with_backend(disk, runtime, scripts, &options).unwrap()
+}
+
+#[test]
+fn a_failed_commit_leaves_cache_and_store_equal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("world.redb");
+    let broken = Arc::new(AtomicBool::new(false));
+    let mut w = open_faulty(&path, &broken);
+    let c = w.create("tally", "counter", None).unwrap();
+    w.command(c, c, "incr").unwrap();
+    w.checkpoint().unwrap();
+    let objects = w.object_count().unwrap();
+
+    broken.store(true, Ordering::SeqCst);
+    let mut failures = 0;
+    for _ in 0..20 {
+        // Big enough to need new pages, so the commit must write.
+        let big = Value::Text("x".repeat(200_000).into());
+        match w.set_attr(c, AttrKind::Db, "big", big) {
+            Err(WorldError::Store(_)) => failures += 1,
+            Err(other) => panic!("expected a storage error, got {other}"),
+            Ok(()) => {}
+        }
+        if w.checkpoint().is_err() {
+            failures += 1;
+        }
+        let _ = w.command(c, c, "incr");
+        let _ = w.create("ghost", "counter", None);
+    }
+    assert!(failures > 0, "the injected fault never surfaced");
+    // The cache holds only what the store holds: nothing of the failed turns.
+    let in_memory = (
+        w.attr(c, AttrKind::Db, "count").ok().flatten(),
+        w.attr(c, AttrKind::Db, "big").ok().flatten(),
+        w.search("ghost").ok().map(|v| v.len()),
+    );
+    broken.store(false, Ordering::SeqCst);
+    drop(w);
+    let mut w = open_faulty(&path, &broken);
+    let on_disk = (
+        w.attr(c, AttrKind::Db, "count").unwrap(),
+        w.attr(c, AttrKind::Db, "big").unwrap(),
+        Some(w.search("ghost").unwrap().len()),
+    );
+    assert_eq!(on_disk.0, Some(Value::Int(1)));
+    assert_eq!(on_disk.1, None);
+    assert_eq!(on_disk.2, Some(0));
+    assert_eq!(w.object_count().unwrap(), objects);
+    // What the world showed while the disk failed was never more than what it kept.
+    if let (Some(count), big, Some(ghosts)) = in_memory {
+        assert_eq!((Some(count), big, ghosts), (on_disk.0, on_disk.1, 0));
+    }
+}
+
+#[test]
+fn delete_is_atomic_and_reports_deleted() {
+    let mut t = TestWorld::new();
+    let a = t.w().create("a", "counter", None).unwrap();
+    let victim = t.w().create("victim", "counter", None).unwrap();
+    // Deleting through a handle to an already deleted object says `deleted`, not `vetoed`.
+    t.cmd(a, &format!("delete-twice {victim}"));
+    match t.ndb(a, "last_error") {
+        Some(Value::Text(s)) => assert_eq!(&*s, format!("Deleted({victim})")),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(t.w().delete(victim), Err(WorldError::Deleted(id)) if id == victim));
+
+    // A room whose second content cannot load (its at-init fails): the delete fails whole.
+    let hall = t.w().create("hall", "room", None).unwrap();
+    let room = t.w().create("room", "room", Some(hall)).unwrap();
+    let first = t.w().create("first", "counter", Some(room)).unwrap();
+    let fragile = t.w().create("fragile", "adversary", Some(room)).unwrap();
+    t.w()
+        .set_attr(fragile, AttrKind::Db, "fail_init", Value::Bool(true))
+        .unwrap();
+    t.w().flush(FlushScope::All, true);
+    assert!(t.w().delete(room).is_err());
+    t.w().flush(FlushScope::Object(fragile), true);
+    assert_eq!(t.w().contents(room).unwrap(), vec![first, fragile]);
+    assert!(t.w().contents(hall).unwrap() == vec![room]);
+    t.restart();
+    assert_eq!(t.w().contents(room).unwrap(), vec![first, fragile]);
+
+    // A delete that succeeds moves the contents out and runs their at-post-move.
+    let den = t.w().create("den", "room", Some(hall)).unwrap();
+    let pet = t.w().create("pet", "counter", Some(den)).unwrap();
+    t.w().flush(FlushScope::All, true);
+    t.w().delete(den).unwrap();
+    assert_eq!(t.w().location(pet).unwrap(), Some(hall));
+    assert_eq!(t.db(pet, "moves"), Some(Value::Int(1)));
+}
