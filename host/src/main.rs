@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use tokio::signal::unix::{SignalKind, signal};
 use wasmud::console::{self, remote};
 use wasmud::server::{ServeConfig, Server};
 
@@ -20,7 +21,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Open (or create and seed) a world and run it until Ctrl-C or `shutdown`.
+    /// Open (or create and seed) a world and run it until Ctrl-C, SIGTERM or `shutdown`.
     Serve {
         /// Data directory; the world is stored in `<data>/world.redb`.
         #[arg(long, default_value = "data")]
@@ -50,7 +51,9 @@ enum Cmd {
         /// The server's admin address (default: the one in `<data>/console.addr`).
         #[arg(long)]
         addr: Option<String>,
-        /// The admin token (default: the one in `<data>/console.token`).
+        /// The admin token. Without it, the token is taken from the environment variable
+        /// `WASMUD_CONSOLE_TOKEN`, then from `<data>/console.token`. Prefer the variable or the
+        /// file: other users of the machine can see command-line arguments (`ps`).
         #[arg(long)]
         token: Option<String>,
         /// A command to run, e.g. `stats --json`; without one, an interactive prompt.
@@ -113,6 +116,11 @@ fn serve(config: ServeConfig, prompt: bool) -> anyhow::Result<()> {
     let history = config.data.join("console.history");
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
+        // Listen before the server says it is serving: a signal sent as soon as it does must
+        // stop it cleanly, not kill it. SIGTERM is what systemd, Docker and `kill` send: the
+        // same clean stop as Ctrl-C.
+        let mut interrupt = signal(SignalKind::interrupt()).context("listen for SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("listen for SIGTERM")?;
         let server = Server::start(config).await?;
         if prompt {
             // The local console: a blocking prompt on its own thread, commands as world jobs.
@@ -131,11 +139,12 @@ fn serve(config: ServeConfig, prompt: bool) -> anyhow::Result<()> {
                 ctx.shutdown.notify_one();
             });
         }
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = server.shutdown_requested() => {}
-        }
-        tracing::info!("shutting down");
+        let reason = tokio::select! {
+            _ = interrupt.recv() => "interrupted (SIGINT)",
+            _ = terminate.recv() => "terminated (SIGTERM)",
+            () = server.shutdown_requested() => "shutdown requested",
+        };
+        tracing::info!("{reason}: shutting down");
         server.shutdown().await?;
         tracing::info!("store closed cleanly");
         Ok(())
@@ -164,7 +173,12 @@ fn remote_console(
         Some(a) => a,
         None => read_trimmed(&data.join(remote::ADDR_FILE))?,
     };
-    let token = match token {
+    // --token, then the environment, then the token file.
+    let from_env = std::env::var(remote::TOKEN_ENV)
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    let token = match token.or(from_env) {
         Some(t) => t,
         None => read_trimmed(&data.join(remote::TOKEN_FILE))?,
     };

@@ -1,10 +1,12 @@
 //! The admin console through the real binary: `wasmud serve` with its admin port, driven by
-//! `wasmud console` and by raw TCP clients (authentication, concurrent admins, a stalled client).
+//! `wasmud console` and by raw TCP clients (authentication, concurrent admins, a stalled client,
+//! and the port's limits: auth timeout, connection cap, login throttling, accept backoff).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read as _, Write};
 use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wasmud");
@@ -12,28 +14,73 @@ const BIN: &str = env!("CARGO_BIN_EXE_wasmud");
 struct Serve {
     child: Child,
     data: PathBuf,
+    /// The server's stderr (its log).
+    log: PathBuf,
     _dir: tempfile::TempDir,
+}
+
+/// How to start a server for one test.
+struct Launch<'a> {
+    /// Extra environment variables.
+    env: &'a [(&'a str, &'a str)],
+    /// `--console-addr`.
+    addr: &'a str,
+    /// `ulimit -n` for the server, if any.
+    fd_limit: Option<u32>,
+}
+
+impl Default for Launch<'_> {
+    fn default() -> Self {
+        Launch {
+            env: &[],
+            addr: "127.0.0.1:0",
+            fd_limit: None,
+        }
+    }
 }
 
 impl Serve {
     fn start() -> Serve {
+        Serve::launch(&Launch::default())
+    }
+
+    fn with_env(env: &[(&str, &str)]) -> Serve {
+        Serve::launch(&Launch {
+            env,
+            ..Launch::default()
+        })
+    }
+
+    fn launch(how: &Launch<'_>) -> Serve {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let child = Command::new(BIN)
+        let log = dir.path().join("serve.log");
+        let mut command = match how.fd_limit {
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        command
             .args([
                 "serve",
                 "--no-prompt",
                 "--no-watch",
                 "--console-addr",
-                "127.0.0.1:0",
+                how.addr,
             ])
             .arg("--data")
             .arg(&data)
             .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .envs(how.env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(std::fs::File::create(&log).unwrap());
+        let child = command.spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         while !data.join("console.addr").exists() {
             assert!(Instant::now() < deadline, "the admin console never came up");
@@ -42,7 +89,26 @@ impl Serve {
         Serve {
             child,
             data,
+            log,
             _dir: dir,
+        }
+    }
+
+    /// The server's log so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the log contains `needle`.
+    fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.log().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} never logged:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -53,6 +119,7 @@ impl Serve {
             .arg("--data")
             .arg(&self.data)
             .args(words)
+            .env_remove("WASMUD_CONSOLE_TOKEN")
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -112,6 +179,11 @@ impl Raw {
             .get_mut()
             .write_all(format!("{line}\n").as_bytes())
             .unwrap();
+        self.receive()
+    }
+
+    /// The next reply line, without sending anything; `None` at end of stream or on error.
+    fn receive(&mut self) -> Option<serde_json::Value> {
         let mut reply = String::new();
         match self.stream.read_line(&mut reply) {
             Ok(0) | Err(_) => None,
@@ -253,6 +325,7 @@ fn a_wrong_or_missing_token_runs_nothing() {
     }
     let out = Command::new(BIN)
         .args(["console", "--token", "nope", "--addr", &s.addr(), "stats"])
+        .env_remove("WASMUD_CONSOLE_TOKEN")
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -289,4 +362,275 @@ fn concurrent_admins_are_serialised_and_a_stalled_client_stalls_nobody() {
         tally["db"]["count"], 100,
         "every increment ran exactly once"
     );
+}
+
+/// The error text of a refused connection's one reply line.
+fn error_text(reply: Option<serde_json::Value>) -> String {
+    let reply = reply.expect("one error line before the connection closes");
+    assert_eq!(reply["ok"], false, "{reply}");
+    reply["text"].as_str().unwrap().to_owned()
+}
+
+/// Silent connections used to stay open forever, each holding a socket and a task.
+#[test]
+fn a_silent_connection_is_closed_after_the_auth_timeout() {
+    let s = Serve::with_env(&[("WASMUD_CONSOLE_AUTH_TIMEOUT_MS", "300")]);
+    let mut silent = Raw::connect(&s.addr());
+    let text = error_text(silent.receive());
+    assert!(text.contains("authentication timed out"), "{text}");
+    assert!(silent.receive().is_none(), "then the connection is closed");
+
+    // The timeout is for authenticating only: an idle admin stays connected.
+    let mut admin = Raw::connect(&s.addr());
+    assert_eq!(
+        admin.send(&format!("AUTH {}", s.token())).unwrap()["ok"],
+        true
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(admin.send("stats").unwrap()["ok"], true);
+}
+
+/// Connections were unlimited: a flood could take every file descriptor of the server.
+#[test]
+fn connections_beyond_the_cap_get_one_busy_line() {
+    let s = Serve::start();
+    let mut held: Vec<Raw> = (0..32).map(|_| Raw::connect(&s.addr())).collect();
+    let mut extra = Raw::connect(&s.addr());
+    let text = error_text(extra.receive());
+    assert!(text.contains("busy") && text.contains("32"), "{text}");
+    assert!(extra.receive().is_none(), "then the connection is closed");
+
+    // The held connections are real: one of them authenticates and works.
+    assert_eq!(
+        held[0].send(&format!("AUTH {}", s.token())).unwrap()["ok"],
+        true
+    );
+    assert_eq!(held[0].send("stats").unwrap()["ok"], true);
+
+    // Closing some frees their slots for the next admins.
+    held.truncate(30);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut next = Raw::connect(&s.addr());
+        match next.send(&format!("AUTH {}", s.token())) {
+            Some(reply) if reply["ok"] == true => break,
+            other => {
+                assert!(Instant::now() < deadline, "no slot came free: {other:?}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// Wrong tokens were not throttled: 1,000 guesses took 0.08 s.
+#[test]
+fn after_five_wrong_tokens_even_the_right_one_is_refused_for_a_while() {
+    let s = Serve::start();
+    for _ in 0..5 {
+        let text = error_text(Raw::connect(&s.addr()).send("AUTH wrong"));
+        assert!(text.contains("authentication failed"), "{text}");
+    }
+    let text = error_text(Raw::connect(&s.addr()).send(&format!("AUTH {}", s.token())));
+    assert!(text.contains("too many failed logins"), "{text}");
+    let (ok, _) = s.console(&["stats"]);
+    assert!(!ok, "the client is refused too");
+    s.wait_for_log("too many failed logins");
+}
+
+/// Runs `command` to its end (at most 60 s): its status and stderr.
+fn run_to_exit(command: &mut Command) -> (ExitStatus, String) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after 60 s: {}", reader.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (status, reader.join().unwrap())
+}
+
+/// A token file others could read, or a symbolic link (perhaps to a file an attacker reads),
+/// used to be accepted as it was.
+#[test]
+fn serve_refuses_a_token_file_others_can_read_or_a_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let token = data.join("console.token");
+    let serve = || {
+        let mut c = Command::new(BIN);
+        c.args([
+            "serve",
+            "--no-prompt",
+            "--no-watch",
+            "--console-addr",
+            "127.0.0.1:0",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .env("NO_COLOR", "1");
+        run_to_exit(&mut c)
+    };
+
+    std::fs::write(&token, "0123456789abcdef\n").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (status, err) = serve();
+    assert!(!status.success(), "{err}");
+    assert!(
+        err.contains(&token.display().to_string()) && err.contains("0644"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("chmod 600 {}", token.display())),
+        "{err}"
+    );
+
+    let target = dir.path().join("shared-token");
+    std::fs::rename(&token, &target).unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::symlink(&target, &token).unwrap();
+    let (status, err) = serve();
+    assert!(!status.success(), "{err}");
+    assert!(
+        err.contains("symbolic link") && err.contains("console.token"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_client_takes_the_token_from_the_environment_after_the_flag() {
+    let s = Serve::start();
+    // Check the new file while we are here: private from the first byte.
+    let mode = std::fs::metadata(s.data.join("console.token"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let client = |env: Option<&str>, flag: Option<&str>| {
+        let mut c = Command::new(BIN);
+        c.arg("console")
+            .arg("--data")
+            .arg(elsewhere.path().join("no-such-data"))
+            .args(["--addr", &s.addr()])
+            .env_remove("WASMUD_CONSOLE_TOKEN");
+        if let Some(t) = flag {
+            c.args(["--token", t]);
+        }
+        if let Some(t) = env {
+            c.env("WASMUD_CONSOLE_TOKEN", t);
+        }
+        let out = c.arg("stats").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let token = s.token();
+    let (ok, text) = client(Some(&token), None);
+    assert!(ok && text.contains("cache:"), "{text}");
+    let (ok, text) = client(Some("wrong"), Some(&token));
+    assert!(ok, "--token comes first: {text}");
+    let (ok, text) = client(Some(&token), Some("wrong"));
+    assert!(!ok && text.contains("authentication failed"), "{text}");
+    let (ok, text) = client(None, None);
+    assert!(
+        !ok && text.contains("console.token"),
+        "no token anywhere: {text}"
+    );
+}
+
+/// Out of file descriptors, the accept loop used to spin at 100% CPU logging "Too many open
+/// files" at ~60 MiB/s.
+#[test]
+fn accept_errors_back_off_instead_of_spinning() {
+    let s = Serve::launch(&Launch {
+        // The cap would otherwise keep the server clear of its descriptor limit.
+        env: &[("WASMUD_CONSOLE_MAX_CONNECTIONS", "100000")],
+        fd_limit: Some(64),
+        ..Launch::default()
+    });
+    let flood: Vec<TcpStream> = (0..150)
+        .map(|_| TcpStream::connect(s.addr()).unwrap())
+        .collect();
+    s.wait_for_log("accept failed");
+    std::thread::sleep(Duration::from_secs(2));
+    let warnings = s.log().matches("accept failed").count();
+    assert!(
+        warnings <= 10,
+        "{warnings} accept warnings in ~2 s: {}",
+        s.log().len()
+    );
+    drop(flood);
+    // The server recovers once descriptors are free again.
+    assert!(s.ok(&["stats"]).contains("cache:"));
+}
+
+/// A huge object used to be examined with one world turn per attribute, each a linear scan.
+#[test]
+fn examine_shows_a_huge_object_capped() {
+    let s = Serve::start();
+    let rock = s.json(&["create", "rock", "object"])["id"]
+        .as_u64()
+        .unwrap();
+    let mut raw = Raw::connect(&s.addr());
+    assert_eq!(
+        raw.send(&format!("AUTH {}", s.token())).unwrap()["ok"],
+        true
+    );
+    for i in 0..1_005 {
+        let reply = raw.send(&format!("set {rock} a{i:04} {i}")).unwrap();
+        assert_eq!(reply["ok"], true, "{reply}");
+    }
+    let long = "x".repeat(5_000);
+    raw.send(&format!("set {rock} long {long} --ndb")).unwrap();
+
+    let text = s.ok(&["examine", &rock.to_string()]);
+    assert!(text.contains("    a0000 = 0\n"), "{text}");
+    assert!(
+        text.contains("    a0999 = 999\n    ... and 5 more"),
+        "sorted, capped"
+    );
+    assert!(!text.contains("a1000"), "the 1001st is not shown");
+    assert!(
+        text.contains("... (5002 bytes)"),
+        "a long value is cut in the text"
+    );
+    assert!(text.len() < 30_000, "{} bytes", text.len());
+
+    let json = s.json(&["examine", &rock.to_string()]);
+    assert_eq!(json["db"].as_object().unwrap().len(), 1_000);
+    assert_eq!(json["db_total"], 1_005);
+    assert_eq!(json["db"]["a0999"], 999);
+    assert_eq!(
+        json["ndb"]["long"].as_str().unwrap().len(),
+        5_000,
+        "whole in JSON"
+    );
+}
+
+/// Binding beyond loopback exposes the console to the network: it must say so loudly.
+#[test]
+fn a_non_loopback_console_address_is_warned_about() {
+    let s = Serve::launch(&Launch {
+        addr: "0.0.0.0:0",
+        ..Launch::default()
+    });
+    s.wait_for_log("non-loopback");
+    assert!(s.log().contains("WARN"), "{}", s.log());
 }

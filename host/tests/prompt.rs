@@ -7,9 +7,12 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn the_local_prompt_completes_remembers_and_runs_commands() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("script(1) is not installed: skipping the pty test");
-        return;
+    // No silent pass: without a pty this test would prove nothing. `.ci/run` installs it.
+    if let Err(e) = Command::new("script").arg("--version").output() {
+        panic!(
+            "script(1) is needed to give `wasmud serve` a terminal ({e}); install it, e.g. \
+             `apt-get install bsdutils` on Debian or Ubuntu"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -1,5 +1,6 @@
-//! The real binary: `wasmud serve` creates and seeds a world, stops cleanly on Ctrl-C (SIGINT),
-//! and serves the same world again on the next start without seeding twice.
+//! The real binary: `wasmud serve` creates and seeds a world, stops cleanly on Ctrl-C (SIGINT)
+//! and on SIGTERM (what systemd sends), and serves the same world again on the next start
+//! without seeding twice.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -51,8 +52,12 @@ fn wait_for(rx: &std::sync::mpsc::Receiver<String>, needle: &str, log: &mut Vec<
 }
 
 fn interrupt(child: &mut Child) {
+    send_signal(child, "INT");
+}
+
+fn send_signal(child: &mut Child, signal: &str) {
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .expect("run kill");
     assert!(status.success());
@@ -81,6 +86,36 @@ fn serve_seeds_a_world_stops_on_ctrl_c_and_reopens_it() {
     );
     assert!(log.iter().any(|l| l.contains("objects=4")), "{log:?}");
     interrupt(&mut child);
+    wait_for(&rx, "store closed cleanly", &mut log);
+    assert!(child.wait().unwrap().success());
+}
+
+/// SIGTERM used to kill the server outright (the default action): no final checkpoint, a store
+/// left open. It must stop exactly like Ctrl-C.
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+
+    let (mut child, rx) = serve(&data);
+    let mut log = Vec::new();
+    wait_for(&rx, "wasmud is serving", &mut log);
+    send_signal(&mut child, "TERM");
+    wait_for(&rx, "store closed cleanly", &mut log);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}: {}", log.join("\n"));
+    assert!(log.iter().any(|l| l.contains("SIGTERM")), "{log:?}");
+
+    // The store was closed properly: the next server opens it without recovery or seeding.
+    let (mut child, rx) = serve(&data);
+    let mut log = Vec::new();
+    wait_for(&rx, "wasmud is serving", &mut log);
+    assert!(log.iter().any(|l| l.contains("objects=4")), "{log:?}");
+    assert!(
+        log.iter().all(|l| !l.contains("seeded")),
+        "seeded twice: {log:?}"
+    );
+    send_signal(&mut child, "TERM");
     wait_for(&rx, "store closed cleanly", &mut log);
     assert!(child.wait().unwrap().success());
 }

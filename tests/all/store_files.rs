@@ -40,3 +40,23 @@ fn a_truncated_world_file_is_an_error_not_a_panic() {
         .expect("a truncated file must not open cleanly");
     assert!(matches!(err, WorldError::Store(_)), "{err}");
 }
+
+#[test]
+fn seeding_is_one_turn_a_failed_seed_leaves_the_world_empty() {
+    let mut t = wasmud_tests::TestWorld::new();
+    // Without the `counter` typeclass the seed's last creation fails...
+    let (runtime, all) = wasmud_tests::runtime();
+    let mut without = wasmud::Scripts::default();
+    for name in all.names().filter(|n| *n != "counter") {
+        let path = std::path::Path::new(wasmud::scripts::DIR).join(format!("{name}.wasm"));
+        without.insert(runtime.load_file(&path).unwrap());
+    }
+    t.reopen_with(&without);
+    assert!(wasmud::seed::seed_if_empty(t.w()).is_err());
+    // ...and nothing of it stays, so the next start seeds the whole world.
+    assert_eq!(t.w().object_count().unwrap(), 0);
+    t.restart();
+    let seeded = wasmud::seed::seed_if_empty(t.w()).unwrap().expect("seeded");
+    assert_eq!(t.w().object_count().unwrap(), 4);
+    assert_eq!(t.w().contents(seeded.limbo).unwrap(), vec![seeded.guest]);
+}

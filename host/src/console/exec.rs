@@ -13,6 +13,7 @@ use super::parse::{self, Command, ParseError, Target};
 use crate::runtime::Hook;
 use crate::server::{Reloader, WorldHandle};
 use crate::value::{ObjectId, Value};
+use crate::world::inspect::ObjectSnapshot;
 use crate::world::{AttrKind, FlushJob, FlushReport, World, WorldError};
 
 /// The answer to one command line: what to show, and the same as data.
@@ -268,7 +269,18 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
             }
             Ok((text.trim_end().to_owned(), json!({ "typeclasses": items })))
         }
-        Command::Examine(target) => world(ctx, move |w| examine(w, &target)).await?,
+        Command::Examine(target) => {
+            // One world job takes the snapshot; the formatting happens here, off the world.
+            let snapshot = world(ctx, move |w| -> Result<ObjectSnapshot, Failure> {
+                let id = match target {
+                    Target::Id(id) => id,
+                    key @ Target::Key(_) => resolve(w, &key)?,
+                };
+                Ok(w.inspect(id)?)
+            })
+            .await??;
+            Ok(examine_reply(&snapshot))
+        }
         Command::Find(key) => {
             world(ctx, move |w| -> Outcome {
                 let ids = w.search(&key)?;
@@ -407,26 +419,40 @@ fn call(w: &mut World, id: ObjectId, hook: &str, args: &[String]) -> Result<bool
     Ok(w.run_hook(id, hook)?)
 }
 
-fn examine(w: &mut World, target: &Target) -> Outcome {
-    let id = resolve(w, target)?;
-    let key = w.key(id)?;
-    let typeclass = w.typeclass(id)?;
-    let location = w.location(id)?;
-    let location_key = location.map(|l| w.key(l)).transpose()?;
-    let contents = w.contents(id)?;
-    let mut text = format!("#{id} {key}\n  typeclass: {typeclass}\n  location:  ");
-    match (&location, &location_key) {
-        (Some(l), Some(k)) => write!(text, "#{l} {k}"),
-        _ => write!(text, "nowhere"),
+/// Longest value shown in `examine`'s text (the JSON has it whole): one huge attribute must not
+/// flood a terminal.
+const SHOWN_VALUE_CHARS: usize = 400;
+
+/// `value` as `examine` prints it, cut to [`SHOWN_VALUE_CHARS`] characters.
+fn shown_value(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(SHOWN_VALUE_CHARS) {
+        Some((cut, _)) => format!("{}... ({} bytes)", &text[..cut], text.len()),
+        None => text,
+    }
+}
+
+/// "... and N more" when a snapshot holds `shown` of `total` items.
+fn more(shown: usize, total: usize) -> Option<String> {
+    (total > shown).then(|| format!("... and {} more", total - shown))
+}
+
+fn examine_reply(s: &ObjectSnapshot) -> (String, serde_json::Value) {
+    let mut text = format!(
+        "#{} {}\n  typeclass: {}\n  location:  ",
+        s.id, s.key, s.typeclass
+    );
+    match &s.location {
+        Some((l, k)) => write!(text, "#{l} {k}"),
+        None => write!(text, "nowhere"),
     }
     .expect("write to string");
-    let mut content_items = Vec::new();
-    let mut names = Vec::new();
-    for c in &contents {
-        let k = w.key(*c)?;
-        names.push(format!("#{c} {k}"));
-        content_items.push(json!({ "id": c, "key": k }));
-    }
+    let mut names: Vec<String> = s
+        .contents
+        .iter()
+        .map(|(c, k)| format!("#{c} {k}"))
+        .collect();
+    names.extend(more(s.contents.len(), s.contents_total));
     write!(
         text,
         "\n  contents:  {}",
@@ -438,25 +464,34 @@ fn examine(w: &mut World, target: &Target) -> Outcome {
     )
     .expect("write to string");
     let mut attrs = serde_json::Map::new();
-    for (label, kind) in [("db", AttrKind::Db), ("ndb", AttrKind::Ndb)] {
-        let mut map = serde_json::Map::new();
+    for (label, list, total) in [("db", &s.db, s.db_total), ("ndb", &s.ndb, s.ndb_total)] {
         write!(text, "\n  {label}:").expect("write to string");
-        let attr_names = w.attr_names(id, kind)?;
-        if attr_names.is_empty() {
+        if total == 0 {
             text.push_str(" (none)");
         }
-        for name in attr_names {
-            let value = w.attr(id, kind, &name)?.unwrap_or(Value::Null);
-            write!(text, "\n    {name} = {value}").expect("write to string");
-            map.insert(name, value_json(&value));
+        let mut map = serde_json::Map::new();
+        for (name, value) in list {
+            write!(text, "\n    {name} = {}", shown_value(value)).expect("write to string");
+            map.insert(name.clone(), value_json(value));
+        }
+        if let Some(more) = more(list.len(), total) {
+            write!(text, "\n    {more}").expect("write to string");
         }
         attrs.insert(label.into(), map.into());
     }
+    let contents: Vec<_> = s
+        .contents
+        .iter()
+        .map(|(c, k)| json!({ "id": c, "key": k }))
+        .collect();
     let json = json!({
-        "id": id, "key": key, "typeclass": typeclass, "location": location,
-        "contents": content_items, "db": attrs["db"], "ndb": attrs["ndb"],
+        "id": s.id, "key": s.key, "typeclass": s.typeclass,
+        "location": s.location.as_ref().map(|(l, _)| l),
+        "contents": contents, "contents_total": s.contents_total,
+        "db": attrs["db"], "db_total": s.db_total,
+        "ndb": attrs["ndb"], "ndb_total": s.ndb_total,
     });
-    Ok((text, json))
+    (text, json)
 }
 
 async fn stats(ctx: &ConsoleContext) -> Outcome {

@@ -11,6 +11,7 @@
 //! transaction. A turn runs within limits (`limits`): reaching one fails the whole turn and
 //! rolls it back. Commits are made durable by [`World::checkpoint`].
 
+pub mod batch;
 mod error;
 pub mod flush;
 pub mod inspect;
@@ -21,6 +22,7 @@ pub(crate) mod undo;
 
 use std::path::Path;
 
+pub use batch::Batch;
 pub use error::WorldError;
 pub use flush::{FlushJob, FlushReport, FlushScope, KeepReason};
 pub use limits::{Limit, LimitExceeded, WorldLimits};
@@ -191,6 +193,8 @@ impl World {
         if result.is_ok() {
             world = lifecycle::run_events(world);
         }
+        // Every load of the turn has had its at-init (a no-op unless a path loaded late).
+        world = run_pending_inits(world);
         if let Some(failure) = world.turn.failure.take() {
             result = Err(WorldError::Limit(failure));
         }
@@ -233,6 +237,22 @@ impl World {
             let (mut w, loaded) = ensure_loaded(w, id);
             let r = loaded.and_then(|()| op(&mut w));
             (run_pending_inits(w), r)
+        })
+    }
+
+    /// Runs `f` as one turn: everything it does is kept together, or nothing is (if it
+    /// returns an error or a limit is reached).
+    ///
+    /// # Errors
+    /// The error `f` returned, or the turn's.
+    pub fn atomically<T>(
+        &mut self,
+        f: impl FnOnce(&mut Batch) -> Result<T, WorldError>,
+    ) -> Result<T, WorldError> {
+        self.turn(|w| {
+            let mut batch = Batch::new(w);
+            let result = f(&mut batch);
+            (batch.into_state(), result)
         })
     }
 
