@@ -7,14 +7,18 @@ use std::sync::OnceLock;
 use tempfile::TempDir;
 use wasmud::{AttrKind, Limit, ObjectId, Runtime, Scripts, Value, World, WorldError, WorldOptions};
 
-/// The engine and the typeclasses built from `scripts/`, compiled once per process.
+/// The engine and the typeclasses built from `scripts/` (the example game plus the
+/// `adversary` fixture), compiled once per process.
 pub fn runtime() -> &'static (Runtime, Scripts) {
     static RUNTIME: OnceLock<(Runtime, Scripts)> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         let runtime = Runtime::new().expect("engine");
-        let scripts = runtime
+        let mut scripts = runtime
             .load_dir(std::path::Path::new(wasmud::scripts::DIR))
             .expect("compile scripts/");
+        // The hostile test typeclass is a fixture: not part of the default world.
+        let adversary = std::path::Path::new(wasmud::scripts::fixtures::ADVERSARY);
+        scripts.insert(runtime.load_file(adversary).expect("compile the adversary"));
         (runtime, scripts)
     })
 }
@@ -137,4 +141,14 @@ pub fn hits(world: &mut World, limit: Limit) -> u64 {
         .iter()
         .find(|l| l.limit == limit)
         .map_or(0, |l| l.hits)
+}
+
+/// Compiles the example typeclass or test fixture called `name`.
+pub fn load_script(runtime: &Runtime, name: &str) -> wasmud::runtime::Script {
+    let path = if name == "adversary" {
+        std::path::PathBuf::from(wasmud::scripts::fixtures::ADVERSARY)
+    } else {
+        std::path::Path::new(wasmud::scripts::DIR).join(format!("{name}.wasm"))
+    };
+    runtime.load_file(&path).expect("compile the script")
 }

@@ -284,8 +284,7 @@ fn a_quarantined_or_missing_typeclass_fails_closed() {
     let (runtime, all) = wasmud_tests::runtime();
     let mut without = wasmud::Scripts::default();
     for name in all.names().filter(|n| *n != "adversary") {
-        let path = std::path::Path::new(wasmud::scripts::DIR).join(format!("{name}.wasm"));
-        without.insert(runtime.load_file(&path).unwrap());
+        without.insert(wasmud_tests::load_script(runtime, name));
     }
     t.reopen_with(&without);
     assert!(

@@ -48,8 +48,7 @@ fn seeding_is_one_turn_a_failed_seed_leaves_the_world_empty() {
     let (runtime, all) = wasmud_tests::runtime();
     let mut without = wasmud::Scripts::default();
     for name in all.names().filter(|n| *n != "counter") {
-        let path = std::path::Path::new(wasmud::scripts::DIR).join(format!("{name}.wasm"));
-        without.insert(runtime.load_file(&path).unwrap());
+        without.insert(wasmud_tests::load_script(runtime, name));
     }
     t.reopen_with(&without);
     assert!(wasmud::seed::seed_if_empty(t.w()).is_err());

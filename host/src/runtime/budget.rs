@@ -42,10 +42,10 @@ pub(crate) struct HookClock {
 }
 
 impl HookClock {
-    /// A clock for a call starting now.
-    pub(crate) fn start(hook_deadline: Duration, turn: Instant) -> Self {
+    /// A clock for a call starting at `now`.
+    pub(crate) fn start(now: Instant, hook_deadline: Duration, turn: Instant) -> Self {
         HookClock {
-            own: Instant::now() + hook_deadline,
+            own: now + hook_deadline,
             turn,
         }
     }
@@ -61,19 +61,20 @@ impl HookClock {
         Ok(self.own.min(self.turn) - now)
     }
 
-    /// Epoch ticks until the first deadline (at least one).
-    pub(crate) fn ticks(&self) -> u64 {
-        ticks_for(self.remaining(Instant::now()).unwrap_or_default())
+    /// Epoch ticks from `now` until the first deadline (at least one).
+    pub(crate) fn ticks(&self, now: Instant) -> u64 {
+        ticks_for(self.remaining(now).unwrap_or_default())
     }
 }
 
-/// Epoch ticks covering `d` (rounded up, plus one: the current tick may be about to end).
+/// Epoch ticks covering `d`, rounded up. The current tick may be about to end, so the deadline
+/// can fire up to a tick early: the callback then finds time left and continues, so a budget
+/// is overrun by at most one tick.
 pub(crate) fn ticks_for(d: Duration) -> u64 {
     let tick = EPOCH_TICK.as_micros().max(1);
     u64::try_from(d.as_micros().div_ceil(tick))
-        .unwrap_or(u64::MAX - 1)
+        .unwrap_or(u64::MAX)
         .max(1)
-        + 1
 }
 
 /// The epoch-deadline callback of every store.

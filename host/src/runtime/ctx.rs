@@ -45,7 +45,10 @@ impl Ctx {
             table,
             wasi: crate::runtime::capabilities::wasi_ctx(&typeclass, &log_budget),
             limits: InstanceLimiter::new(sandbox.max_memory_bytes),
-            clock: HookClock::start(sandbox.hook_deadline, Instant::now() + sandbox.turn_budget),
+            clock: {
+                let now = Instant::now();
+                HookClock::start(now, sandbox.hook_deadline, now + sandbox.turn_budget)
+            },
             log_budget,
             typeclass,
             current: 0,

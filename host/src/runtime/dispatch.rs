@@ -116,7 +116,8 @@ pub(crate) fn call_hook(
     if let Err(e) = loaded {
         return (world, Err(e));
     }
-    if let Err(e) = world.check_turn() {
+    let now = Instant::now();
+    if let Err(e) = world.check_turn_at(now) {
         return (world, Err(e));
     }
     let typeclass = match world.typeclass_of(target) {
@@ -152,15 +153,19 @@ pub(crate) fn call_hook(
         }
         Err(e) => return (world, Err(e)),
     };
-    let clock = HookClock::start(world.instances.sandbox.hook_deadline, world.turn.deadline);
+    let clock = HookClock::start(
+        now,
+        world.instances.sandbox.hook_deadline,
+        world.turn.deadline,
+    );
     inst.store.data_mut().clock = clock;
-    inst.store.set_epoch_deadline(clock.ticks());
+    inst.store.set_epoch_deadline(clock.ticks(now));
     world.depth += 1;
     world.instances.hooks_run += 1;
     world.active.push(target);
     world.running.push(typeclass);
     let mark = world.mark();
-    let started = Instant::now();
+    let started = now;
     let outer_nested = std::mem::take(&mut world.nested_time);
     let data = inst.store.data_mut();
     data.world = Some(world);

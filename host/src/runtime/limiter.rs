@@ -34,16 +34,27 @@ pub struct MemoryCapExceeded {
 pub(crate) struct InstanceLimiter {
     cap: usize,
     used: usize,
+    /// Bytes held right after instantiation.
+    baseline: usize,
 }
 
 impl InstanceLimiter {
     pub(crate) fn new(cap: usize) -> Self {
-        InstanceLimiter { cap, used: 0 }
+        InstanceLimiter {
+            cap,
+            used: 0,
+            baseline: 0,
+        }
     }
 
-    /// Bytes of linear memory the instance holds now (all memories).
-    pub(crate) fn memory_bytes(&self) -> usize {
-        self.used
+    /// Records the memory the instance holds now as what it started with.
+    pub(crate) fn mark_baseline(&mut self) {
+        self.baseline = self.used;
+    }
+
+    /// Bytes of linear memory grown since instantiation.
+    pub(crate) fn grown_bytes(&self) -> usize {
+        self.used.saturating_sub(self.baseline)
     }
 }
 
@@ -115,6 +126,8 @@ mod tests {
         let cap = err.downcast_ref::<MemoryCapExceeded>().unwrap();
         assert_eq!((cap.wanted, cap.cap), (120, 100));
         assert!(l.memory_growing(60, 100, None).unwrap());
-        assert_eq!(l.memory_bytes(), 100);
+        assert_eq!(l.used, 100);
+        l.mark_baseline();
+        assert_eq!(l.grown_bytes(), 0);
     }
 }

@@ -421,7 +421,7 @@ impl Instances {
         let mut store = Store::new(&self.engine, ctx);
         store.limiter(|c| &mut c.limits);
         store.epoch_deadline_callback(budget::on_epoch_deadline);
-        store.set_epoch_deadline(store.data().clock.ticks());
+        store.set_epoch_deadline(store.data().clock.ticks(Instant::now()));
         let hooks = slot
             .script
             .pre
@@ -431,6 +431,7 @@ impl Instances {
                 detail: format!("instantiation failed: {e:#}"),
             })?;
         self.instantiations += 1;
+        store.data_mut().limits.mark_baseline();
         Ok(Checkout::Instance(HookInstance {
             store,
             hooks,
@@ -530,9 +531,10 @@ impl Instances {
     }
 
     /// Returns a healthy instance to its pool, unless its memory grew past the pool
-    /// threshold (it is dropped then, so idle instances do not keep grown memory).
+    /// threshold since it was instantiated (it is dropped then, so idle instances do not keep
+    /// grown memory).
     pub(crate) fn checkin(&mut self, typeclass: Symbol, inst: HookInstance) {
-        if inst.store.data().limits.memory_bytes() > self.sandbox.pool_memory_bytes {
+        if inst.store.data().limits.grown_bytes() > self.sandbox.pool_memory_bytes {
             self.dropped_big += 1;
             return;
         }

@@ -10,8 +10,8 @@
 //!   of overflowing the thread (see [`STACK_PER_NESTED_HOOK`], [`WORLD_STACK_BYTES`]).
 //! - **Memory**: `limiter::InstanceLimiter` on every store: [`Sandbox::max_memory_bytes`] of
 //!   linear memory per instance, all its memories together, trapping on a failed grow instead of
-//!   handing the guest a null pointer. An idle instance that grew past
-//!   [`Sandbox::pool_memory_bytes`] is dropped instead of pooled.
+//!   handing the guest a null pointer. An instance that grew by more than
+//!   [`Sandbox::pool_memory_bytes`] is dropped after its call instead of pooled.
 //! - **Handles**: the instance's `ResourceTable` is capped at [`Sandbox::max_handles`].
 //! - **Faults**: a typeclass that traps [`Sandbox::quarantine_after`] times within
 //!   [`Sandbox::quarantine_window`] is quarantined: its hooks are skipped until it is reloaded.
@@ -45,7 +45,8 @@ pub struct Sandbox {
     pub turn_budget: Duration,
     /// Bytes of linear memory one instance may hold, all its memories together.
     pub max_memory_bytes: usize,
-    /// An idle instance holding more linear memory than this is dropped, not pooled.
+    /// An instance whose linear memory grew by more than this since it was instantiated is
+    /// dropped after its call instead of pooled (idle instances must not keep grown memory).
     pub pool_memory_bytes: usize,
     /// Handles (and WASI resources) one instance may hold at once.
     pub max_handles: usize,
@@ -64,7 +65,7 @@ impl Default for Sandbox {
             hook_deadline: Duration::from_millis(50),
             turn_budget: Duration::from_millis(250),
             max_memory_bytes: 64 << 20,
-            pool_memory_bytes: 16 << 20,
+            pool_memory_bytes: 4 << 20,
             max_handles: 100_000,
             quarantine_after: 5,
             quarantine_window: Duration::from_secs(60),

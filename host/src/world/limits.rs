@@ -118,8 +118,8 @@ impl Default for WorldLimits {
         WorldLimits {
             max_events_per_turn: 50_000,
             max_event_bytes_per_turn: 8 << 20,
-            ndb_bytes_per_object: 4 << 20,
-            ndb_bytes_total: 256 << 20,
+            ndb_bytes_per_object: 2 << 20,
+            ndb_bytes_total: 32 << 20,
         }
     }
 }
@@ -140,9 +140,9 @@ pub(crate) struct TurnMeter {
 }
 
 impl TurnMeter {
-    pub(crate) fn new(budget: Duration) -> Self {
+    pub(crate) fn new(now: Instant, budget: Duration) -> Self {
         TurnMeter {
-            deadline: Instant::now() + budget,
+            deadline: now + budget,
             failure: None,
             events: 0,
             event_bytes: 0,
@@ -152,18 +152,23 @@ impl TurnMeter {
 }
 
 impl WorldState {
-    /// Starts the bookkeeping of a new turn.
-    pub(crate) fn begin_turn(&mut self) {
-        self.turn = TurnMeter::new(self.instances.sandbox.turn_budget);
+    /// Starts the bookkeeping of a new turn at `now`.
+    pub(crate) fn begin_turn(&mut self, now: Instant) {
+        self.turn = TurnMeter::new(now, self.instances.sandbox.turn_budget);
         self.nested_time = Duration::ZERO;
     }
 
     /// Fails unless the turn may go on: no limit reached yet and time left.
     pub(crate) fn check_turn(&mut self) -> Result<(), WorldError> {
+        self.check_turn_at(Instant::now())
+    }
+
+    /// [`Self::check_turn`] at `now`.
+    pub(crate) fn check_turn_at(&mut self, now: Instant) -> Result<(), WorldError> {
         if let Some(failure) = &self.turn.failure {
             return Err(WorldError::Limit(failure.clone()));
         }
-        if Instant::now() >= self.turn.deadline {
+        if now >= self.turn.deadline {
             let charged = self
                 .top_time_user()
                 .or_else(|| self.running.last().copied());

@@ -182,8 +182,9 @@ impl World {
             .state
             .take()
             .expect("world state is home between turns");
-        world.tick();
-        world.begin_turn();
+        let now = std::time::Instant::now();
+        world.tick(now);
+        world.begin_turn(now);
         if !world.deliveries.is_empty() {
             world.deliveries_dropped += world.deliveries.len() as u64;
             world.deliveries.clear();

@@ -116,7 +116,7 @@ impl WorldState {
         names: Interner,
         limits: WorldLimits,
     ) -> Self {
-        let turn = TurnMeter::new(instances.sandbox.turn_budget);
+        let turn = TurnMeter::new(Instant::now(), instances.sandbox.turn_budget);
         WorldState {
             running: Vec::new(),
             nested_time: Duration::ZERO,
@@ -652,9 +652,9 @@ impl WorldState {
 }
 
 impl WorldState {
-    /// Advances the cache's clock (called at the start of every turn).
-    pub(crate) fn tick(&mut self) {
-        let secs = u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX);
+    /// Advances the cache's clock to `now` (called at the start of every turn).
+    pub(crate) fn tick(&mut self, now: Instant) {
+        let secs = u32::try_from(now.duration_since(self.started).as_secs()).unwrap_or(u32::MAX);
         self.cache.set_now(secs);
     }
 

@@ -2,7 +2,11 @@
 //! example components and a real redb file, and prints the figures.
 //!
 //! Guest→host figures are taken from inside a guest loop (the `bench` typeclass): the time of a
-//! command looping `n` times, minus the time of an empty command, divided by `n`.
+//! command looping `n` times, minus the time of an empty command, divided by `n`. The
+//! `hostile` module runs the storm cases of hostile typeclasses and reports the host's memory
+//! growth and longest stall.
+
+mod hostile;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -57,6 +61,7 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     reload_latency(&dir)?;
 
     cold_load_and_memory(&path, &runtime, &scripts, &options, objects)?;
+    hostile::storms(&dir, &runtime)?;
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }
@@ -69,6 +74,7 @@ fn bench_options() -> WorldOptions {
         ..WorldOptions::default()
     };
     options.sandbox.hook_deadline = Duration::from_secs(600);
+    options.sandbox.turn_budget = Duration::from_secs(600);
     options
 }
 
