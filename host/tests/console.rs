@@ -200,7 +200,7 @@ fn every_command_works_remotely_with_text_and_json() {
     let stats = s.json(&["stats"]);
     assert_eq!(stats["entries"], 4, "{stats}");
     assert!(stats["rss_bytes"].as_u64().unwrap() > 0);
-    assert!(s.ok(&["stats"]).contains("hooks:"));
+    assert_stats_show_every_limit(&stats, &s.ok(&["stats"]));
 
     let tcs = s.json(&["typeclasses"]);
     let names: Vec<&str> = tcs["typeclasses"]
@@ -256,6 +256,76 @@ fn every_command_works_remotely_with_text_and_json() {
     assert!(s.ok(&["reload"]).contains("room: reloaded"));
     assert!(s.ok(&["save"]).starts_with("saved"));
     assert!(s.ok(&["shutdown"]).contains("shutting down"));
+}
+
+/// Every limit of the world, in the order `stats` lists them.
+const LIMITS: [&str; 12] = [
+    "hook-time",
+    "turn-time",
+    "memory",
+    "handles",
+    "wasm-stack",
+    "native-stack",
+    "depth",
+    "blocking",
+    "events",
+    "event-bytes",
+    "ndb-object",
+    "ndb-total",
+];
+
+/// `stats` of a fresh server, as JSON and as text: every limit with its setting and no hits,
+/// and the ndb, guest log and delivery figures. (A limit being hit is tested in the library:
+/// the seeded world has no hostile typeclass.)
+fn assert_stats_show_every_limit(json: &serde_json::Value, text: &str) {
+    let limits = json["limits"].as_array().expect("a limits list");
+    let names: Vec<&str> = limits
+        .iter()
+        .map(|l| l["limit"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, LIMITS, "{json}");
+    for l in limits {
+        assert!(!l["setting"].as_str().unwrap().is_empty(), "{l}");
+        assert_eq!(l["hits"], 0, "{l}");
+    }
+    let setting = |name: &str| {
+        limits.iter().find(|l| l["limit"] == name).unwrap()["setting"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(setting("turn-time").contains("250ms"), "{json}");
+    assert!(json["ndb_bytes"].is_u64(), "{json}");
+    assert!(json["log_lines"]["logged"].is_u64(), "{json}");
+    assert_eq!(json["log_lines"]["dropped"], 0, "{json}");
+    assert_eq!(json["deliveries_dropped"], 0, "{json}");
+    assert_eq!(json["big_instances_dropped"], 0, "{json}");
+
+    for line in ["hooks:", "ndb:", "guest log:", "deliveries:", "\nlimits:\n"] {
+        assert!(text.contains(line), "no {line:?} in:\n{text}");
+    }
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "limits:")
+        .skip(1)
+        .collect();
+    assert_eq!(rows.len(), LIMITS.len(), "{text}");
+    for (row, name) in rows.iter().zip(LIMITS) {
+        let words: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(words.first(), Some(&name), "{text}");
+        assert!(row.contains(&setting(name)), "{row:?}");
+        assert!(row.ends_with(" 0 hits"), "{row:?}");
+    }
+    // The columns line up: every row's hit count ends in the same column.
+    assert!(
+        rows.iter()
+            .all(|r| r.chars().count() == rows[0].chars().count()),
+        "{text}"
+    );
+    assert!(
+        rows[1].starts_with("  turn-time ") && rows[1].contains("250ms"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -30,7 +30,7 @@ const CASES: &[(&str, &str)] = &[
     ("sleep 3600 s", "sleep 3600"),
     ("allocate without bound", "alloc"),
     ("1M handles", "hold-handles 1000000"),
-    ("nest 23 levels, deep recursion", "nest 23 1600"),
+    ("nest 23 levels, deep recursion", "nest 23 2500"),
     ("10,000 log lines", "log 10000"),
 ];
 

@@ -14,7 +14,7 @@ use crate::runtime::Hook;
 use crate::server::{Reloader, WorldHandle};
 use crate::value::{ObjectId, Value};
 use crate::world::inspect::ObjectSnapshot;
-use crate::world::{AttrKind, FlushJob, FlushReport, World, WorldError};
+use crate::world::{AttrKind, FlushJob, FlushReport, LimitStat, World, WorldError};
 
 /// The answer to one command line: what to show, and the same as data.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -509,15 +509,20 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         .iter()
         .map(|(reason, n)| format!("{n} {}", reason.label()))
         .collect();
-    let text = format!(
+    let (logged, log_dropped) = s.log_lines;
+    let mut text = format!(
         "uptime:       {}\n\
          cache:        {} entries, ~{}{}\n\
          lookups:      {} hits, {} misses ({ratio:.1}% hits), {} loads\n\
          removed:      {} evicted, {} flushed in {} flushes\n\
          protected:    {}\n\
+         ndb:          {} held\n\
          memory:       {} RSS\n\
-         typeclasses:  {} ({} instances created){}\n\
-         hooks:        {} run, {} trapped",
+         typeclasses:  {} ({} instances created, {} too big to pool){}\n\
+         hooks:        {} run, {} trapped\n\
+         guest log:    {logged} lines, {log_dropped} dropped by the rate limit\n\
+         deliveries:   {} dropped (nobody listening)\n\
+         limits:",
         human_duration(uptime),
         c.entries,
         mib(s.cache_bytes as u64),
@@ -535,9 +540,11 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         } else {
             protected.join(", ")
         },
+        mib(s.ndb_bytes as u64),
         mib(s.rss_bytes),
         s.typeclasses,
         s.instantiations,
+        s.big_instances_dropped,
         if s.quarantined.is_empty() {
             String::new()
         } else {
@@ -545,7 +552,14 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         },
         s.hooks_run,
         s.traps,
+        s.deliveries_dropped,
     );
+    text.push_str(&limit_rows(&s.limits));
+    let limits_json: Vec<_> = s
+        .limits
+        .iter()
+        .map(|l| json!({ "limit": l.limit.name(), "setting": l.setting, "hits": l.hits }))
+        .collect();
     let protected_json: serde_json::Map<String, serde_json::Value> = s
         .protected
         .iter()
@@ -559,8 +573,34 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         "protected": protected_json, "rss_bytes": s.rss_bytes,
         "typeclasses": s.typeclasses, "instances_created": s.instantiations,
         "quarantined": s.quarantined, "hooks_run": s.hooks_run, "traps": s.traps,
+        "big_instances_dropped": s.big_instances_dropped,
+        "ndb_bytes": s.ndb_bytes,
+        "log_lines": { "logged": logged, "dropped": log_dropped },
+        "deliveries_dropped": s.deliveries_dropped,
+        "limits": limits_json,
     });
     Ok((text, json))
+}
+
+/// The rows of the `limits:` block of `stats`: name, setting and hits, aligned in columns.
+fn limit_rows(limits: &[LimitStat]) -> String {
+    let width = |f: &dyn Fn(&LimitStat) -> usize| limits.iter().map(f).max().unwrap_or(0);
+    let name_width = width(&|l| l.limit.name().len());
+    let setting_width = width(&|l| l.setting.len());
+    let hits_width = width(&|l| l.hits.to_string().len());
+    let mut rows = String::new();
+    for l in limits {
+        write!(
+            rows,
+            "\n  {:<name_width$}  {:<setting_width$}  {:>hits_width$} {}",
+            l.limit.name(),
+            l.setting,
+            l.hits,
+            if l.hits == 1 { "hit" } else { "hits" }
+        )
+        .expect("write to string");
+    }
+    rows
 }
 
 fn human_duration(d: Duration) -> String {

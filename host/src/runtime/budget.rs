@@ -1,7 +1,7 @@
 //! Time budgets: each hook call's own deadline, and the turn's.
 //!
-//! Every store gets an epoch deadline and [`on_epoch_deadline`] as its callback. When the
-//! deadline passes, the callback looks at the running call's [`HookClock`]: past the hook's
+//! Every store gets an epoch deadline and `on_epoch_deadline` as its callback. When the
+//! deadline passes, the callback looks at the running call's `HookClock`: past the hook's
 //! own deadline the guest traps with [`OutOfTime::Hook`] (it is blamed); past the turn's
 //! deadline with [`OutOfTime::Turn`]; otherwise the deadline is moved to whichever comes first.
 //! A hook's own deadline is pushed back by the time its nested hooks take (`Ctx` does that

@@ -225,3 +225,30 @@ impl tokio::io::AsyncWrite for GuestOutput {
         Poll::Ready(Ok(()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_text_cannot_forge_log_lines_or_colour_the_terminal() {
+        assert_eq!(escape_line("plain text, ünïcode"), "plain text, ünïcode");
+        let forged = "ok\n2026-11-26T00:00:00Z  INFO wasmud: admin logged in\r\x1b[31mred";
+        let escaped = escape_line(forged);
+        assert!(!escaped.chars().any(char::is_control), "{escaped}");
+        assert_eq!(
+            escaped,
+            "ok\\n2026-11-26T00:00:00Z  INFO wasmud: admin logged in\\r\\u{1b}[31mred"
+        );
+    }
+
+    #[test]
+    fn the_line_budget_counts_what_it_drops() {
+        let counters = Arc::new(LogCounters::default());
+        let budget = LineBudget::new(50, counters.clone());
+        let allowed = (0..1000).filter(|_| budget.take().0).count();
+        assert!(allowed <= 100, "{allowed} lines allowed");
+        assert_eq!(counters.logged() + counters.dropped(), 1000);
+        assert_eq!(counters.logged(), allowed as u64);
+    }
+}

@@ -1,4 +1,4 @@
-//! [`InstanceLimiter`]: the linear-memory and table limits of one typeclass instance.
+//! `InstanceLimiter`: the linear-memory and table limits of one typeclass instance.
 //!
 //! wasmtime's `StoreLimits` caps each linear memory on its own, so a component with several
 //! core modules (componentize-py builds have a few) could use the cap once per memory. This
