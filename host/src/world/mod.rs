@@ -269,7 +269,7 @@ impl World {
         typeclass: &str,
         location: Option<ObjectId>,
     ) -> Result<ObjectId, WorldError> {
-        self.turn(|w| lifecycle::create_with_hooks(w, key, typeclass, location))
+        self.atomically(|b| b.create(key, typeclass, location))
     }
 
     /// `caller` typed `input` at `target`: runs `target`'s `at-command`; true if handled.
@@ -388,7 +388,7 @@ impl World {
         name: &str,
         value: Value,
     ) -> Result<(), WorldError> {
-        self.on_object(id, |w| w.attr_set(id, kind, name, value))
+        self.atomically(|b| b.set_attr(id, kind, name, value))
     }
 
     /// The names of the attributes of `id`, sorted.
