@@ -332,4 +332,3 @@ fn deliveries_nobody_takes_do_not_pile_up() {
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].text, "mine");
 }
-
