@@ -127,10 +127,21 @@ fn delete_steps(world: Box<WorldState>, id: ObjectId) -> Outcome<()> {
     (world, Ok(()))
 }
 
+/// Failed event hooks logged one by one per turn; the rest are counted in one line (a script
+/// must not be able to flood the host's log through failing hooks).
+const LOGGED_EVENT_FAILURES: usize = 5;
+
 /// Runs queued events until the queue is empty, or until the turn fails (a limit reached: the
 /// turn's time budget, or too many events or message bytes queued; see `world::limits`). A
 /// failing event hook is logged and the turn goes on; a limit fails the whole turn.
 pub(crate) fn run_events(mut world: Box<WorldState>) -> Box<WorldState> {
+    let mut failures = 0usize;
+    let mut report = |e: WorldError| {
+        failures += 1;
+        if failures <= LOGGED_EVENT_FAILURES {
+            tracing::warn!("{e}");
+        }
+    };
     while world.turn.failure.is_none() {
         let Some(event) = world.events.pop_front() else {
             break;
@@ -156,7 +167,7 @@ pub(crate) fn run_events(mut world: Box<WorldState>) -> Box<WorldState> {
                         from: sender,
                     }),
                     Ok(false) | Err(WorldError::Deleted(_) | WorldError::Limit(_)) => {}
-                    Err(e) => tracing::warn!("{e}"),
+                    Err(e) => report(e),
                 }
                 world
             }
@@ -164,11 +175,17 @@ pub(crate) fn run_events(mut world: Box<WorldState>) -> Box<WorldState> {
                 let (world, result) = call_hook(world, target, Hook::PostMove { source });
                 match result {
                     Ok(_) | Err(WorldError::Deleted(_) | WorldError::Limit(_)) => {}
-                    Err(e) => tracing::warn!("{e}"),
+                    Err(e) => report(e),
                 }
                 world
             }
         };
+    }
+    if failures > LOGGED_EVENT_FAILURES {
+        tracing::warn!(
+            more = failures - LOGGED_EVENT_FAILURES,
+            "more event hooks failed in this turn"
+        );
     }
     world
 }

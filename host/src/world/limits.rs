@@ -154,7 +154,12 @@ impl TurnMeter {
 impl WorldState {
     /// Starts the bookkeeping of a new turn at `now`.
     pub(crate) fn begin_turn(&mut self, now: Instant) {
-        self.turn = TurnMeter::new(now, self.instances.sandbox.turn_budget);
+        let mut time = std::mem::take(&mut self.turn.time);
+        time.clear();
+        self.turn = TurnMeter {
+            time,
+            ..TurnMeter::new(now, self.instances.sandbox.turn_budget)
+        };
         self.nested_time = Duration::ZERO;
     }
 
