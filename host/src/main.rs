@@ -42,6 +42,15 @@ enum Cmd {
         /// No interactive prompt even when stdin is a terminal.
         #[arg(long)]
         no_prompt: bool,
+        /// Milliseconds one hook call may run, not counting the hooks it nests.
+        #[arg(long, default_value_t = 50)]
+        hook_deadline_ms: u64,
+        /// Milliseconds one turn may take in all (hooks, nested hooks, queued events).
+        #[arg(long, default_value_t = 250)]
+        turn_budget_ms: u64,
+        /// MiB of `ndb` data all cached objects may hold together.
+        #[arg(long, default_value_t = 32)]
+        ndb_total_mib: usize,
     },
     /// Run admin commands on a running server: one (given as arguments) or interactively.
     Console {
@@ -91,9 +100,16 @@ fn main() -> anyhow::Result<()> {
             console_addr,
             no_console,
             no_prompt,
+            hook_deadline_ms,
+            turn_budget_ms,
+            ndb_total_mib,
         } => {
             let mut config = ServeConfig::new(&data, scripts);
             config.watch = !no_watch;
+            let sandbox = &mut config.options.sandbox;
+            sandbox.hook_deadline = std::time::Duration::from_millis(hook_deadline_ms);
+            sandbox.turn_budget = std::time::Duration::from_millis(turn_budget_ms);
+            config.options.limits.ndb_bytes_total = ndb_total_mib << 20;
             config.console = (!no_console).then_some(console_addr);
             let prompt = !no_prompt && std::io::stdin().is_terminal();
             serve(config, prompt)

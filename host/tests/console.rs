@@ -27,6 +27,8 @@ struct Launch<'a> {
     addr: &'a str,
     /// `ulimit -n` for the server, if any.
     fd_limit: Option<u32>,
+    /// Extra `serve` arguments.
+    args: &'a [&'a str],
 }
 
 impl Default for Launch<'_> {
@@ -35,6 +37,7 @@ impl Default for Launch<'_> {
             env: &[],
             addr: "127.0.0.1:0",
             fd_limit: None,
+            args: &[],
         }
     }
 }
@@ -73,6 +76,7 @@ impl Serve {
                 "--console-addr",
                 how.addr,
             ])
+            .args(how.args)
             .arg("--data")
             .arg(&data)
             .env("NO_COLOR", "1")
@@ -703,4 +707,32 @@ fn a_non_loopback_console_address_is_warned_about() {
     });
     s.wait_for_log("non-loopback");
     assert!(s.log().contains("WARN"), "{}", s.log());
+}
+
+#[test]
+fn serve_flags_set_the_time_and_ndb_budgets() {
+    let s = Serve::launch(&Launch {
+        args: &[
+            "--hook-deadline-ms",
+            "20",
+            "--turn-budget-ms",
+            "123",
+            "--ndb-total-mib",
+            "7",
+        ],
+        ..Launch::default()
+    });
+    let json = s.json(&["stats"]);
+    let setting = |name: &str| {
+        json["limits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["limit"] == name)
+            .map(|l| l["setting"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert!(setting("hook-time").contains("20ms"), "{json}");
+    assert!(setting("turn-time").contains("123ms"), "{json}");
+    assert!(setting("ndb-total").contains("7 MiB"), "{json}");
 }

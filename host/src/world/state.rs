@@ -18,7 +18,7 @@ use crate::symbol::{Interner, Symbol};
 use crate::value::{ObjectId, Value};
 use crate::world::WorldError;
 use crate::world::limits::{Limit, TurnMeter, WorldLimits};
-use crate::world::undo::{Mark, Undo};
+use crate::world::undo::Undo;
 
 /// Ids reserved from the store's sequence per write (ids are never reused; gaps are fine).
 const ID_BLOCK: u64 = 1024;
@@ -61,10 +61,10 @@ pub(crate) struct WorldState {
     pub(crate) names: Interner,
     store: Store,
     /// The write transaction of the running event (opened on first use).
-    txn: Option<StoreWrite>,
+    pub(super) txn: Option<StoreWrite>,
     /// A read snapshot for cache misses outside an event; dropped at every commit.
-    snapshot: Option<StoreRead>,
-    ids: Range<ObjectId>,
+    pub(super) snapshot: Option<StoreRead>,
+    pub(super) ids: Range<ObjectId>,
     /// Commits made since the last durable checkpoint.
     pub(crate) unsynced: bool,
     pub(crate) events: VecDeque<Event>,
@@ -87,7 +87,7 @@ pub(crate) struct WorldState {
     /// Deliveries nobody took before the next turn began (counted, then dropped).
     pub(crate) deliveries_dropped: u64,
     /// How to reverse every change of the running turn (see `world::undo`).
-    undo: Vec<Undo>,
+    pub(super) undo: Vec<Undo>,
     /// Objects whose hooks are running now (innermost last); never flushed.
     pub(crate) active: Vec<ObjectId>,
     /// Objects the host pinned in the cache.
@@ -185,23 +185,6 @@ impl WorldState {
         }
     }
 
-    /// Undoes the whole turn in the cache alone (its transaction is gone), and forgets the ids
-    /// it reserved (they were never stored).
-    fn revert_cache_only(&mut self) {
-        self.snapshot = None;
-        self.events.clear();
-        self.pending_init.clear();
-        self.ids = 0..0;
-        while let Some(step) = self.undo.pop() {
-            if let Err(e) = self.revert(step, false) {
-                tracing::error!("cache rollback failed ({e}); emptying the cache");
-                self.cache.clear();
-                self.undo.clear();
-                return;
-            }
-        }
-    }
-
     /// Makes every committed event durable (one fsync), if any is not yet.
     pub(crate) fn checkpoint(&mut self) -> Result<(), WorldError> {
         self.commit_event()?;
@@ -270,7 +253,7 @@ impl WorldState {
     }
 
     /// The stored record of `id`: the cached entry's, or the store's when it is not cached.
-    fn current_record(&mut self, id: ObjectId) -> Result<ObjectRecord, WorldError> {
+    pub(super) fn current_record(&mut self, id: ObjectId) -> Result<ObjectRecord, WorldError> {
         if let Some(entry) = self.cache.peek(id) {
             return Ok(self.record(entry));
         }
@@ -294,7 +277,7 @@ impl WorldState {
         }
     }
 
-    fn record(&self, entry: &Entry) -> ObjectRecord {
+    pub(super) fn record(&self, entry: &Entry) -> ObjectRecord {
         ObjectRecord {
             key: entry.key.clone(),
             typeclass: self.names.name(entry.typeclass).into(),
@@ -656,136 +639,6 @@ impl WorldState {
     pub(crate) fn tick(&mut self, now: Instant) {
         let secs = u32::try_from(now.duration_since(self.started).as_secs()).unwrap_or(u32::MAX);
         self.cache.set_now(secs);
-    }
-
-    /// The ids the running turn changed.
-    pub(crate) fn undo_ids(&self) -> impl Iterator<Item = ObjectId> + '_ {
-        self.undo.iter().map(|step| match step {
-            Undo::Attr { id, .. }
-            | Undo::Key { id, .. }
-            | Undo::Location { id, .. }
-            | Undo::Created { id }
-            | Undo::Deleted { id, .. }
-            | Undo::Loaded { id } => *id,
-        })
-    }
-
-    /// True if the running turn changed nothing (yet).
-    pub(crate) fn undo_is_empty(&self) -> bool {
-        self.undo.is_empty()
-    }
-
-    /// The current point of the undo log and the event queue.
-    pub(crate) fn mark(&self) -> Mark {
-        Mark {
-            undo: self.undo.len(),
-            events: self.events.len(),
-        }
-    }
-
-    /// Undoes every change made after `mark` (cache and store) and drops the events queued
-    /// after it. If the store cannot be rolled back, the whole turn is discarded instead.
-    pub(crate) fn rollback_to(&mut self, mark: Mark) {
-        self.events.truncate(mark.events);
-        while self.undo.len() > mark.undo {
-            let step = self.undo.pop().expect("length checked");
-            if let Err(e) = self.revert(step, true) {
-                tracing::error!("rollback failed ({e}); discarding the turn and the cache");
-                self.discard_turn();
-                return;
-            }
-        }
-    }
-
-    /// Aborts the turn's transaction and empties the cache, so memory matches the store again.
-    /// Loses `ndb` data: only used when a rollback itself fails.
-    fn discard_turn(&mut self) {
-        self.txn = None; // dropping a redb write transaction aborts it
-        self.snapshot = None;
-        self.undo.clear();
-        self.events.clear();
-        self.pending_init.clear();
-        self.ids = 0..0;
-        self.cache.clear();
-    }
-
-    /// Reverses one change in the cache and, with `in_store`, in the turn's transaction. An
-    /// object that is no longer cached is reverted in the store alone (the store is the truth:
-    /// the next load reads the reverted state).
-    fn revert(&mut self, step: Undo, in_store: bool) -> Result<(), WorldError> {
-        let no_txn = || WorldError::Internal("undo: no write transaction".into());
-        match step {
-            Undo::Attr {
-                id,
-                kind,
-                name,
-                old,
-            } => {
-                if kind == AttrKind::Db && in_store {
-                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
-                    let text = self.names.name(name);
-                    match &old {
-                        Some(value) => txn.put_attr(id, text, value)?,
-                        None => txn.remove_attr(id, text)?,
-                    }
-                }
-                match old {
-                    Some(value) => self.cache.set_attr(id, kind, name, value),
-                    None => self.cache.remove_attr(id, kind, name),
-                };
-            }
-            Undo::Key { id, old } => {
-                if in_store {
-                    let current = self.current_record(id)?;
-                    let previous = ObjectRecord {
-                        key: old.clone(),
-                        ..current.clone()
-                    };
-                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
-                    txn.put_object(id, Some(&current), &previous)?;
-                }
-                if let Some(entry) = self.cache.peek_mut(id) {
-                    entry.key = old;
-                }
-            }
-            Undo::Location { id, old } => {
-                if in_store {
-                    let current = self.current_record(id)?;
-                    let previous = ObjectRecord {
-                        location: old,
-                        ..current.clone()
-                    };
-                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
-                    txn.put_object(id, Some(&current), &previous)?;
-                }
-                if let Some(entry) = self.cache.peek_mut(id) {
-                    entry.location = old;
-                }
-            }
-            Undo::Created { id } => {
-                if in_store {
-                    let record = self.current_record(id)?;
-                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
-                    txn.purge_object(id, &record)?;
-                }
-                self.unload(id);
-            }
-            Undo::Deleted { id, entry } => {
-                if in_store {
-                    let record = self.record(&entry);
-                    let attrs: Vec<(&str, &Value)> = entry
-                        .db
-                        .iter()
-                        .map(|(name, value)| (self.names.name(*name), value))
-                        .collect();
-                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
-                    txn.restore_object(id, &record, &attrs)?;
-                }
-                self.cache.insert_boxed(id, entry);
-            }
-            Undo::Loaded { id } => self.unload(id),
-        }
-        Ok(())
     }
 }
 

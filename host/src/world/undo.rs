@@ -5,11 +5,14 @@
 //! interrupted or returns an error, the world undoes every change after the mark, in reverse
 //! order, in the cache *and* in the turn's redb transaction, and drops the events the hook
 //! queued. Nested hooks take their own marks, so a failed `at-pre-move` is undone while the hook
-//! that called `move-to` carries on. The log is cleared when the turn commits.
+//! that called `move-to` carries on. The log is cleared when the turn commits; if the commit
+//! itself fails, the whole turn is undone in the cache alone, so cache and store stay equal.
 
 use crate::cache::{AttrKind, Entry};
+use crate::store::ObjectRecord;
 use crate::symbol::Symbol;
 use crate::value::{ObjectId, Value};
+use crate::world::{WorldError, WorldState};
 
 /// How to reverse one change.
 #[derive(Debug)]
@@ -39,4 +42,153 @@ pub(crate) enum Undo {
 pub(crate) struct Mark {
     pub(crate) undo: usize,
     pub(crate) events: usize,
+}
+
+impl WorldState {
+    /// The ids the running turn changed.
+    pub(crate) fn undo_ids(&self) -> impl Iterator<Item = ObjectId> + '_ {
+        self.undo.iter().map(|step| match step {
+            Undo::Attr { id, .. }
+            | Undo::Key { id, .. }
+            | Undo::Location { id, .. }
+            | Undo::Created { id }
+            | Undo::Deleted { id, .. }
+            | Undo::Loaded { id } => *id,
+        })
+    }
+
+    /// True if the running turn changed nothing (yet).
+    pub(crate) fn undo_is_empty(&self) -> bool {
+        self.undo.is_empty()
+    }
+
+    /// The current point of the undo log and the event queue.
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            undo: self.undo.len(),
+            events: self.events.len(),
+        }
+    }
+
+    /// Undoes every change made after `mark` (cache and store) and drops the events queued
+    /// after it. If the store cannot be rolled back, the whole turn is discarded instead.
+    pub(crate) fn rollback_to(&mut self, mark: Mark) {
+        self.events.truncate(mark.events);
+        while self.undo.len() > mark.undo {
+            let step = self.undo.pop().expect("length checked");
+            if let Err(e) = self.revert(step, true) {
+                tracing::error!("rollback failed ({e}); discarding the turn and the cache");
+                self.discard_turn();
+                return;
+            }
+        }
+    }
+
+    /// Aborts the turn's transaction and empties the cache, so memory matches the store again.
+    /// Loses `ndb` data: only used when a rollback itself fails.
+    fn discard_turn(&mut self) {
+        self.txn = None; // dropping a redb write transaction aborts it
+        self.snapshot = None;
+        self.undo.clear();
+        self.events.clear();
+        self.pending_init.clear();
+        self.ids = 0..0;
+        self.cache.clear();
+    }
+
+    /// Reverses one change in the cache and, with `in_store`, in the turn's transaction. An
+    /// object that is no longer cached is reverted in the store alone (the store is the truth:
+    /// the next load reads the reverted state).
+    fn revert(&mut self, step: Undo, in_store: bool) -> Result<(), WorldError> {
+        let no_txn = || WorldError::Internal("undo: no write transaction".into());
+        match step {
+            Undo::Attr {
+                id,
+                kind,
+                name,
+                old,
+            } => {
+                if kind == AttrKind::Db && in_store {
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    let text = self.names.name(name);
+                    match &old {
+                        Some(value) => txn.put_attr(id, text, value)?,
+                        None => txn.remove_attr(id, text)?,
+                    }
+                }
+                match old {
+                    Some(value) => self.cache.set_attr(id, kind, name, value),
+                    None => self.cache.remove_attr(id, kind, name),
+                };
+            }
+            Undo::Key { id, old } => {
+                if in_store {
+                    let current = self.current_record(id)?;
+                    let previous = ObjectRecord {
+                        key: old.clone(),
+                        ..current.clone()
+                    };
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    txn.put_object(id, Some(&current), &previous)?;
+                }
+                if let Some(entry) = self.cache.peek_mut(id) {
+                    entry.key = old;
+                }
+            }
+            Undo::Location { id, old } => {
+                if in_store {
+                    let current = self.current_record(id)?;
+                    let previous = ObjectRecord {
+                        location: old,
+                        ..current.clone()
+                    };
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    txn.put_object(id, Some(&current), &previous)?;
+                }
+                if let Some(entry) = self.cache.peek_mut(id) {
+                    entry.location = old;
+                }
+            }
+            Undo::Created { id } => {
+                if in_store {
+                    let record = self.current_record(id)?;
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    txn.purge_object(id, &record)?;
+                }
+                self.unload(id);
+            }
+            Undo::Deleted { id, entry } => {
+                if in_store {
+                    let record = self.record(&entry);
+                    let attrs: Vec<(&str, &Value)> = entry
+                        .db
+                        .iter()
+                        .map(|(name, value)| (self.names.name(*name), value))
+                        .collect();
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    txn.restore_object(id, &record, &attrs)?;
+                }
+                self.cache.insert_boxed(id, entry);
+            }
+            Undo::Loaded { id } => self.unload(id),
+        }
+        Ok(())
+    }
+
+    /// Undoes the whole turn in the cache alone (its transaction is gone), and forgets the ids
+    /// it reserved (they were never stored).
+    pub(super) fn revert_cache_only(&mut self) {
+        self.snapshot = None;
+        self.events.clear();
+        self.pending_init.clear();
+        self.ids = 0..0;
+        while let Some(step) = self.undo.pop() {
+            if let Err(e) = self.revert(step, false) {
+                tracing::error!("cache rollback failed ({e}); emptying the cache");
+                self.cache.clear();
+                self.undo.clear();
+                return;
+            }
+        }
+    }
 }
