@@ -13,8 +13,15 @@ const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "script";
 const SCRIPTS: &[&str] = &["room", "character", "counter", "bench", "greeter"];
 /// Components built for the tests and the benchmark only, never installed in the default
-/// world: the hostile `adversary` and the hot-reload fixtures.
-const FIXTURES: &[&str] = &["adversary", "greeter_v2", "not_a_typeclass", "old_contract"];
+/// world: the hostile `adversary`, the `ledger` of the durability tests and the hot-reload
+/// fixtures.
+const FIXTURES: &[&str] = &[
+    "adversary",
+    "ledger",
+    "greeter_v2",
+    "not_a_typeclass",
+    "old_contract",
+];
 
 fn main() {
     let host = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));

@@ -9,7 +9,8 @@
 //! - [`memory`]: RSS and returning freed memory to the OS.
 //! - [`world`]: [`World`], the single owner of cache, store and script instances.
 //! - [`runtime`]: wasmtime, the WIT bindings, hook dispatch and the host side of the WIT imports.
-//! - [`server`]: the `serve` command (world thread, checkpoints, hot reload, shutdown).
+//! - [`world_thread`]: the thread that owns the world, and when answers leave it (group commit).
+//! - [`server`]: the `serve` command (hot reload, console, shutdown).
 //! - [`console`]: the admin console (commands, TCP port, interactive prompt).
 //! - [`seed`]: the small world a fresh data dir starts with.
 //! - [`mod@bench`]: the `bench` command's measurements.
@@ -30,6 +31,7 @@ pub mod store;
 pub mod symbol;
 pub mod value;
 pub mod world;
+pub mod world_thread;
 
 pub use runtime::{Runtime, Scripts};
 pub use value::{ObjectId, Value};

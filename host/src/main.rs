@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio::signal::unix::{SignalKind, signal};
 use wasmud::console::{self, remote};
-use wasmud::server::{ServeConfig, Server};
+use wasmud::server::{CommitPolicy, ServeConfig, Server};
 
 /// wasmud: a MUD runtime hosting typeclasses as sandboxed WebAssembly components.
 #[derive(Parser)]
@@ -17,6 +17,15 @@ use wasmud::server::{ServeConfig, Server};
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
+}
+
+/// The commit policies `serve` offers (see `wasmud::world_thread`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Commit {
+    /// Acknowledge after fsync, batching turns into groups.
+    Durable,
+    /// Acknowledge at once; fsync at least every window.
+    Relaxed,
 }
 
 #[derive(Subcommand)]
@@ -51,6 +60,13 @@ enum Cmd {
         /// MiB of `ndb` data all cached objects may hold together.
         #[arg(long, default_value_t = 32)]
         ndb_total_mib: usize,
+        /// `durable`: an answer leaves only once its turn is on disk (group commit);
+        /// `relaxed`: answers leave at once and a crash loses at most `--commit-window-ms`.
+        #[arg(long, value_enum, default_value_t = Commit::Durable)]
+        commit: Commit,
+        /// With `--commit relaxed`: the most a crash may lose, in milliseconds.
+        #[arg(long, default_value_t = 100)]
+        commit_window_ms: u64,
     },
     /// Run admin commands on a running server: one (given as arguments) or interactively.
     Console {
@@ -103,6 +119,8 @@ fn main() -> anyhow::Result<()> {
             hook_deadline_ms,
             turn_budget_ms,
             ndb_total_mib,
+            commit,
+            commit_window_ms,
         } => {
             let mut config = ServeConfig::new(&data, scripts);
             config.watch = !no_watch;
@@ -110,6 +128,10 @@ fn main() -> anyhow::Result<()> {
             sandbox.hook_deadline = std::time::Duration::from_millis(hook_deadline_ms);
             sandbox.turn_budget = std::time::Duration::from_millis(turn_budget_ms);
             config.options.limits.ndb_bytes_total = ndb_total_mib << 20;
+            config.commit = match commit {
+                Commit::Durable => CommitPolicy::durable(),
+                Commit::Relaxed => CommitPolicy::relaxed(commit_window_ms),
+            };
             config.console = (!no_console).then_some(console_addr);
             let prompt = !no_prompt && std::io::stdin().is_terminal();
             serve(config, prompt)

@@ -1,11 +1,9 @@
 //! The `serve` command: the world thread, periodic checkpoints, hot reload and a clean shutdown.
 //!
 //! # Threading model
-//! One OS thread owns the [`World`] (cache, store, script instances): nothing else touches it.
-//! Everything else (tokio tasks, the reload watcher, later the console) sends it jobs through a
-//! channel and awaits the answer on a oneshot. The world thread runs jobs one at a time, each a
-//! complete turn, and checkpoints (one fsync) at most every [`CHECKPOINT_EVERY`] when something
-//! changed, and when it stops.
+//! One OS thread owns the [`World`] (cache, store, script instances): nothing else touches it
+//! (see [`crate::world_thread`], which also decides, under the [`CommitPolicy`], when answers
+//! may leave it). Everything else (tokio tasks, the reload watcher, the console) sends it jobs.
 //!
 //! # Hot reload
 //! A watcher on the scripts directory (debounced by [`RELOAD_DEBOUNCE`]) and
@@ -17,109 +15,22 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, mpsc};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use tokio::sync::oneshot;
 
 use crate::console::{self, ConsoleContext};
 use crate::runtime::{ArtifactCache, Origin, Runtime, Scripts, script_files, typeclass_name};
 use crate::world::{World, WorldOptions};
+pub use crate::world_thread::{CommitPolicy, WorldHandle, WorldThread};
 
-/// How often the world thread makes completed turns durable.
-pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// The store file inside the data directory.
 pub const STORE_FILE: &str = "world.redb";
 /// Precompiled components inside the data directory.
 pub const ARTIFACTS_DIR: &str = "artifacts";
 /// Quiet time the watcher waits for after a change before reloading (builds write in bursts).
 pub const RELOAD_DEBOUNCE: Duration = Duration::from_millis(50);
-
-/// A message to the world thread.
-enum Msg {
-    /// Run a job.
-    Job(Box<dyn FnOnce(&mut World) + Send>),
-    /// Finish: checkpoint and stop, even while other handles are still held.
-    Stop,
-}
-
-/// A cloneable handle to the world thread.
-#[derive(Clone)]
-pub struct WorldHandle {
-    jobs: mpsc::Sender<Msg>,
-}
-
-impl WorldHandle {
-    /// Runs `f` on the world thread and returns its result.
-    ///
-    /// # Errors
-    /// If the world thread has stopped.
-    pub async fn call<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut World) -> T + Send + 'static,
-    ) -> anyhow::Result<T> {
-        let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Msg::Job(Box::new(move |w| {
-                let _ = tx.send(f(w));
-            })))
-            .map_err(|_| anyhow::anyhow!("the world thread has stopped"))?;
-        rx.await.context("the world thread dropped the job")
-    }
-}
-
-/// The world thread. [`WorldThread::stop`] (or dropping every [`WorldHandle`]) stops it after
-/// its final checkpoint.
-pub struct WorldThread {
-    thread: JoinHandle<anyhow::Result<()>>,
-    stop: mpsc::Sender<Msg>,
-}
-
-impl WorldThread {
-    /// Moves `world` onto a new thread and returns the thread and a handle to it.
-    pub fn spawn(world: World) -> (WorldThread, WorldHandle) {
-        let (jobs, rx) = mpsc::channel::<Msg>();
-        // Nested hooks run on this thread, each with its own wasm stack: size it for the
-        // deepest nesting allowed (virtual memory; only pages touched are committed).
-        let thread = std::thread::Builder::new()
-            .name("world".into())
-            .stack_size(crate::runtime::sandbox::WORLD_STACK_BYTES)
-            .spawn(move || run_world(world, &rx))
-            .expect("spawn the world thread");
-        let stop = jobs.clone();
-        (WorldThread { thread, stop }, WorldHandle { jobs })
-    }
-
-    /// Stops the thread after the jobs already sent, and waits for its final checkpoint. Jobs
-    /// sent later fail with "the world thread has stopped".
-    ///
-    /// # Errors
-    /// If the final checkpoint failed or the thread panicked.
-    pub fn stop(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(Msg::Stop);
-        self.thread
-            .join()
-            .map_err(|_| anyhow::anyhow!("the world thread panicked"))?
-    }
-}
-
-fn run_world(mut world: World, jobs: &mpsc::Receiver<Msg>) -> anyhow::Result<()> {
-    loop {
-        match jobs.recv_timeout(CHECKPOINT_EVERY) {
-            Ok(Msg::Job(job)) => job(&mut world),
-            Ok(Msg::Stop) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if let Err(e) = world.checkpoint() {
-                    tracing::error!("checkpoint failed: {e}");
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    world.close().context("final checkpoint")
-}
 
 /// What `serve` needs.
 #[derive(Clone, Debug)]
@@ -134,6 +45,8 @@ pub struct ServeConfig {
     pub console: Option<SocketAddr>,
     /// World options.
     pub options: WorldOptions,
+    /// When answers may be released (durable group commit by default).
+    pub commit: CommitPolicy,
 }
 
 impl ServeConfig {
@@ -146,6 +59,7 @@ impl ServeConfig {
             watch: true,
             console: None,
             options: WorldOptions::default(),
+            commit: CommitPolicy::default(),
         }
     }
 }
@@ -231,7 +145,7 @@ impl Server {
             tracing::info!("seeded a new world: Limbo is #{}", seeded.limbo);
         }
         let objects = world.object_count()?;
-        let (thread, handle) = WorldThread::spawn(world);
+        let (thread, handle) = WorldThread::spawn_with(world, config.commit);
         let reloader = Reloader {
             runtime,
             world: handle.clone(),
@@ -259,6 +173,7 @@ impl Server {
             store = %path.display(),
             objects,
             typeclasses = ?names,
+            commit = %config.commit,
             "wasmud is serving; press Ctrl-C to stop"
         );
         Ok(server)

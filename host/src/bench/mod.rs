@@ -6,6 +6,7 @@
 //! `hostile` module runs the storm cases of hostile typeclasses and reports the host's memory
 //! growth and longest stall.
 
+mod durability;
 mod hostile;
 
 use std::hint::black_box;
@@ -61,7 +62,9 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     reload_latency(&dir)?;
 
     cold_load_and_memory(&path, &runtime, &scripts, &options, objects)?;
+    durability::open_time(&path, &runtime, objects)?;
     hostile::storms(&dir, &runtime)?;
+    durability::transfers(&dir, &runtime)?;
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }

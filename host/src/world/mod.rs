@@ -100,6 +100,8 @@ pub struct WorldStats {
     pub deliveries_dropped: u64,
     /// Idle instances dropped instead of pooled because their memory had grown.
     pub big_instances_dropped: u64,
+    /// Durable commits (fsyncs) since the world opened.
+    pub fsyncs: u64,
 }
 
 /// One limit in [`WorldStats`]: its setting and how often it was hit.
@@ -514,6 +516,7 @@ impl World {
             log_lines: (w.instances.logs.logged(), w.instances.logs.dropped()),
             deliveries_dropped: w.deliveries_dropped,
             big_instances_dropped: w.instances.dropped_big,
+            fsyncs: w.fsyncs,
         }
     }
 

@@ -65,8 +65,13 @@ pub(crate) struct WorldState {
     /// A read snapshot for cache misses outside an event; dropped at every commit.
     pub(super) snapshot: Option<StoreRead>,
     pub(super) ids: Range<ObjectId>,
+    /// The running turn reserved a new block of ids: its commit must be durable before any of
+    /// them is handed out beyond the world, so a crash can never issue an id twice.
+    ids_reserved: bool,
     /// Commits made since the last durable checkpoint.
     pub(crate) unsynced: bool,
+    /// Durable commits (fsyncs) made so far.
+    pub(crate) fsyncs: u64,
     pub(crate) events: VecDeque<Event>,
     pub(crate) deliveries: Vec<Delivery>,
     /// Objects loaded from the store whose `at-init` has not run yet.
@@ -130,7 +135,9 @@ impl WorldState {
             txn: None,
             snapshot: None,
             ids: 0..0,
+            ids_reserved: false,
             unsynced: false,
+            fsyncs: 0,
             events: VecDeque::new(),
             deliveries: Vec::new(),
             pending_init: Vec::new(),
@@ -171,10 +178,12 @@ impl WorldState {
             self.undo.clear();
             return Ok(());
         };
-        match txn.commit(false) {
+        let durable = std::mem::take(&mut self.ids_reserved);
+        match txn.commit(durable) {
             Ok(()) => {
                 self.undo.clear();
-                self.unsynced = true;
+                self.unsynced = !durable;
+                self.fsyncs += u64::from(durable);
                 Ok(())
             }
             Err(e) => {
@@ -192,6 +201,7 @@ impl WorldState {
             self.snapshot = None;
             self.store.checkpoint()?;
             self.unsynced = false;
+            self.fsyncs += 1;
         }
         Ok(())
     }
@@ -399,6 +409,7 @@ impl WorldState {
         if self.ids.is_empty() {
             let first = self.write()?.allocate_ids(ID_BLOCK)?;
             self.ids = first..first + ID_BLOCK;
+            self.ids_reserved = true;
         }
         let id = self.ids.next().expect("refilled above");
         let record = ObjectRecord {

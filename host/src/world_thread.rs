@@ -1,0 +1,283 @@
+//! The world thread: the one owner of the [`World`], its jobs, and when their results are
+//! released under the [`CommitPolicy`].
+//!
+//! # Threading model
+//! One OS thread owns the world (cache, store, script instances): nothing else touches it.
+//! Everything else (tokio tasks, the reload watcher, the console) sends it jobs through a
+//! channel and awaits the answer on a oneshot. The world thread runs jobs one at a time, each a
+//! complete turn (or a read), and never waits on a socket: answers go back through channels.
+//!
+//! # Acknowledged means kept
+//! Every turn commits to redb without an fsync (`Durability::None`, ~10 µs); what makes turns
+//! durable is a checkpoint (one fsync covering every commit before it). The [`CommitPolicy`]
+//! decides when a job's answer may leave the world thread:
+//! - [`CommitPolicy::Durable`] (the default): *group commit*. Answers are held until the
+//!   checkpoint that covers their turn. A group closes when no job is waiting, or when it is
+//!   [`CommitPolicy::Durable::max_delay`] old or [`CommitPolicy::Durable::max_turns`] long; one
+//!   fsync then releases every answer of the group. A crash can lose only turns nobody was told
+//!   about. If the checkpoint fails, every answer of the group is an error instead.
+//! - [`CommitPolicy::Relaxed`]: answers leave at once; a checkpoint runs whenever the oldest
+//!   unsynced commit is `window` old, under any load (checked after every job, and by a timer
+//!   when idle). A crash loses at most the last `window` of acknowledged turns.
+//!
+//! Either way the store only ever holds a prefix of the committed turns (redb commits are
+//! atomic), and `save` and shutdown force a checkpoint.
+
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::sync::oneshot;
+
+use crate::runtime::sandbox::WORLD_STACK_BYTES;
+use crate::world::World;
+
+/// When the answers of turns may be released (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitPolicy {
+    /// Answers wait for the fsync that makes their turn durable (group commit).
+    Durable {
+        /// A group closes at this age at the latest, even while jobs keep coming.
+        max_delay: Duration,
+        /// A group closes after this many jobs at the latest.
+        max_turns: usize,
+    },
+    /// Answers leave at once; everything older than `window` is durable.
+    Relaxed {
+        /// The most a crash may lose.
+        window: Duration,
+    },
+}
+
+impl Default for CommitPolicy {
+    fn default() -> Self {
+        CommitPolicy::durable()
+    }
+}
+
+impl CommitPolicy {
+    /// `Durable` with its defaults: groups of at most 2 ms or 1,024 jobs.
+    pub fn durable() -> Self {
+        CommitPolicy::Durable {
+            max_delay: Duration::from_millis(2),
+            max_turns: 1024,
+        }
+    }
+
+    /// `Relaxed` with a window of `ms` milliseconds.
+    pub fn relaxed(ms: u64) -> Self {
+        CommitPolicy::Relaxed {
+            window: Duration::from_millis(ms),
+        }
+    }
+}
+
+impl std::fmt::Display for CommitPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommitPolicy::Durable {
+                max_delay,
+                max_turns,
+            } => write!(
+                f,
+                "durable (group commit: at most {max_delay:?} or {max_turns} jobs a group)"
+            ),
+            CommitPolicy::Relaxed { window } => write!(f, "relaxed ({window:?} window)"),
+        }
+    }
+}
+
+/// What a job hands back: how to deliver its answer once the world says whether the turn is
+/// durable (`Err` carries why it is not).
+type Release = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Job = Box<dyn FnOnce(&mut World) -> Release + Send>;
+
+/// A message to the world thread.
+enum Msg {
+    /// Run a job.
+    Job(Job),
+    /// Finish: checkpoint and stop, even while other handles are still held.
+    Stop,
+}
+
+/// A cloneable handle to the world thread.
+#[derive(Clone)]
+pub struct WorldHandle {
+    jobs: mpsc::Sender<Msg>,
+}
+
+impl WorldHandle {
+    /// Runs `f` on the world thread and returns its result once the commit policy allows
+    /// (under `Durable`, after the fsync that covers it).
+    ///
+    /// # Errors
+    /// If the world thread has stopped, or the checkpoint covering the job failed (its effects
+    /// may then be lost: the answer is never given as if they were kept).
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut World) -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |w| {
+            let out = f(w);
+            Box::new(move |durable: Result<(), String>| {
+                let _ = tx.send(durable.map(|()| out));
+            })
+        });
+        self.jobs
+            .send(Msg::Job(job))
+            .map_err(|_| anyhow::anyhow!("the world thread has stopped"))?;
+        rx.await
+            .context("the world thread dropped the job")?
+            .map_err(|e| anyhow::anyhow!("not made durable (the store failed): {e}"))
+    }
+}
+
+/// The world thread. [`WorldThread::stop`] (or dropping every [`WorldHandle`]) stops it after
+/// its final checkpoint.
+pub struct WorldThread {
+    thread: JoinHandle<anyhow::Result<()>>,
+    stop: mpsc::Sender<Msg>,
+}
+
+impl WorldThread {
+    /// Moves `world` onto a new thread (with the stack nested hooks need) under the default
+    /// commit policy.
+    pub fn spawn(world: World) -> (WorldThread, WorldHandle) {
+        Self::spawn_with(world, CommitPolicy::default())
+    }
+
+    /// Moves `world` onto a new thread under `policy`.
+    pub fn spawn_with(world: World, policy: CommitPolicy) -> (WorldThread, WorldHandle) {
+        let (jobs, rx) = mpsc::channel::<Msg>();
+        // Nested hooks run on this thread, each with its own wasm stack: size it for the
+        // deepest nesting allowed (virtual memory; only pages touched are committed).
+        let thread = std::thread::Builder::new()
+            .name("world".into())
+            .stack_size(WORLD_STACK_BYTES)
+            .spawn(move || run_world(world, &rx, policy))
+            .expect("spawn the world thread");
+        let stop = jobs.clone();
+        (WorldThread { thread, stop }, WorldHandle { jobs })
+    }
+
+    /// Stops the thread after the jobs already sent, and waits for its final checkpoint. Jobs
+    /// sent later fail with "the world thread has stopped".
+    ///
+    /// # Errors
+    /// If the final checkpoint failed or the thread panicked.
+    pub fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(Msg::Stop);
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the world thread panicked"))?
+    }
+}
+
+/// Answers waiting for the checkpoint that covers their turns.
+struct Group {
+    releases: Vec<Release>,
+    opened: Instant,
+}
+
+impl Group {
+    fn new() -> Self {
+        Group {
+            releases: Vec::new(),
+            opened: Instant::now(),
+        }
+    }
+
+    /// Makes every turn so far durable (one fsync, if anything changed) and releases the
+    /// answers: all of them succeed, or all of them report the failure.
+    fn close(&mut self, world: &mut World) {
+        let synced = world.checkpoint().map_err(|e| {
+            tracing::error!("checkpoint failed: {e}; the answers waiting for it report it");
+            e.to_string()
+        });
+        for release in self.releases.drain(..) {
+            release(synced.clone());
+        }
+    }
+}
+
+/// How long the idle world thread sleeps between checks under `Durable` (nothing is pending
+/// then, so this only bounds how late a stop is noticed).
+const IDLE_WAKE: Duration = Duration::from_secs(1);
+
+fn run_world(
+    mut world: World,
+    jobs: &mpsc::Receiver<Msg>,
+    policy: CommitPolicy,
+) -> anyhow::Result<()> {
+    match policy {
+        CommitPolicy::Durable {
+            max_delay,
+            max_turns,
+        } => run_durable(&mut world, jobs, max_delay, max_turns),
+        CommitPolicy::Relaxed { window } => run_relaxed(&mut world, jobs, window),
+    }
+    world.close().context("final checkpoint")
+}
+
+fn run_durable(
+    world: &mut World,
+    jobs: &mpsc::Receiver<Msg>,
+    max_delay: Duration,
+    max_turns: usize,
+) {
+    let mut group = Group::new();
+    loop {
+        let msg = if group.releases.is_empty() {
+            match jobs.recv_timeout(IDLE_WAKE) {
+                Ok(msg) => msg,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match jobs.try_recv() {
+                Ok(msg) => msg,
+                Err(TryRecvError::Empty) => {
+                    // Nobody else is waiting: one fsync for the whole group.
+                    group.close(world);
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => break,
+            }
+        };
+        let Msg::Job(job) = msg else { break };
+        if group.releases.is_empty() {
+            group.opened = Instant::now();
+        }
+        group.releases.push(job(world));
+        if group.releases.len() >= max_turns || group.opened.elapsed() >= max_delay {
+            group.close(world);
+        }
+    }
+    group.close(world);
+}
+
+fn run_relaxed(world: &mut World, jobs: &mpsc::Receiver<Msg>, window: Duration) {
+    let mut synced_at = Instant::now();
+    let sync = |world: &mut World, synced_at: &mut Instant| {
+        if let Err(e) = world.checkpoint() {
+            tracing::error!("checkpoint failed: {e}");
+        }
+        *synced_at = Instant::now();
+    };
+    loop {
+        let wait = window
+            .saturating_sub(synced_at.elapsed())
+            .max(Duration::from_millis(1));
+        match jobs.recv_timeout(wait) {
+            Ok(Msg::Job(job)) => job(world)(Ok(())),
+            Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        // Under any load, not only when idle: nothing older than the window stays unsynced.
+        if synced_at.elapsed() >= window {
+            sync(world, &mut synced_at);
+        }
+    }
+}
