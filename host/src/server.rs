@@ -135,7 +135,7 @@ impl Server {
             .load_dir_lenient(&config.scripts)
             .with_context(|| format!("load scripts from {}", config.scripts.display()))?;
         for e in errors {
-            tracing::error!("{e}; that typeclass's hooks are skipped until it is fixed");
+            tracing::error!("{e}; until it is fixed, that typeclass's vetoes and commands refuse");
         }
         let names: Vec<String> = scripts.names().map(str::to_owned).collect();
         let path = config.data.join(STORE_FILE);

@@ -263,7 +263,7 @@ fn every_command_works_remotely_with_text_and_json() {
 }
 
 /// Every limit of the world, in the order `stats` lists them.
-const LIMITS: [&str; 12] = [
+const LIMITS: [&str; 13] = [
     "hook-time",
     "turn-time",
     "memory",
@@ -276,6 +276,7 @@ const LIMITS: [&str; 12] = [
     "event-bytes",
     "ndb-object",
     "ndb-total",
+    "undo-bytes",
 ];
 
 /// `stats` of a fresh server, as JSON and as text: every limit with its setting and no hits,

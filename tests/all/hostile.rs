@@ -332,3 +332,48 @@ fn deliveries_nobody_takes_do_not_pile_up() {
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].text, "mine");
 }
+
+#[test]
+fn overwriting_a_big_value_in_a_loop_hits_the_undo_budget() {
+    let mut t = TestWorld::new();
+    let a = adversary(&mut t, "overwriter");
+    // 1 MiB overwritten 100 times: the old values kept for a rollback would be 100 MiB.
+    let (detail, charged) =
+        expect_limit(t.w().command(a, a, "overwrite 100 1024"), Limit::UndoBytes);
+    assert!(detail.contains("rollback"), "{detail}");
+    assert_eq!(charged.as_deref(), Some("adversary"));
+    assert_eq!(t.ndb(a, "scratch"), None, "rolled back whole");
+}
+
+#[test]
+fn a_victim_is_not_charged_for_limits_someone_else_filled() {
+    let mut options = WorldOptions::default();
+    options.limits.max_events_per_turn = 100;
+    options.sandbox.max_handles = 50;
+    options.sandbox.quarantine_after = 2;
+    let mut t = TestWorld::with_options(options);
+    let room = t.w().create("hall", "room", None).unwrap();
+    t.w().create("listener", "counter", Some(room)).unwrap();
+    let a = adversary(&mut t, "spammer");
+    // The adversary queues 100 events, then the room queues the one past the cap.
+    for _ in 0..2 {
+        let (_, charged) = expect_limit(
+            t.w().command(a, a, &format!("spam-then-room 100 {room}")),
+            Limit::Events,
+        );
+        assert_eq!(charged.as_deref(), Some("adversary"));
+    }
+    // A room filled past its handle limit refuses to list its contents (an error value the
+    // room's hook gets), without being charged.
+    let crowded = t.w().create("crowded", "room", None).unwrap();
+    for n in 0..60 {
+        t.w()
+            .create(&format!("guest{n}"), "object", Some(crowded))
+            .unwrap();
+    }
+    for _ in 0..3 {
+        t.w().msg(crowded, "hello", None).unwrap();
+    }
+    assert_eq!(hits(t.w(), Limit::Handles), 0);
+    assert_eq!(t.w().stats().quarantined, vec!["adversary"]);
+}

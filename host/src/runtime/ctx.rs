@@ -8,7 +8,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::runtime::Sandbox;
 use crate::runtime::budget::{HookClock, TurnAborted};
-use crate::runtime::guest_output::{LineBudget, LogCounters};
+use crate::runtime::guest_output::LineBudget;
 use crate::runtime::handle::ObjectHandle;
 use crate::runtime::limiter::InstanceLimiter;
 use crate::value::ObjectId;
@@ -36,10 +36,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn new(typeclass: Arc<str>, sandbox: &Sandbox, logs: &Arc<LogCounters>) -> Self {
+    /// Store data for an instance of `typeclass`; `log_budget` is the typeclass's (shared by
+    /// all its instances, so making fresh instances does not make fresh log lines).
+    pub(crate) fn new(typeclass: Arc<str>, sandbox: &Sandbox, log_budget: Arc<LineBudget>) -> Self {
         let mut table = ResourceTable::new();
         table.set_max_capacity(sandbox.max_handles);
-        let log_budget = LineBudget::new(sandbox.output_lines_per_second, logs.clone());
         Ctx {
             world: None,
             table,
@@ -87,7 +88,7 @@ impl Ctx {
     /// # Errors
     /// A trap if the turn was aborted meanwhile.
     pub(crate) fn prepare(&mut self, id: ObjectId) -> wasmtime::Result<Result<(), WorldError>> {
-        if self.world()?.cache.contains(id) {
+        if self.world()?.is_ready(id) {
             return Ok(Ok(()));
         }
         self.with_world_box(|w| crate::runtime::dispatch::ensure_loaded(w, id))
@@ -108,7 +109,7 @@ impl Ctx {
             return self
                 .with_world_box(|w| (crate::runtime::dispatch::run_pending_inits(w), result));
         }
-        if world.turn.failure.is_some() {
+        if world.turn_aborted() {
             return Err(TurnAborted.into());
         }
         Ok(result)
@@ -130,7 +131,7 @@ impl Ctx {
         let started = Instant::now();
         let (world, out) = f(world);
         self.clock.own += started.elapsed();
-        let aborted = world.turn.failure.is_some();
+        let aborted = world.turn_aborted();
         self.world = Some(world);
         if aborted {
             return Err(TurnAborted.into());

@@ -9,7 +9,7 @@
 //! typeclass and no instance is ever re-entered. Hooks that may run later (`at-msg-receive`,
 //! `at-post-move`) are queued instead; the world runs the queue after the top-level hook.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Resource, ResourceTableError};
 
@@ -21,6 +21,7 @@ use crate::runtime::limiter::MemoryCapExceeded;
 use crate::runtime::sandbox::STACK_PER_NESTED_HOOK;
 use crate::symbol::Symbol;
 use crate::value::ObjectId;
+use crate::world::state::Frame;
 use crate::world::{Limit, WorldError, WorldState};
 
 /// Hook calls nested deeper than this fail the turn ([`Limit::Depth`]); each level is a
@@ -129,7 +130,7 @@ pub(crate) fn call_hook(
             "hooks nested deeper than {MAX_HOOK_DEPTH} (at {} on #{target})",
             hook.name()
         );
-        let err = world.fail_turn_here(Limit::Depth, detail);
+        let err = world.fail_turn_deepest(Limit::Depth, detail);
         return (world, Err(err));
     }
     if world.depth > 0
@@ -141,32 +142,40 @@ pub(crate) fn call_hook(
             hook.name(),
             world.depth
         );
-        let err = world.fail_turn_here(Limit::NativeStack, detail);
+        let err = world.fail_turn_deepest(Limit::NativeStack, detail);
         return (world, Err(err));
     }
-    let mut inst = match world.instances.checkout(typeclass) {
+    let clock = HookClock::start(
+        now,
+        world.instances.sandbox.hook_deadline,
+        world.turn.deadline,
+    );
+    let mut inst = match world.instances.checkout(typeclass, clock) {
         Ok(Checkout::Instance(inst)) => inst,
         Ok(Checkout::Base) => return (world, Ok(hook.default_answer())),
         Ok(Checkout::Unavailable(reason)) => {
             let name = world.names.name(typeclass).to_owned();
             return (world, hook.unavailable_answer(name, reason));
         }
-        Err(e) => return (world, Err(e)),
+        Err(e) => {
+            // A component that fails (or loops) when instantiated is charged like a trap, with
+            // the time it took.
+            world.charge_time(typeclass, now.elapsed());
+            world.record_fault(typeclass);
+            return (world, Err(e));
+        }
     };
-    let clock = HookClock::start(
-        now,
-        world.instances.sandbox.hook_deadline,
-        world.turn.deadline,
-    );
     inst.store.data_mut().clock = clock;
     inst.store.set_epoch_deadline(clock.ticks(now));
     world.depth += 1;
     world.instances.hooks_run += 1;
     world.active.push(target);
-    world.running.push(typeclass);
+    world.frames.push(Frame {
+        typeclass,
+        started: now,
+        nested: Duration::ZERO,
+    });
     let mark = world.mark();
-    let started = now;
-    let outer_nested = std::mem::take(&mut world.nested_time);
     let data = inst.store.data_mut();
     data.world = Some(world);
     let outer = std::mem::replace(&mut data.current, target);
@@ -177,13 +186,14 @@ pub(crate) fn call_hook(
         .world
         .take()
         .expect("host functions always return the world to the store");
-    let elapsed = started.elapsed();
-    let own_time = elapsed.saturating_sub(world.nested_time);
-    world.nested_time = outer_nested + elapsed;
-    world.charge_time(typeclass, own_time);
+    let frame = world.frames.pop().expect("pushed above");
+    let elapsed = frame.started.elapsed();
+    if let Some(caller) = world.frames.last_mut() {
+        caller.nested += elapsed;
+    }
+    world.charge_time(typeclass, elapsed.saturating_sub(frame.nested));
     world.depth -= 1;
     world.active.pop();
-    world.running.pop();
     if !matches!(result, Ok(Ok(_))) {
         // The hook failed: none of its changes, creations or queued events remain.
         world.rollback_to(mark);
@@ -220,10 +230,10 @@ fn trapped(
     trap: &wasmtime::Error,
 ) -> WorldError {
     if trap.downcast_ref::<TurnAborted>().is_some()
-        && let Some(failure) = &world.turn.failure
+        && let Some(error) = world.turn_error()
     {
         // Unwinding after a limit reached further in: not this guest's doing.
-        return WorldError::Limit(failure.clone());
+        return error;
     }
     let sandbox = &world.instances.sandbox;
     let limit = if let Some(out) = trap.downcast_ref::<OutOfTime>() {
@@ -267,7 +277,7 @@ fn trapped(
         Some((Limit::TurnTime, detail)) => {
             // The turn's time is charged to whoever used most of it, not to whoever was
             // running when it ran out.
-            let charged = world.top_time_user().unwrap_or(typeclass);
+            let charged = world.top_time_user(Instant::now()).unwrap_or(typeclass);
             world.fail_turn(Limit::TurnTime, detail, charged)
         }
         Some((limit, detail)) => {
@@ -360,17 +370,21 @@ pub(crate) fn ensure_loaded(
     mut world: Box<WorldState>,
     id: ObjectId,
 ) -> (Box<WorldState>, Result<(), WorldError>) {
-    if world.cache.contains(id) {
+    if world.is_ready(id) {
         return (world, Ok(()));
     }
     let before = world.mark();
-    if let Err(e) = world.entry(id) {
+    if !world.cache.contains(id)
+        && let Err(e) = world.entry(id)
+    {
         return (world, Err(e));
     }
+    // Loaded now, or earlier by an operation that has not run its at-init yet: run it now.
     world.pending_init.retain(|&p| p != id);
     let (mut world, result) = call_hook(world, id, Hook::Init);
     if let Err(e) = result {
         world.rollback_to(before);
+        world.unload(id);
         return (world, Err(e));
     }
     let world = run_pending_inits(world);
@@ -386,7 +400,8 @@ pub(crate) fn run_pending_inits(mut world: Box<WorldState>) -> Box<WorldState> {
         let (w, result) = call_hook(world, id, Hook::Init);
         world = w;
         if let Err(e) = result {
-            tracing::warn!(object = id, "{e}; the object is not kept in the cache");
+            // Logged (capped per turn); the object is not kept in the cache.
+            world.log_failure(&e);
             world.unload(id);
         }
     }

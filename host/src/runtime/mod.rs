@@ -38,6 +38,7 @@ use wasmtime::{Config, Engine, Store};
 pub use budget::{OutOfTime, TurnAborted};
 pub use ctx::Ctx;
 pub use dispatch::{Hook, MAX_HOOK_DEPTH};
+use guest_output::LineBudget;
 pub use guest_output::LogCounters;
 pub use handle::ObjectHandle;
 pub use host::wasi_poll::WouldBlock;
@@ -144,8 +145,11 @@ impl Runtime {
         // Instantiate once in a scratch store: a component that traps on start is rejected here,
         // not when the first hook runs.
         let sandbox = Sandbox::default();
-        let logs = Arc::new(LogCounters::default());
-        let mut store = Store::new(&self.engine, Ctx::new(name.clone(), &sandbox, &logs));
+        let budget = LineBudget::new(
+            sandbox.output_lines_per_second,
+            Arc::new(LogCounters::default()),
+        );
+        let mut store = Store::new(&self.engine, Ctx::new(name.clone(), &sandbox, budget));
         store.limiter(|c| &mut c.limits);
         store.set_epoch_deadline(sandbox.deadline_ticks());
         pre.instantiate(&mut store)
@@ -308,6 +312,8 @@ pub(crate) struct HookInstance {
 
 struct Slot {
     script: Script,
+    /// The log lines its instances may write (one budget for all of them).
+    log_budget: Arc<LineBudget>,
     generation: u64,
     idle: Vec<HookInstance>,
     /// When its recent traps happened (within the quarantine window).
@@ -352,31 +358,34 @@ impl Instances {
     ) -> Self {
         let mut known = HashMap::new();
         known.insert(BASE_TYPECLASS.into(), names.intern(BASE_TYPECLASS));
-        let mut slots = HashMap::new();
-        for script in scripts.by_name.values() {
-            let sym = names.intern(&script.name);
-            known.insert(script.name.as_ref().into(), sym);
-            slots.insert(
-                sym,
-                Slot {
-                    script: script.clone(),
-                    generation: 0,
-                    idle: Vec::new(),
-                    faults: VecDeque::new(),
-                    quarantined: false,
-                },
-            );
-        }
-        Instances {
+        let mut instances = Instances {
             engine: runtime.engine.clone(),
             sandbox,
             logs: Arc::new(LogCounters::default()),
             dropped_big: 0,
             known,
-            slots,
+            slots: HashMap::new(),
             instantiations: 0,
             hooks_run: 0,
             traps: 0,
+        };
+        for script in scripts.by_name.values() {
+            let sym = names.intern(&script.name);
+            instances.known.insert(script.name.as_ref().into(), sym);
+            let slot = instances.new_slot(script.clone());
+            instances.slots.insert(sym, slot);
+        }
+        instances
+    }
+
+    fn new_slot(&self, script: Script) -> Slot {
+        Slot {
+            script,
+            log_budget: LineBudget::new(self.sandbox.output_lines_per_second, self.logs.clone()),
+            generation: 0,
+            idle: Vec::new(),
+            faults: VecDeque::new(),
+            quarantined: false,
         }
     }
 
@@ -401,7 +410,11 @@ impl Instances {
     ///
     /// # Errors
     /// [`WorldError::Script`] if a new instance cannot be created.
-    pub(crate) fn checkout(&mut self, typeclass: Symbol) -> Result<Checkout, WorldError> {
+    pub(crate) fn checkout(
+        &mut self,
+        typeclass: Symbol,
+        clock: budget::HookClock,
+    ) -> Result<Checkout, WorldError> {
         let Some(slot) = self.slots.get_mut(&typeclass) else {
             return Ok(if self.known.get(BASE_TYPECLASS) == Some(&typeclass) {
                 Checkout::Base
@@ -417,11 +430,17 @@ impl Instances {
         if let Some(inst) = slot.idle.pop() {
             return Ok(Checkout::Instance(inst));
         }
-        let ctx = Ctx::new(slot.script.name.clone(), &self.sandbox, &self.logs);
+        let ctx = Ctx::new(
+            slot.script.name.clone(),
+            &self.sandbox,
+            slot.log_budget.clone(),
+        );
         let mut store = Store::new(&self.engine, ctx);
         store.limiter(|c| &mut c.limits);
         store.epoch_deadline_callback(budget::on_epoch_deadline);
-        store.set_epoch_deadline(store.data().clock.ticks(Instant::now()));
+        // Instantiation (the component's start function) runs on the hook's clock.
+        store.data_mut().clock = clock;
+        store.set_epoch_deadline(clock.ticks(Instant::now()));
         let hooks = slot
             .script
             .pre
@@ -492,16 +511,8 @@ impl Instances {
                 Ok(true)
             }
             None => {
-                self.slots.insert(
-                    sym,
-                    Slot {
-                        script,
-                        generation: 0,
-                        idle: Vec::new(),
-                        faults: VecDeque::new(),
-                        quarantined: false,
-                    },
-                );
+                let slot = self.new_slot(script);
+                self.slots.insert(sym, slot);
                 Ok(false)
             }
         }

@@ -64,13 +64,17 @@ pub(crate) fn move_with_hooks(
     if let Err(e) = world.check_move(id, destination) {
         return (world, Err(e));
     }
+    let mark = world.mark();
     let (mut world, allowed) = ask(world, id, Hook::PreMove { destination });
-    if let Err(e) = allowed {
-        return (world, Err(e));
+    let result = allowed.and_then(|()| {
+        world
+            .move_object(id, destination)
+            .and_then(|source| world.push_event(Event::PostMove { target: id, source }))
+    });
+    if result.is_err() {
+        // All or nothing: what `at-pre-move` changed goes with a move that did not happen.
+        world.rollback_to(mark);
     }
-    let result = world
-        .move_object(id, destination)
-        .and_then(|source| world.push_event(Event::PostMove { target: id, source }));
     (world, result)
 }
 
@@ -112,10 +116,12 @@ fn delete_steps(world: Box<WorldState>, id: ObjectId) -> Outcome<()> {
             return (world, Err(e));
         }
     }
-    if let Err(e) = world.delete(id) {
-        return (world, Err(e));
-    }
-    for child in children {
+    // The contents actually moved (an at-init above may have moved things in or out).
+    let moved = match world.delete(id) {
+        Ok(moved) => moved,
+        Err(e) => return (world, Err(e)),
+    };
+    for child in moved {
         let event = Event::PostMove {
             target: child,
             source: Some(id),
@@ -127,22 +133,11 @@ fn delete_steps(world: Box<WorldState>, id: ObjectId) -> Outcome<()> {
     (world, Ok(()))
 }
 
-/// Failed event hooks logged one by one per turn; the rest are counted in one line (a script
-/// must not be able to flood the host's log through failing hooks).
-const LOGGED_EVENT_FAILURES: usize = 5;
-
 /// Runs queued events until the queue is empty, or until the turn fails (a limit reached: the
 /// turn's time budget, or too many events or message bytes queued; see `world::limits`). A
 /// failing event hook is logged and the turn goes on; a limit fails the whole turn.
 pub(crate) fn run_events(mut world: Box<WorldState>) -> Box<WorldState> {
-    let mut failures = 0usize;
-    let mut report = |e: WorldError| {
-        failures += 1;
-        if failures <= LOGGED_EVENT_FAILURES {
-            tracing::warn!("{e}");
-        }
-    };
-    while world.turn.failure.is_none() {
+    while !world.turn_aborted() {
         let Some(event) = world.events.pop_front() else {
             break;
         };
@@ -167,25 +162,19 @@ pub(crate) fn run_events(mut world: Box<WorldState>) -> Box<WorldState> {
                         from: sender,
                     }),
                     Ok(false) | Err(WorldError::Deleted(_) | WorldError::Limit(_)) => {}
-                    Err(e) => report(e),
+                    Err(e) => world.log_failure(&e),
                 }
                 world
             }
             Event::PostMove { target, source } => {
-                let (world, result) = call_hook(world, target, Hook::PostMove { source });
+                let (mut world, result) = call_hook(world, target, Hook::PostMove { source });
                 match result {
                     Ok(_) | Err(WorldError::Deleted(_) | WorldError::Limit(_)) => {}
-                    Err(e) => report(e),
+                    Err(e) => world.log_failure(&e),
                 }
                 world
             }
         };
-    }
-    if failures > LOGGED_EVENT_FAILURES {
-        tracing::warn!(
-            more = failures - LOGGED_EVENT_FAILURES,
-            "more event hooks failed in this turn"
-        );
     }
     world
 }

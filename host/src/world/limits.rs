@@ -41,11 +41,14 @@ pub enum Limit {
     NdbObject,
     /// `ndb` bytes of the whole world (`WorldLimits::ndb_bytes_total`).
     NdbTotal,
+    /// Bytes of overwritten or deleted data one turn keeps for its rollback
+    /// (`WorldLimits::max_undo_bytes_per_turn`).
+    UndoBytes,
 }
 
 impl Limit {
     /// Every limit, in display order.
-    pub const ALL: [Limit; 12] = [
+    pub const ALL: [Limit; 13] = [
         Limit::HookTime,
         Limit::TurnTime,
         Limit::Memory,
@@ -58,6 +61,7 @@ impl Limit {
         Limit::EventBytes,
         Limit::NdbObject,
         Limit::NdbTotal,
+        Limit::UndoBytes,
     ];
 
     /// A short name (kebab-case, as in JSON).
@@ -75,6 +79,7 @@ impl Limit {
             Limit::EventBytes => "event-bytes",
             Limit::NdbObject => "ndb-object",
             Limit::NdbTotal => "ndb-total",
+            Limit::UndoBytes => "undo-bytes",
         }
     }
 }
@@ -100,6 +105,10 @@ impl std::fmt::Display for LimitExceeded {
     }
 }
 
+/// Failed hooks logged one by one per turn; the rest are counted in one line (a script must not
+/// be able to flood the host's log through failing hooks).
+pub const LOGGED_FAILURES_PER_TURN: usize = 5;
+
 /// Limits of the world itself (the sandbox's are in `Sandbox`).
 #[derive(Clone, Debug)]
 pub struct WorldLimits {
@@ -111,6 +120,8 @@ pub struct WorldLimits {
     pub ndb_bytes_per_object: usize,
     /// Bytes of `ndb` data all cached objects may hold together.
     pub ndb_bytes_total: usize,
+    /// Bytes of overwritten or deleted data one turn may keep for its rollback.
+    pub max_undo_bytes_per_turn: usize,
 }
 
 impl Default for WorldLimits {
@@ -120,6 +131,7 @@ impl Default for WorldLimits {
             max_event_bytes_per_turn: 8 << 20,
             ndb_bytes_per_object: 2 << 20,
             ndb_bytes_total: 32 << 20,
+            max_undo_bytes_per_turn: 32 << 20,
         }
     }
 }
@@ -135,8 +147,17 @@ pub(crate) struct TurnMeter {
     pub(crate) events: usize,
     /// Message bytes queued so far.
     pub(crate) event_bytes: usize,
-    /// Guest time used per typeclass (nested calls counted to the callee).
+    /// Bytes the undo log holds.
+    pub(crate) undo_bytes: usize,
+    /// Failed hooks this turn (only the first few are logged one by one).
+    pub(crate) failures: usize,
+    /// Why the turn cannot go on though no limit was reached (its rollback failed).
+    pub(crate) poisoned: Option<String>,
+    /// Guest time used per typeclass by calls that returned (nested calls counted to the
+    /// callee).
     pub(crate) time: Vec<(Symbol, Duration)>,
+    /// Events and message bytes queued per typeclass (`None`: by the host).
+    pub(crate) queued: Vec<(Option<Symbol>, usize)>,
 }
 
 impl TurnMeter {
@@ -146,7 +167,11 @@ impl TurnMeter {
             failure: None,
             events: 0,
             event_bytes: 0,
+            undo_bytes: 0,
+            failures: 0,
+            poisoned: None,
             time: Vec::new(),
+            queued: Vec::new(),
         }
     }
 }
@@ -156,11 +181,30 @@ impl WorldState {
     pub(crate) fn begin_turn(&mut self, now: Instant) {
         let mut time = std::mem::take(&mut self.turn.time);
         time.clear();
+        let mut queued = std::mem::take(&mut self.turn.queued);
+        queued.clear();
         self.turn = TurnMeter {
             time,
+            queued,
             ..TurnMeter::new(now, self.instances.sandbox.turn_budget)
         };
-        self.nested_time = Duration::ZERO;
+    }
+
+    /// True if the turn must stop: a limit was reached or its rollback failed. Guests still on
+    /// the stack are unwound.
+    pub(crate) fn turn_aborted(&self) -> bool {
+        self.turn.failure.is_some() || self.turn.poisoned.is_some()
+    }
+
+    /// The error of an aborted turn.
+    pub(crate) fn turn_error(&self) -> Option<WorldError> {
+        if let Some(failure) = &self.turn.failure {
+            return Some(WorldError::Limit(failure.clone()));
+        }
+        self.turn
+            .poisoned
+            .as_ref()
+            .map(|why| WorldError::Internal(format!("the turn was abandoned: {why}")))
     }
 
     /// Fails unless the turn may go on: no limit reached yet and time left.
@@ -170,13 +214,11 @@ impl WorldState {
 
     /// [`Self::check_turn`] at `now`.
     pub(crate) fn check_turn_at(&mut self, now: Instant) -> Result<(), WorldError> {
-        if let Some(failure) = &self.turn.failure {
-            return Err(WorldError::Limit(failure.clone()));
+        if let Some(error) = self.turn_error() {
+            return Err(error);
         }
         if now >= self.turn.deadline {
-            let charged = self
-                .top_time_user()
-                .or_else(|| self.running.last().copied());
+            let charged = self.top_time_user(now);
             let detail = format!(
                 "the turn ran past its {:?} budget",
                 self.instances.sandbox.turn_budget
@@ -206,9 +248,43 @@ impl WorldState {
 
     /// [`Self::fail_turn`] charged to the typeclass whose hook is running now, if any.
     pub(crate) fn fail_turn_here(&mut self, limit: Limit, detail: String) -> WorldError {
-        match self.running.last().copied() {
+        match self.frames.last().map(|f| f.typeclass) {
             Some(sym) => self.fail_turn(limit, detail, sym),
             None => self.fail_turn_uncharged(limit, detail),
+        }
+    }
+
+    /// [`Self::fail_turn`] charged to the typeclass with the most hook calls on the stack (the
+    /// one that built the nesting), if any.
+    pub(crate) fn fail_turn_deepest(&mut self, limit: Limit, detail: String) -> WorldError {
+        let mut counts: Vec<(Symbol, usize)> = Vec::new();
+        for frame in &self.frames {
+            match counts.iter_mut().find(|(t, _)| *t == frame.typeclass) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((frame.typeclass, 1)),
+            }
+        }
+        match counts.iter().max_by_key(|(_, n)| *n) {
+            Some(&(sym, _)) => self.fail_turn(limit, detail, sym),
+            None => self.fail_turn_uncharged(limit, detail),
+        }
+    }
+
+    /// [`Self::fail_turn`] for a queue cap: charged to the typeclass that queued the most in
+    /// this turn (not to whoever queued the last event).
+    pub(crate) fn fail_turn_queued(&mut self, limit: Limit, detail: String) -> WorldError {
+        match self.turn.queued.iter().max_by_key(|(_, n)| *n) {
+            Some(&(Some(sym), _)) => self.fail_turn(limit, detail, sym),
+            _ => self.fail_turn_uncharged(limit, detail),
+        }
+    }
+
+    /// Counts `weight` queued by the typeclass running now (the host when none is).
+    pub(crate) fn count_queued(&mut self, weight: usize) {
+        let by = self.frames.last().map(|f| f.typeclass);
+        match self.turn.queued.iter_mut().find(|(t, _)| *t == by) {
+            Some((_, n)) => *n += weight,
+            None => self.turn.queued.push((by, weight)),
         }
     }
 
@@ -229,6 +305,35 @@ impl WorldState {
         WorldError::Limit(self.turn.failure.clone().expect("set above"))
     }
 
+    /// Logs a hook that failed without failing the turn (an event hook, an `at-init`): at most
+    /// [`LOGGED_FAILURES_PER_TURN`] lines a turn, escaped and cut (the text is a guest's), the
+    /// rest counted by [`Self::end_failure_log`].
+    pub(crate) fn log_failure(&mut self, error: &WorldError) {
+        self.turn.failures += 1;
+        if self.turn.failures <= LOGGED_FAILURES_PER_TURN {
+            let text = error.to_string();
+            let mut end = text.len().min(4096);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            tracing::warn!(
+                "{}",
+                crate::runtime::guest_output::escape_line(&text[..end])
+            );
+        }
+    }
+
+    /// Logs how many failures [`Self::log_failure`] did not show this turn.
+    pub(crate) fn end_failure_log(&mut self) {
+        if self.turn.failures > LOGGED_FAILURES_PER_TURN {
+            tracing::warn!(
+                more = self.turn.failures - LOGGED_FAILURES_PER_TURN,
+                "more hooks failed in this turn"
+            );
+        }
+        self.turn.failures = 0;
+    }
+
     /// Counts a refusal that does not fail the turn (the `ndb` budgets).
     pub(crate) fn count_limit_hit(&mut self, limit: Limit) {
         *self.limit_hits.entry(limit).or_default() += 1;
@@ -239,8 +344,9 @@ impl WorldState {
         if self.instances.record_fault(typeclass) {
             tracing::error!(
                 typeclass = self.names.name(typeclass),
-                "typeclass quarantined after repeated traps: its veto hooks refuse and its other \
-                 hooks are skipped until it is reloaded"
+                "typeclass quarantined after repeated traps: until it is reloaded its vetoes, \
+                 commands, message receipts and creations refuse, at-init and at-post-move are \
+                 skipped"
             );
         }
     }
@@ -253,12 +359,21 @@ impl WorldState {
         }
     }
 
-    /// The typeclass that used most of this turn's time so far.
-    pub(crate) fn top_time_user(&self) -> Option<Symbol> {
-        self.turn
-            .time
-            .iter()
-            .max_by_key(|(_, d)| *d)
-            .map(|(t, _)| *t)
+    /// The typeclass that used most of this turn's time up to `now`: calls that returned, plus
+    /// the own time so far of the calls still on the stack (each frame's time before the frame
+    /// above it started, minus what its returned calls took).
+    pub(crate) fn top_time_user(&self, now: Instant) -> Option<Symbol> {
+        let mut totals = self.turn.time.clone();
+        for (i, frame) in self.frames.iter().enumerate() {
+            let until = self.frames.get(i + 1).map_or(now, |above| above.started);
+            let own = until
+                .saturating_duration_since(frame.started)
+                .saturating_sub(frame.nested);
+            match totals.iter_mut().find(|(t, _)| *t == frame.typeclass) {
+                Some((_, total)) => *total += own,
+                None => totals.push((frame.typeclass, own)),
+            }
+        }
+        totals.into_iter().max_by_key(|(_, d)| *d).map(|(t, _)| t)
     }
 }

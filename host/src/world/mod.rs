@@ -194,12 +194,19 @@ impl World {
         let start = world.mark();
         let (mut world, mut result) = op(world);
         if result.is_ok() {
-            world = lifecycle::run_events(world);
+            // Events, and the at-init of anything loaded late, until neither is left (an
+            // at-init may queue events, an event may load objects).
+            loop {
+                world = lifecycle::run_events(world);
+                if world.pending_init.is_empty() || world.turn_aborted() {
+                    break;
+                }
+                world = run_pending_inits(world);
+            }
         }
-        // Every load of the turn has had its at-init (a no-op unless a path loaded late).
-        world = run_pending_inits(world);
-        if let Some(failure) = world.turn.failure.take() {
-            result = Err(WorldError::Limit(failure));
+        world.end_failure_log();
+        if let Some(error) = world.turn_error() {
+            result = Err(error);
         }
         if result.is_err() {
             // None of the turn stays: its own changes, its hooks', its events'.
@@ -568,6 +575,7 @@ fn limit_stats(w: &WorldState) -> Vec<LimitStat> {
                 Limit::EventBytes => format!("{} per turn", mib(limits.max_event_bytes_per_turn)),
                 Limit::NdbObject => format!("{} per object", mib(limits.ndb_bytes_per_object)),
                 Limit::NdbTotal => format!("{} world-wide", mib(limits.ndb_bytes_total)),
+                Limit::UndoBytes => format!("{} per turn", mib(limits.max_undo_bytes_per_turn)),
             };
             LimitStat {
                 limit,

@@ -55,6 +55,15 @@ pub struct Delivery {
     pub from: Option<ObjectId>,
 }
 
+/// A hook call on the stack: whose it is, when it started, and how long the calls it nested
+/// (and that have returned) took.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    pub(crate) typeclass: Symbol,
+    pub(crate) started: Instant,
+    pub(crate) nested: Duration,
+}
+
 /// All world state, owned by one thread.
 pub(crate) struct WorldState {
     pub(crate) cache: IdentityMap,
@@ -79,10 +88,8 @@ pub(crate) struct WorldState {
     pub(crate) instances: Instances,
     /// How many hook calls are on the stack now.
     pub(crate) depth: u32,
-    /// The typeclasses whose hooks are running now (innermost last).
-    pub(crate) running: Vec<Symbol>,
-    /// Time spent in nested hook calls of the innermost running call so far.
-    pub(crate) nested_time: Duration,
+    /// The hook calls running now (innermost last), for time accounting and blame.
+    pub(crate) frames: Vec<Frame>,
     /// The running turn's deadline, counters and first failure.
     pub(crate) turn: TurnMeter,
     /// The world's own limits.
@@ -123,8 +130,7 @@ impl WorldState {
     ) -> Self {
         let turn = TurnMeter::new(Instant::now(), instances.sandbox.turn_budget);
         WorldState {
-            running: Vec::new(),
-            nested_time: Duration::ZERO,
+            frames: Vec::new(),
             turn,
             limits,
             limit_hits: BTreeMap::new(),
@@ -244,6 +250,12 @@ impl WorldState {
         Ok(self.cache.insert_loaded(id, entry))
     }
 
+    /// True if `id` is cached and its `at-init` has run.
+    pub(crate) fn is_ready(&self, id: ObjectId) -> bool {
+        self.cache.contains(id)
+            && (self.pending_init.is_empty() || !self.pending_init.contains(&id))
+    }
+
     /// Drops `id` from the cache (a load whose `at-init` failed). The store keeps everything
     /// the turn wrote; the next use loads it again.
     pub(crate) fn unload(&mut self, id: ObjectId) {
@@ -317,8 +329,7 @@ impl WorldState {
         self.write()?.put_object(id, Some(&old), &new)?;
         let entry = self.cache.peek_mut(id).expect("resolved above");
         entry.key = new.key;
-        self.undo.push(Undo::Key { id, old: old.key });
-        Ok(())
+        self.record_undo(Undo::Key { id, old: old.key })
     }
 
     /// The typeclass name of `id`.
@@ -425,19 +436,22 @@ impl WorldState {
         Ok(id)
     }
 
-    /// Deletes `id` (no hooks): its contents move to its location; its handles report `deleted`.
-    pub(crate) fn delete(&mut self, id: ObjectId) -> Result<(), WorldError> {
+    /// Deletes `id` (no hooks): its contents move to its location; its handles report
+    /// `deleted`.
+    /// Returns the contents it moved out.
+    pub(crate) fn delete(&mut self, id: ObjectId) -> Result<Vec<ObjectId>, WorldError> {
         let entry = self.entry(id)?;
         let parent = entry.location;
-        for child in self.contents(id)? {
+        let moved = self.contents(id)?;
+        for &child in &moved {
             self.move_object(child, parent)?;
         }
         let record = self.record(self.cache.peek(id).expect("resolved above"));
         self.write()?.delete_object(id, &record)?;
         let entry = self.cache.remove(id).expect("resolved above");
         self.pending_init.retain(|&p| p != id);
-        self.undo.push(Undo::Deleted { id, entry });
-        Ok(())
+        self.record_undo(Undo::Deleted { id, entry })?;
+        Ok(moved)
     }
 
     /// Reads attribute `name` of `id`.
@@ -491,13 +505,12 @@ impl WorldState {
             .cache
             .set_attr(id, kind, sym, value)
             .expect("resolved above");
-        self.undo.push(Undo::Attr {
+        self.record_undo(Undo::Attr {
             id,
             kind,
             name: sym,
             old,
-        });
-        Ok(())
+        })
     }
 
     /// Removes attribute `name` of `id`; true if it was set.
@@ -523,13 +536,35 @@ impl WorldState {
             .cache
             .remove_attr(id, kind, sym)
             .expect("resolved above");
-        self.undo.push(Undo::Attr {
+        self.record_undo(Undo::Attr {
             id,
             kind,
             name: sym,
             old,
-        });
+        })?;
         Ok(true)
+    }
+
+    /// Records how to reverse a change, within the turn's budget of bytes the undo log may
+    /// hold (old values kept for a rollback are memory too: past the budget the turn fails).
+    fn record_undo(&mut self, step: Undo) -> Result<(), WorldError> {
+        let bytes = 64
+            + match &step {
+                Undo::Attr { old, .. } => old.as_ref().map_or(0, Value::heap_bytes),
+                Undo::Key { old, .. } => old.len(),
+                Undo::Deleted { entry, .. } => entry.heap_bytes(),
+                Undo::Location { .. } | Undo::Created { .. } | Undo::Loaded { .. } => 0,
+            };
+        self.undo.push(step);
+        self.turn.undo_bytes += bytes;
+        if self.turn.undo_bytes > self.limits.max_undo_bytes_per_turn {
+            let detail = format!(
+                "more than {} bytes of overwritten or deleted data kept for rollback in one turn",
+                self.limits.max_undo_bytes_per_turn
+            );
+            return Err(self.fail_turn_here(Limit::UndoBytes, detail));
+        }
+        Ok(())
     }
 
     /// Fails if setting `ndb` attribute `name` of `id` (cached) to `value` would take the
@@ -625,20 +660,22 @@ impl WorldState {
         };
         self.turn.events += 1;
         self.turn.event_bytes += bytes;
+        // Weigh an event like 1 KiB of text, so the biggest queuer by either measure is charged.
+        self.count_queued(1024 + bytes);
         let limits = &self.limits;
         if self.turn.events > limits.max_events_per_turn {
             let detail = format!(
                 "more than {} events queued in one turn",
                 limits.max_events_per_turn
             );
-            return Err(self.fail_turn_here(Limit::Events, detail));
+            return Err(self.fail_turn_queued(Limit::Events, detail));
         }
         if self.turn.event_bytes > limits.max_event_bytes_per_turn {
             let detail = format!(
                 "more than {} bytes of messages queued in one turn",
                 limits.max_event_bytes_per_turn
             );
-            return Err(self.fail_turn_here(Limit::EventBytes, detail));
+            return Err(self.fail_turn_queued(Limit::EventBytes, detail));
         }
         self.events.push_back(event);
         Ok(())

@@ -87,6 +87,9 @@ impl WorldState {
     /// Aborts the turn's transaction and empties the cache, so memory matches the store again.
     /// Loses `ndb` data: only used when a rollback itself fails.
     fn discard_turn(&mut self) {
+        // Nothing of the turn may be kept: the guests still running are unwound and the turn
+        // reports the failure.
+        self.turn.poisoned = Some("a rollback failed; the cache was emptied".into());
         self.txn = None; // dropping a redb write transaction aborts it
         self.snapshot = None;
         self.undo.clear();

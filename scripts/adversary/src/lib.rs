@@ -9,7 +9,8 @@
 //! `touch-kept`, `drop-and-reuse`, `write3-then-trap`, `open-file`, `socket`, `env`,
 //! `print <n>`, `log <n>`, `sleep <secs>`, `sleep-loop`, `poll-far`, `slow-chain <ms>`,
 //! `spam <n>`, `ping-pong <bytes> <fanout>` (to `db.peer`), `ndb-flood <KiB>`,
-//! `churn-names <n>`, `set-on-deleted <n>`, `touch-then-panic <id>`.
+//! `churn-names <n>`, `set-on-deleted <n>`, `touch-then-panic <id>`, `overwrite <n> <KiB>`,
+//! `spam-then-room <n> <room-id>`.
 //!
 //! Hooks: `at-init` loops forever when `db.loop_on_init` is true and fails when
 //! `db.fail_init` is true; `at-object-creation` of an object whose key is
@@ -198,6 +199,22 @@ impl Typeclass for Adversary {
                 // Recorded in db: the ndb budget may have no room left for it.
                 this.db().set("last_error", &outcome)?;
                 this.db().set("flood_stored", &stored)?;
+            }
+            "overwrite" => {
+                // Each overwrite keeps the old value for a rollback: undo memory, not ndb.
+                let (times, kib) = rest.split_once(' ').ok_or("overwrite <times> <KiB>")?;
+                let chunk = "x".repeat(usize::try_from(arg(kib)?).unwrap_or(0) << 10);
+                for _ in 0..arg(times)? {
+                    this.ndb()
+                        .set_value("scratch", ValueArg::Text(chunk.clone()))?;
+                }
+            }
+            "spam-then-room" => {
+                let (times, room) = rest.split_once(' ').ok_or("spam-then-room <n> <room>")?;
+                for _ in 0..arg(times)? {
+                    this.msg("spam")?;
+                }
+                lookup(arg(room)?)?.msg("hello, room")?;
             }
             "churn-names" => {
                 for i in 0..arg(rest)? {

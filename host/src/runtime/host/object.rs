@@ -4,7 +4,7 @@
 //! Every method resolves its handle to an id (a trap if the handle is forged), then calls the
 //! world. Game-level failures come back as the WIT `error` variant; only host bugs trap.
 
-use wasmtime::component::Resource;
+use wasmtime::component::{Resource, ResourceTableError};
 
 use crate::runtime::bindings::wasmud::runtime::object::{
     Error, Host, HostObject, ObjectId as WitId, Value as WitValue, ValueArg,
@@ -78,8 +78,27 @@ impl Ctx {
         })
     }
 
-    fn handles(&mut self, ids: Vec<ObjectId>) -> wasmtime::Result<Vec<Handle>> {
-        ids.into_iter().map(|id| self.new_handle(id)).collect()
+    /// Handles for a list of objects (`contents`, `search`). A list longer than the instance's
+    /// handle table can take is refused whole with an error value, not a trap: its length is
+    /// not the caller's doing (anyone may fill a room), so it must not be charged for it.
+    fn handles(&mut self, ids: Vec<ObjectId>) -> HostResult<Vec<Handle>> {
+        let n = ids.len();
+        let mut out = Vec::with_capacity(n);
+        for id in ids {
+            match self.table.push(ObjectHandle { id }) {
+                Ok(handle) => out.push(handle),
+                Err(ResourceTableError::Full) => {
+                    for handle in out {
+                        self.table.delete(handle)?;
+                    }
+                    return Ok(Err(Error::Internal(format!(
+                        "the list has {n} objects, more than this hook's handle limit leaves room for"
+                    ))));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Ok(out))
     }
 
     fn opt_id(&self, handle: Option<&Handle>) -> wasmtime::Result<Option<ObjectId>> {
@@ -134,7 +153,7 @@ impl HostObject for Ctx {
     fn contents(&mut self, this: Handle) -> HostResult<Vec<Handle>> {
         let id = self.id_of(&this)?;
         match self.op_on(id, |w| w.contents(id))? {
-            Ok(ids) => Ok(Ok(self.handles(ids)?)),
+            Ok(ids) => self.handles(ids),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -210,7 +229,7 @@ impl Host for Ctx {
 
     fn search(&mut self, key: String) -> HostResult<Vec<Handle>> {
         match self.op(|w| w.search(&key))? {
-            Ok(ids) => Ok(Ok(self.handles(ids)?)),
+            Ok(ids) => self.handles(ids),
             Err(e) => Ok(Err(e)),
         }
     }
