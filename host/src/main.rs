@@ -85,6 +85,19 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
+    /// Verify a stopped world's store (indexes, id sequence, references); `--repair` fixes
+    /// what it can without losing data. Exits 1 if problems remain.
+    Check {
+        /// The data directory (the store is `<data>/world.redb`).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Fix what can be fixed without losing data, and say what was done.
+        #[arg(long)]
+        repair: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure the cache, the store and the guest/host boundary, and print the figures.
     Bench {
         /// Objects for the cold-load, create and memory measurements.
@@ -142,6 +155,7 @@ fn main() -> anyhow::Result<()> {
             token,
             command,
         } => remote_console(&data, addr, token, &command),
+        Cmd::Check { data, repair, json } => check(&data, repair, json),
         Cmd::Bench { objects } => wasmud::bench::run(objects),
         Cmd::BenchLoad {
             store,
@@ -199,6 +213,54 @@ fn no_error_backtraces() {
         // SAFETY: called first thing in `main`, before any other thread exists.
         unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     }
+}
+
+fn check(data: &Path, repair: bool, json: bool) -> anyhow::Result<()> {
+    let path = data.join(wasmud::server::STORE_FILE);
+    let store = wasmud::store::Store::open_for_check(&path).map_err(|e| match e {
+        wasmud::store::StoreError::AlreadyOpen => anyhow::anyhow!(
+            "{} is open in a running server: stop it first (`shutdown` in the console)",
+            path.display()
+        ),
+        other => anyhow::Error::new(other).context(format!("open {}", path.display())),
+    })?;
+    let report = store.check(repair)?;
+    let after = if repair && !report.repaired.is_empty() {
+        Some(store.check(false)?)
+    } else {
+        None
+    };
+    let clean = after.as_ref().unwrap_or(&report).is_clean();
+    if json {
+        let out = serde_json::json!({ "report": report, "after_repair": after, "clean": clean });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{}: {} objects, {} attributes",
+            path.display(),
+            report.objects,
+            report.attributes
+        );
+        for line in &report.problems {
+            println!("problem: {line}");
+        }
+        for line in &report.repaired {
+            println!("repaired: {line}");
+        }
+        for line in &report.left_alone {
+            println!("left alone: {line}");
+        }
+        if let Some(after) = &after {
+            for line in &after.problems {
+                println!("still wrong: {line}");
+            }
+        }
+        println!("{}", if clean { "clean" } else { "problems found" });
+    }
+    if !clean {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 fn read_trimmed(path: &Path) -> anyhow::Result<String> {

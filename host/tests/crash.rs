@@ -1,8 +1,9 @@
 //! Acknowledged means kept: `wasmud serve` killed with SIGKILL at random moments while
 //! concurrent admin clients run money transfers between ledger accounts.
 //!
-//! After every kill the store is reopened and must hold a prefix of the committed turns: the
-//! total of gold is conserved (no torn turn), and under the default `durable` policy every
+//! After every kill the store is reopened and must hold a prefix of the committed turns: it
+//! passes `check`, the total of gold is conserved (no torn turn), and under the default
+//! `durable` policy every
 //! transfer a client was told about is there (each client sends from its own account and
 //! records the highest sequence number acknowledged; the account's stored `seq` must reach it).
 //! The bug story: a busy server only checkpointed after an idle second, so a SIGKILL lost all
@@ -134,6 +135,16 @@ fn client(data: PathBuf, me: ObjectId, accounts: Vec<ObjectId>, acked: Arc<Atomi
 }
 
 fn read_world(store: &Path, accounts: &[ObjectId]) -> (i64, Vec<i64>) {
+    // The store's invariants hold after every crash (indexes, id sequence, references).
+    let report = wasmud::store::Store::open_for_check(store)
+        .unwrap()
+        .check(false)
+        .unwrap();
+    assert!(
+        report.is_clean(),
+        "check after a crash: {:?}",
+        report.problems
+    );
     let mut world = World::open(
         store,
         &wasmud::Runtime::new().unwrap(),

@@ -20,6 +20,12 @@ pub enum StoreError {
         /// The newest version this build reads.
         supported: u8,
     },
+    /// The file is a database, but not a wasmud world (another program's redb file).
+    #[error("not a wasmud world: {detail}")]
+    Foreign {
+        /// What was found.
+        detail: String,
+    },
     /// Another process holds the database open.
     #[error("database is already open in another process")]
     AlreadyOpen,

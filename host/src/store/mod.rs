@@ -7,9 +7,11 @@
 //!
 //! The store knows nothing of WIT or wasm; the world calls it with ids and values.
 
+mod check;
 mod error;
 mod schema;
 
+pub use check::CheckReport;
 pub use error::StoreError;
 pub use schema::{ObjectRecord, SCHEMA_VERSION};
 
@@ -39,8 +41,32 @@ impl Store {
     /// [`StoreError::NewerSchema`] if it was written by a newer wasmud, [`StoreError::Io`] /
     /// [`StoreError::Redb`] for other failures. Nothing is written to a file that fails a check.
     pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
+        refuse_foreign_or_newer(path)?;
         let db = redb::Builder::new()
             .set_cache_size(cache_bytes)
+            .create(path)
+            .map_err(|e| StoreError::from_database(path, e))?;
+        let store = Store { db };
+        store.check_or_init_schema()?;
+        store.check_id_sequence()?;
+        Ok(store)
+    }
+
+    /// Opens an existing store for `wasmud check`: refuses a foreign or newer file like
+    /// [`Store::open`], but not one whose invariants are broken (that is what the check is
+    /// for), and never creates a file.
+    ///
+    /// # Errors
+    /// As [`Store::open`], and [`StoreError::Io`] if the file does not exist.
+    pub fn open_for_check(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} does not exist", path.display()),
+            )));
+        }
+        refuse_foreign_or_newer(path)?;
+        let db = redb::Builder::new()
             .create(path)
             .map_err(|e| StoreError::from_database(path, e))?;
         let store = Store { db };
@@ -63,23 +89,33 @@ impl Store {
             .map_err(|e| StoreError::from_database(Path::new("<storage backend>"), e))?;
         let store = Store { db };
         store.check_or_init_schema()?;
+        store.check_id_sequence()?;
         Ok(store)
     }
 
-    fn check_or_init_schema(&self) -> Result<(), StoreError> {
-        let existing = {
-            let read = self.db.begin_read()?;
-            match read.open_table(META) {
-                Ok(meta) => meta.get("schema")?.map(|v| v.value()),
-                Err(redb::TableError::TableDoesNotExist(_)) => None,
-                Err(e) => return Err(e.into()),
-            }
-        };
-        match existing {
-            Some(found) if found > u64::from(SCHEMA_VERSION) => Err(StoreError::NewerSchema {
-                found,
-                supported: SCHEMA_VERSION,
+    /// The cheap check run on every open: the id sequence is above every id in use (else ids
+    /// would be handed out twice). `wasmud check` runs the full set.
+    fn check_id_sequence(&self) -> Result<(), StoreError> {
+        let read = self.db.begin_read()?;
+        let next = read
+            .open_table(META)?
+            .get("next_id")?
+            .map_or(1, |v| v.value());
+        let last_object = read.open_table(OBJECTS)?.last()?.map(|(k, _)| k.value());
+        let last_tombstone = read.open_table(TOMBSTONES)?.last()?.map(|(k, _)| k.value());
+        match last_object.max(last_tombstone) {
+            Some(highest) if highest >= next => Err(StoreError::Corrupt {
+                detail: format!(
+                    "the id sequence ({next}) is not above the highest id in use (#{highest}); \
+                     run `wasmud check --repair`"
+                ),
             }),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_or_init_schema(&self) -> Result<(), StoreError> {
+        match existing_schema(&self.db.begin_read()?)? {
             Some(_) => Ok(()),
             None => {
                 let mut txn = self.db.begin_write()?;
@@ -145,6 +181,61 @@ impl Store {
                 detail: e.to_string(),
             }),
         }
+    }
+}
+
+/// The schema version of a wasmud store, `None` for an empty (new) file.
+///
+/// # Errors
+/// [`StoreError::Foreign`] for another program's redb file, [`StoreError::NewerSchema`] for a
+/// store written by a newer wasmud.
+fn existing_schema(read: &ReadTransaction) -> Result<Option<u64>, StoreError> {
+    let found = match read.open_table(META) {
+        Ok(meta) => match meta.get("schema")?.map(|v| v.value()) {
+            Some(found) => found,
+            None => return Err(foreign("a `meta` table without a schema version")),
+        },
+        Err(redb::TableError::TableDoesNotExist(_)) => {
+            // A new file is empty; a redb file with other tables is someone else's.
+            if read.list_tables()?.next().is_some() || read.list_multimap_tables()?.next().is_some()
+            {
+                return Err(foreign("a redb database without wasmud's tables"));
+            }
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if found > u64::from(SCHEMA_VERSION) {
+        return Err(StoreError::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(Some(found))
+}
+
+/// Refuses a foreign or newer file before opening it for writing, reading it read-only so that
+/// a refused file is never written (a read-write open may update its header). A file that
+/// needs crash recovery cannot be read read-only; the read-write open recovers it and checks it
+/// then.
+fn refuse_foreign_or_newer(path: &Path) -> Result<(), StoreError> {
+    if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
+        return Ok(());
+    }
+    match redb::ReadOnlyDatabase::open(path) {
+        Ok(db) => {
+            let verdict = existing_schema(&db.begin_read()?).map(drop);
+            db.close().map_err(|e| StoreError::from_database(path, e))?;
+            verdict
+        }
+        Err(redb::DatabaseError::RepairAborted) => Ok(()),
+        Err(e) => Err(StoreError::from_database(path, e)),
+    }
+}
+
+fn foreign(what: &str) -> StoreError {
+    StoreError::Foreign {
+        detail: format!("{what}; refusing to open it (nothing was written)"),
     }
 }
 
