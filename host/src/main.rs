@@ -85,6 +85,22 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
+    /// Copy a running server's world to a new store file (a consistent snapshot; the server
+    /// keeps serving). Talks to the server's admin port, like `console`.
+    Backup {
+        /// The server's data directory (for its token and address).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// The server's admin address (default: the one in `<data>/console.addr`).
+        #[arg(long)]
+        addr: Option<String>,
+        /// The admin token (default: `WASMUD_CONSOLE_TOKEN`, then `<data>/console.token`).
+        #[arg(long)]
+        token: Option<String>,
+        /// The backup file to create (must not exist). Restore it by copying it to
+        /// `<data>/world.redb` of a stopped server.
+        file: PathBuf,
+    },
     /// Verify a stopped world's store (indexes, id sequence, references); `--repair` fixes
     /// what it can without losing data. Exits 1 if problems remain.
     Check {
@@ -103,6 +119,9 @@ enum Cmd {
         /// Objects for the cold-load, create and memory measurements.
         #[arg(long, default_value_t = 100_000)]
         objects: u64,
+        /// Instead: run this many durable transfers and report the store file's size.
+        #[arg(long)]
+        soak_transfers: Option<u64>,
     },
     /// Internal: the cold-load half of `bench`, run in a fresh process.
     #[command(hide = true)]
@@ -155,8 +174,26 @@ fn main() -> anyhow::Result<()> {
             token,
             command,
         } => remote_console(&data, addr, token, &command),
+        Cmd::Backup {
+            data,
+            addr,
+            token,
+            file,
+        } => {
+            // The server writes the file: give it an absolute path.
+            let file = std::path::absolute(&file).context("resolve the backup path")?;
+            let words = ["backup".to_owned(), file.display().to_string()];
+            remote_console(&data, addr, token, &words)
+        }
         Cmd::Check { data, repair, json } => check(&data, repair, json),
-        Cmd::Bench { objects } => wasmud::bench::run(objects),
+        Cmd::Bench {
+            objects,
+            soak_transfers: Some(n),
+        } => {
+            let _ = objects;
+            wasmud::bench::soak(n)
+        }
+        Cmd::Bench { objects, .. } => wasmud::bench::run(objects),
         Cmd::BenchLoad {
             store,
             first,

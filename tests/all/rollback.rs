@@ -210,3 +210,46 @@ fn delete_is_atomic_and_reports_deleted() {
     assert_eq!(t.w().location(pet).unwrap(), Some(hall));
     assert_eq!(t.db(pet, "moves"), Some(Value::Int(1)));
 }
+
+#[test]
+fn under_group_commit_a_failed_fsync_is_never_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("world.redb");
+    let broken = Arc::new(AtomicBool::new(false));
+    let world = open_faulty(&path, &broken);
+    let (thread, handle) = wasmud::server::WorldThread::spawn(world);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let c = rt.block_on(async {
+        let c = handle
+            .call(|w| w.create("tally", "counter", None))
+            .await
+            .unwrap()
+            .unwrap();
+        // Acknowledged: on disk.
+        handle
+            .call(move |w| w.command(c, c, "incr"))
+            .await
+            .unwrap()
+            .unwrap();
+        broken.store(true, Ordering::SeqCst);
+        // The disk fails: the answer is an error, never "ok".
+        let failed = handle.call(move |w| w.command(c, c, "incr")).await;
+        match failed {
+            Err(e) => assert!(e.to_string().contains("not made durable"), "{e}"),
+            Ok(Err(WorldError::Store(_))) => {}
+            Ok(other) => panic!("acknowledged while the disk failed: {other:?}"),
+        }
+        c
+    });
+    drop(handle);
+    let _ = thread.stop(); // the final checkpoint fails too: reported, not hidden
+    broken.store(false, Ordering::SeqCst);
+    let mut w = open_faulty(&path, &broken);
+    // Everything acknowledged is there.
+    assert_eq!(
+        w.attr(c, AttrKind::Db, "count").unwrap(),
+        Some(Value::Int(1))
+    );
+}

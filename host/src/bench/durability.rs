@@ -23,20 +23,22 @@ pub(super) fn transfers(dir: &Path, runtime: &Runtime) -> anyhow::Result<()> {
     println!();
     println!("durability: conserving transfers between {ACCOUNTS} ledger accounts, {RUN:?} each");
     println!(
-        "{:<58} {:>7} {:>12} {:>9} {:>9} {:>9}",
-        "policy", "clients", "transfers/s", "p50", "p99", "fsyncs/s"
+        "{:<58} {:>7} {:>12} {:>9} {:>9} {:>9} {:>10}",
+        "policy", "clients", "transfers/s", "p50", "p99", "fsyncs/s", "file"
     );
     for policy in [CommitPolicy::durable(), CommitPolicy::relaxed(100)] {
         for clients in [1usize, 4, 64] {
             let path = dir.join(format!("ledger-{clients}-{}.redb", policy_tag(policy)));
-            let figures = run(&path, runtime, policy, clients)?;
+            let figures = run(&path, runtime, policy, clients, None)?;
+            let file = std::fs::metadata(&path).map_or(0, |m| m.len());
             println!(
-                "{:<58} {clients:>7} {:>12.0} {:>6.2} ms {:>6.2} ms {:>9.0}",
+                "{:<58} {clients:>7} {:>12.0} {:>6.2} ms {:>6.2} ms {:>9.0} {:>6.1} MiB",
                 policy.to_string(),
                 figures.per_second,
                 figures.p50.as_secs_f64() * 1e3,
                 figures.p99.as_secs_f64() * 1e3,
-                figures.fsyncs_per_second
+                figures.fsyncs_per_second,
+                file as f64 / f64::from(1u32 << 20)
             );
             std::fs::remove_file(&path).ok();
         }
@@ -63,6 +65,7 @@ fn run(
     runtime: &Runtime,
     policy: CommitPolicy,
     clients: usize,
+    transfers: Option<u64>,
 ) -> anyhow::Result<Figures> {
     let mut scripts = crate::runtime::Scripts::default();
     scripts.insert(runtime.load_file(Path::new(crate::scripts::fixtures::LEDGER))?);
@@ -85,9 +88,13 @@ fn run(
         .build()?;
     let accounts = Arc::new(accounts);
     let started = Instant::now();
+    let stop = match transfers {
+        Some(n) => Stop::After(Arc::default(), n),
+        None => Stop::At(started + RUN),
+    };
     let mut latencies: Vec<Duration> = rt.block_on(async {
         let tasks: Vec<_> = (0..clients)
-            .map(|c| tokio::spawn(client(handle.clone(), accounts.clone(), c, started + RUN)))
+            .map(|c| tokio::spawn(client(handle.clone(), accounts.clone(), c, stop.clone())))
             .collect();
         let mut all = Vec::new();
         for t in tasks {
@@ -109,18 +116,38 @@ fn run(
     })
 }
 
-/// Transfers from account `c` (mod the accounts) until `until`; returns each acknowledgement's
+/// When a client stops.
+#[derive(Clone)]
+enum Stop {
+    /// At this instant.
+    At(Instant),
+    /// When all clients together have made this many transfers.
+    After(Arc<std::sync::atomic::AtomicU64>, u64),
+}
+
+impl Stop {
+    fn reached(&self) -> bool {
+        match self {
+            Stop::At(t) => Instant::now() >= *t,
+            Stop::After(done, target) => {
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= *target
+            }
+        }
+    }
+}
+
+/// Transfers from account `c` (mod the accounts) until `stop`; returns each acknowledgement's
 /// latency.
 async fn client(
     handle: WorldHandle,
     accounts: Arc<Vec<ObjectId>>,
     c: usize,
-    until: Instant,
+    stop: Stop,
 ) -> Vec<Duration> {
     let me = accounts[c % accounts.len()];
     let mut latencies = Vec::new();
     let mut seq = 0u64;
-    while Instant::now() < until {
+    while !stop.reached() {
         seq += 1;
         let to = accounts[(c * 7 + seq as usize) % accounts.len()];
         let input = format!("transfer {to} 1 {seq}");
@@ -144,11 +171,44 @@ pub(super) fn open_time(path: &Path, runtime: &Runtime, objects: u64) -> anyhow:
     let mut world = World::open(path, runtime, &scripts, &WorldOptions::default())?;
     let count = world.object_count()?;
     let took = started.elapsed();
-    world.close()?;
     super::line(
         &format!("open a world of {count} objects (asked {objects})"),
         format!("{:.1} ms", took.as_secs_f64() * 1e3),
         "< 100 ms",
     );
+    let snapshot = world.snapshot()?;
+    let dest = path.with_extension("backup");
+    let report = snapshot.backup_to(&dest)?;
+    drop(snapshot);
+    world.close()?;
+    super::line(
+        &format!(
+            "backup of that world ({:.0} MiB)",
+            report.bytes as f64 / f64::from(1u32 << 20)
+        ),
+        format!("{:.0} ms", report.took.as_secs_f64() * 1e3),
+        "(world keeps serving)",
+    );
+    std::fs::remove_file(&dest).ok();
+    Ok(())
+}
+
+/// `bench --soak-transfers N`: N durable transfers by 64 clients, then the size of the store
+/// file (the live data is 64 small accounts: the file must stay small, freed pages reused).
+///
+/// # Errors
+/// If the ledger fixture or the store cannot be opened.
+pub(crate) fn soak(dir: &Path, runtime: &Runtime, transfers: u64) -> anyhow::Result<()> {
+    let path = dir.join("soak.redb");
+    let figures = run(&path, runtime, CommitPolicy::durable(), 64, Some(transfers))?;
+    let file = std::fs::metadata(&path).map_or(0, |m| m.len());
+    println!(
+        "soak: {transfers} durable transfers by 64 clients at {:.0}/s (p99 {:.2} ms): store file \
+         {:.2} MiB for {ACCOUNTS} accounts",
+        figures.per_second,
+        figures.p99.as_secs_f64() * 1e3,
+        file as f64 / f64::from(1u32 << 20)
+    );
+    std::fs::remove_file(&path).ok();
     Ok(())
 }

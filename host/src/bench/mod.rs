@@ -33,6 +33,17 @@ fn line(name: &str, value: String, target: &str) {
     println!("{name:<46} {value:>16}   {target}");
 }
 
+/// Runs `transfers` durable transfers and reports the store file's size (`bench --soak-transfers`).
+///
+/// # Errors
+/// If the scripts, the engine or the store fail.
+pub fn soak(transfers: u64) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let result = durability::soak(&dir, &Runtime::new()?, transfers);
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
 /// Runs every measurement with `objects` objects for the bulk ones and prints the figures.
 ///
 /// # Errors
@@ -78,6 +89,8 @@ fn bench_options() -> WorldOptions {
     };
     options.sandbox.hook_deadline = Duration::from_secs(600);
     options.sandbox.turn_budget = Duration::from_secs(600);
+    // Bulk creation of a million objects in one turn keeps a million undo records.
+    options.limits.max_undo_bytes_per_turn = usize::MAX;
     options
 }
 

@@ -353,6 +353,31 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
             })
             .await?
         }
+        Command::Backup(file) => {
+            let dest = std::path::PathBuf::from(file);
+            // The snapshot is one job between two turns; the copy runs off the world thread.
+            let snapshot = world(ctx, |w| w.snapshot()).await??;
+            let report = tokio::task::spawn_blocking(move || snapshot.backup_to(&dest))
+                .await
+                .map_err(|e| Failure(format!("the backup task failed: {e}"), String::new()))?;
+            let report = report.map_err(|e| {
+                Failure(
+                    format!("backup failed: {e}"),
+                    "give a new file in a directory the server can write".into(),
+                )
+            })?;
+            Ok((
+                format!(
+                    "backed up {} objects and {} attributes to {} ({:.1} MiB in {:.0} ms)",
+                    report.objects,
+                    report.attributes,
+                    report.path.display(),
+                    report.bytes as f64 / f64::from(1u32 << 20),
+                    report.took.as_secs_f64() * 1e3
+                ),
+                serde_json::to_value(&report).unwrap_or_default(),
+            ))
+        }
         Command::Save => {
             let started = Instant::now();
             world(ctx, |w| w.checkpoint()).await??;

@@ -55,6 +55,8 @@ pub enum Command {
         /// The hook's arguments.
         args: Vec<String>,
     },
+    /// `backup <file>`
+    Backup(String),
     /// `save`
     Save,
     /// `shutdown`
@@ -140,6 +142,11 @@ pub const COMMANDS: &[Spec] = &[
         name: "call",
         usage: "call <id|key> <hook> [args]",
         summary: "run a hook: at-command <caller> <input>, at-msg-receive <text>, at-init, at-pre-move <dest|none>, ...",
+    },
+    Spec {
+        name: "backup",
+        usage: "backup <file>",
+        summary: "copy the live world to a new store file (consistent; the world keeps serving)",
     },
     Spec {
         name: "save",
@@ -387,6 +394,10 @@ pub fn parse(line: &str) -> Result<(Command, bool), ParseError> {
                 hook: args[1].to_ascii_lowercase(),
                 args: args[2..].to_vec(),
             }
+        }
+        "backup" => {
+            arity(1, 1)?;
+            Command::Backup(args[0].clone())
         }
         "save" => {
             arity(0, 0)?;

@@ -7,10 +7,12 @@
 //!
 //! The store knows nothing of WIT or wasm; the world calls it with ids and values.
 
+mod backup;
 mod check;
 mod error;
 mod schema;
 
+pub use backup::BackupReport;
 pub use check::CheckReport;
 pub use error::StoreError;
 pub use schema::{ObjectRecord, SCHEMA_VERSION};

@@ -527,6 +527,15 @@ impl World {
         }
     }
 
+    /// A read snapshot of the store as of the last completed turn, for a backup taken off the
+    /// world thread ([`crate::store::StoreRead::backup_to`]) while the world keeps serving.
+    ///
+    /// # Errors
+    /// `Store` if redb cannot start a read transaction.
+    pub fn snapshot(&mut self) -> Result<crate::store::StoreRead, WorldError> {
+        self.state().store_snapshot()
+    }
+
     /// Makes every completed turn durable (one fsync if anything changed).
     ///
     /// # Errors

@@ -200,6 +200,12 @@ impl WorldState {
         }
     }
 
+    /// A fresh read snapshot of everything committed (between turns: every completed turn).
+    pub(crate) fn store_snapshot(&mut self) -> Result<StoreRead, WorldError> {
+        self.commit_event()?;
+        Ok(self.store.read()?)
+    }
+
     /// Makes every committed event durable (one fsync), if any is not yet.
     pub(crate) fn checkpoint(&mut self) -> Result<(), WorldError> {
         self.commit_event()?;
