@@ -268,6 +268,8 @@ fn check(data: &Path, repair: bool, json: bool) -> anyhow::Result<()> {
         None
     };
     let clean = after.as_ref().unwrap_or(&report).is_clean();
+    // Closed before the process may exit with a status, so the file is left clean.
+    drop(store);
     if json {
         let out = serde_json::json!({ "report": report, "after_repair": after, "clean": clean });
         println!("{}", serde_json::to_string_pretty(&out)?);

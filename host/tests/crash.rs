@@ -53,6 +53,9 @@ fn start(data: &Path, scripts: &Path, extra: &[&str]) -> Child {
             "--console-addr",
             "127.0.0.1:0",
         ])
+        // Generous time limits: on a loaded CI machine a descheduled transfer must not hit a
+        // limit (it would be refused, and this test is about durability, not limits).
+        .args(["--hook-deadline-ms", "5000", "--turn-budget-ms", "10000"])
         .arg("--data")
         .arg(data)
         .arg("--scripts")

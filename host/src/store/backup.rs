@@ -2,8 +2,11 @@
 //!
 //! A read transaction sees the store as of one commit and never blocks writers, so the world
 //! takes the snapshot between two turns (one job on the world thread, microseconds) and the
-//! copy runs elsewhere while the world keeps serving. The copy is written to a new file next
-//! to the destination, made durable, and renamed into place: a backup file is whole or absent.
+//! copy runs elsewhere while the world keeps serving. The copy is written to a private new file
+//! (mode 0600) next to the destination, made durable, and linked into place only if the
+//! destination still does not exist: a backup file is whole or absent, and never overwrites.
+//! While a copy runs, redb cannot reuse pages freed by later commits (the snapshot still sees
+//! them), so the live file may grow by what the world rewrites meanwhile.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -37,27 +40,29 @@ impl StoreRead {
     pub fn backup_to(&self, dest: &Path) -> Result<BackupReport, StoreError> {
         let started = Instant::now();
         if dest.exists() {
-            return Err(StoreError::Io(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                format!("{} exists; choose a new file", dest.display()),
-            )));
+            return Err(exists(dest));
         }
-        let tmp = dest.with_extension("partial");
+        // A temporary file of our own (created exclusively, mode 0600 from the start), linked
+        // to `dest` only when complete: the link fails if `dest` appeared meanwhile, so a
+        // backup never overwrites a file, and concurrent backups never share a temp file.
+        let (tmp, file) = create_private(dest)?;
+        let result = self.copy_into(&tmp, file);
+        let placed = result.and_then(|counts| match std::fs::hard_link(&tmp, dest) {
+            Ok(()) => Ok(counts),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists(dest)),
+            Err(e) => Err(e.into()),
+        });
         let _ = std::fs::remove_file(&tmp);
-        let result = self.copy_into(&tmp);
-        let (objects, attributes) = match result {
-            Ok(counts) => counts,
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e);
-            }
-        };
-        #[cfg(unix)]
+        let (objects, attributes) = placed?;
+        if let Some(dir) = dest.parent()
+            && let Ok(dir) = std::fs::File::open(if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            })
         {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+            let _ = dir.sync_all(); // the new name is durable too
         }
-        std::fs::rename(&tmp, dest)?;
         Ok(BackupReport {
             path: dest.to_path_buf(),
             objects,
@@ -67,8 +72,12 @@ impl StoreRead {
         })
     }
 
-    fn copy_into(&self, path: &Path) -> Result<(u64, u64), StoreError> {
-        let db = redb::Database::create(path).map_err(|e| StoreError::from_database(path, e))?;
+    fn copy_into(&self, path: &Path, file: std::fs::File) -> Result<(u64, u64), StoreError> {
+        let backend = redb::backends::FileBackend::new(file)
+            .map_err(|e| StoreError::from_database(path, e))?;
+        let db = redb::Builder::new()
+            .create_with_backend(backend)
+            .map_err(|e| StoreError::from_database(path, e))?;
         let mut txn = db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let from = &self.txn;
@@ -115,4 +124,32 @@ impl StoreRead {
         std::fs::File::open(path)?.sync_all()?;
         Ok((objects, attributes))
     }
+}
+
+fn exists(dest: &Path) -> StoreError {
+    StoreError::Io(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("{} exists; choose a new file", dest.display()),
+    ))
+}
+
+/// A new file next to `dest`, created exclusively with mode 0600, with a name no other backup
+/// uses.
+fn create_private(dest: &Path) -> Result<(PathBuf, std::fs::File), StoreError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = dest
+        .file_name()
+        .map_or_else(|| "backup".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dest.with_file_name(format!(
+        ".{name}.{}.{}.partial",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&tmp)?;
+    Ok((tmp, file))
 }

@@ -51,9 +51,18 @@ fn note(list: &mut Vec<String>, counted: &mut usize, line: String) {
     }
 }
 
+/// The contents and keys indexes, as sets of rows.
+type Indexes<'a> = (
+    &'a BTreeSet<(ObjectId, ObjectId)>,
+    &'a BTreeSet<(String, ObjectId)>,
+);
+
 /// Everything read from the store in one snapshot.
 struct Snapshot {
     records: BTreeMap<ObjectId, ObjectRecord>,
+    /// Objects whose record does not decode: present, but their location and key unknown
+    /// (their index rows are left alone, their contents are not orphans).
+    undecodable: BTreeSet<ObjectId>,
     contents: BTreeSet<(ObjectId, ObjectId)>,
     keys: BTreeSet<(String, ObjectId)>,
     tombstones: HashSet<ObjectId>,
@@ -86,19 +95,35 @@ impl Store {
             .iter()
             .map(|(&id, r)| (r.key.to_ascii_lowercase(), id))
             .collect();
+        // Rows about undecodable objects cannot be judged: leave them out of both sides.
+        let judged = |l: &ObjectId, id: &ObjectId| {
+            !snap.undecodable.contains(id) && !snap.undecodable.contains(l)
+        };
+        let found_contents: BTreeSet<(ObjectId, ObjectId)> = snap
+            .contents
+            .iter()
+            .filter(|(l, id)| judged(l, id))
+            .copied()
+            .collect();
+        let found_keys: BTreeSet<(String, ObjectId)> = snap
+            .keys
+            .iter()
+            .filter(|(_, id)| !snap.undecodable.contains(id))
+            .cloned()
+            .collect();
         let mut p = |line: String| note(&mut report.problems, &mut problems, line);
-        for (l, id) in expected_contents.difference(&snap.contents) {
+        for (l, id) in expected_contents.difference(&found_contents) {
             p(format!("contents index lacks #{id} in #{l}"));
         }
-        for (l, id) in snap.contents.difference(&expected_contents) {
+        for (l, id) in found_contents.difference(&expected_contents) {
             p(format!(
                 "contents index lists #{id} in #{l}, but its record says otherwise"
             ));
         }
-        for (k, id) in expected_keys.difference(&snap.keys) {
+        for (k, id) in expected_keys.difference(&found_keys) {
             p(format!("keys index lacks {k:?} for #{id}"));
         }
-        for (k, id) in snap.keys.difference(&expected_keys) {
+        for (k, id) in found_keys.difference(&expected_keys) {
             p(format!(
                 "keys index lists {k:?} for #{id}, but its record says otherwise"
             ));
@@ -106,6 +131,7 @@ impl Store {
         let highest = snap
             .records
             .keys()
+            .chain(snap.undecodable.iter())
             .chain(snap.tombstones.iter())
             .max()
             .copied()
@@ -124,6 +150,7 @@ impl Store {
             }
             if let Some(l) = record.location
                 && !snap.records.contains_key(&l)
+                && !snap.undecodable.contains(&l)
             {
                 p(format!("#{id} is in #{l}, which does not exist"));
                 missing_locations.push(id);
@@ -156,10 +183,12 @@ impl Store {
         }
         report.left_alone.truncate(MAX_LISTED);
         if repair && !report.is_clean() {
+            let found = (&found_contents, &found_keys);
+            let expected = (&expected_contents, &expected_keys);
             self.repair(
                 &snap,
-                &expected_contents,
-                &expected_keys,
+                found,
+                expected,
                 highest,
                 &missing_locations,
                 &mut report,
@@ -175,17 +204,21 @@ impl Store {
     ) -> Result<Snapshot, StoreError> {
         let read = self.db.begin_read()?;
         let mut records = BTreeMap::new();
+        let mut undecodable = BTreeSet::new();
         for row in read.open_table(OBJECTS)?.iter()? {
             let (id, raw) = row?;
             match schema::decode::<ObjectRecord>(raw.value()) {
                 Ok(record) => {
                     records.insert(id.value(), record);
                 }
-                Err(e) => note(
-                    &mut report.problems,
-                    problems,
-                    format!("record of #{} does not decode: {e}", id.value()),
-                ),
+                Err(e) => {
+                    undecodable.insert(id.value());
+                    note(
+                        &mut report.problems,
+                        problems,
+                        format!("record of #{} does not decode: {e}", id.value()),
+                    );
+                }
             }
         }
         let mut contents = BTreeSet::new();
@@ -217,7 +250,7 @@ impl Store {
             let (k, raw) = row?;
             let (id, name) = k.value();
             attributes += 1;
-            if !records.contains_key(&id) {
+            if !records.contains_key(&id) && !undecodable.contains(&id) {
                 orphan_attrs.push((id, name.to_owned()));
             }
             match schema::decode::<Value>(raw.value()) {
@@ -236,6 +269,7 @@ impl Store {
         }
         Ok(Snapshot {
             records,
+            undecodable,
             contents,
             keys,
             tombstones,
@@ -249,12 +283,13 @@ impl Store {
     fn repair(
         &self,
         snap: &Snapshot,
-        contents: &BTreeSet<(ObjectId, ObjectId)>,
-        keys: &BTreeSet<(String, ObjectId)>,
+        (found_contents, found_keys): Indexes<'_>,
+        (contents, keys): Indexes<'_>,
         highest: ObjectId,
         missing_locations: &[ObjectId],
         report: &mut CheckReport,
     ) -> Result<(), StoreError> {
+        let missing: HashSet<ObjectId> = missing_locations.iter().copied().collect();
         let mut txn = self.db.begin_write()?;
         txn.set_durability(redb::Durability::Immediate)?;
         {
@@ -270,38 +305,41 @@ impl Store {
             }
             let fixed: BTreeSet<(ObjectId, ObjectId)> = contents
                 .iter()
-                .filter(|(_, id)| !missing_locations.contains(id))
+                .filter(|(_, id)| !missing.contains(id))
                 .copied()
                 .collect();
             let mut table = txn.open_multimap_table(CONTENTS)?;
-            for (l, id) in snap.contents.difference(&fixed) {
+            for (l, id) in found_contents.difference(&fixed) {
                 table.remove(l, id)?;
             }
-            for (l, id) in fixed.difference(&snap.contents) {
+            for (l, id) in fixed.difference(found_contents) {
                 table.insert(l, id)?;
             }
-            if fixed != snap.contents {
+            if fixed != *found_contents {
                 report
                     .repaired
                     .push("rebuilt the contents index from the records".into());
             }
             let mut table = txn.open_multimap_table(KEYS)?;
-            for (k, id) in snap.keys.difference(keys) {
+            for (k, id) in found_keys.difference(keys) {
                 table.remove(k.as_str(), id)?;
             }
-            for (k, id) in keys.difference(&snap.keys) {
+            for (k, id) in keys.difference(found_keys) {
                 table.insert(k.as_str(), id)?;
             }
-            if *keys != snap.keys {
+            if keys != found_keys {
                 report
                     .repaired
                     .push("rebuilt the keys index from the records".into());
             }
             if snap.next_id <= highest {
-                txn.open_table(META)?.insert("next_id", highest + 1)?;
+                // A block beyond the highest id: ids handed out but lost with their objects
+                // cannot be told apart, so leave room.
+                let next = highest + 1 + 1024;
+                txn.open_table(META)?.insert("next_id", next)?;
                 report
                     .repaired
-                    .push(format!("raised the id sequence to {}", highest + 1));
+                    .push(format!("raised the id sequence to {next}"));
             }
             let mut tombstones = txn.open_table(TOMBSTONES)?;
             for &id in snap.records.keys() {

@@ -61,10 +61,10 @@ impl Store {
     /// # Errors
     /// As [`Store::open`], and [`StoreError::Io`] if the file does not exist.
     pub fn open_for_check(path: &Path) -> Result<Self, StoreError> {
-        if !path.exists() {
+        if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
             return Err(StoreError::Io(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                format!("{} does not exist", path.display()),
+                format!("{} does not exist or is empty", path.display()),
             )));
         }
         refuse_foreign_or_newer(path)?;

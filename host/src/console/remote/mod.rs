@@ -73,7 +73,10 @@ pub async fn bind(addr: SocketAddr, data: &Path) -> anyhow::Result<TcpListener> 
         .await
         .with_context(|| format!("bind the admin console to {addr}"))?;
     let bound = listener.local_addr()?;
-    std::fs::write(data.join(ADDR_FILE), format!("{bound}\n"))?;
+    // Written whole, then renamed: a client polling for the file never reads half of it.
+    let tmp = data.join(format!("{ADDR_FILE}.tmp"));
+    std::fs::write(&tmp, format!("{bound}\n"))?;
+    std::fs::rename(&tmp, data.join(ADDR_FILE))?;
     if !bound.ip().is_loopback() {
         tracing::warn!(
             %bound,
