@@ -455,8 +455,13 @@ impl WorldState {
         let record = self.record(self.cache.peek(id).expect("resolved above"));
         self.write()?.delete_object(id, &record)?;
         let entry = self.cache.remove(id).expect("resolved above");
+        let pending_init = self.pending_init.contains(&id);
         self.pending_init.retain(|&p| p != id);
-        self.record_undo(Undo::Deleted { id, entry })?;
+        self.record_undo(Undo::Deleted {
+            id,
+            entry,
+            pending_init,
+        })?;
         Ok(moved)
     }
 

@@ -31,7 +31,12 @@ pub(crate) enum Undo {
     /// `id` was created.
     Created { id: ObjectId },
     /// `id` was deleted; this is its entry as it was.
-    Deleted { id: ObjectId, entry: Box<Entry> },
+    /// (`pending_init`: its `at-init` had not run yet, and must still run once it is back.)
+    Deleted {
+        id: ObjectId,
+        entry: Box<Entry>,
+        pending_init: bool,
+    },
     /// `id` was loaded into the cache (undone by dropping it again: a load stands or falls
     /// with its `at-init` and with the hook that caused it).
     Loaded { id: ObjectId },
@@ -160,7 +165,11 @@ impl WorldState {
                 }
                 self.unload(id);
             }
-            Undo::Deleted { id, entry } => {
+            Undo::Deleted {
+                id,
+                entry,
+                pending_init,
+            } => {
                 if in_store {
                     let record = self.record(&entry);
                     let attrs: Vec<(&str, &Value)> = entry
@@ -172,6 +181,9 @@ impl WorldState {
                     txn.restore_object(id, &record, &attrs)?;
                 }
                 self.cache.insert_boxed(id, entry);
+                if pending_init {
+                    self.pending_init.push(id);
+                }
             }
             Undo::Loaded { id } => self.unload(id),
         }
