@@ -14,6 +14,15 @@ use std::time::{Duration, Instant};
 use wasmud::{AttrKind, FlushScope, Limit, ObjectId, Value, WorldError, WorldOptions};
 use wasmud_tests::{TestWorld, expect_limit, hits};
 
+/// Options with time limits far beyond what a test needs, for tests about other limits: on a
+/// loaded CI machine a slow turn must not hit a time limit first.
+fn patient() -> WorldOptions {
+    let mut options = WorldOptions::default();
+    options.sandbox.hook_deadline = Duration::from_secs(10);
+    options.sandbox.turn_budget = Duration::from_secs(20);
+    options
+}
+
 fn adversary(t: &mut TestWorld, key: &str) -> ObjectId {
     t.w().create(key, "adversary", None).unwrap()
 }
@@ -50,7 +59,7 @@ const FRAMES: u64 = 2500;
 #[test]
 fn deep_recursion_at_every_nesting_depth_is_a_typed_error_on_the_world_thread() {
     // Every depth traps once: keep the typeclass out of quarantine for the whole sweep.
-    let mut options = WorldOptions::default();
+    let mut options = patient();
     options.sandbox.quarantine_after = 1000;
     let t = TestWorld::with_options(options);
     let (world, path) = t.into_world();
@@ -89,7 +98,7 @@ fn deep_recursion_at_every_nesting_depth_is_a_typed_error_on_the_world_thread() 
 
 #[test]
 fn a_small_native_stack_refuses_to_nest_instead_of_crashing() {
-    let t = TestWorld::new();
+    let t = TestWorld::with_options(patient());
     let (mut world, _dir) = t.into_world();
     // A thread with the default 2 MiB stack: nesting stops with an error, the process lives.
     let outcome = std::thread::Builder::new()
@@ -151,7 +160,7 @@ fn a_looping_at_init_is_blamed_on_its_own_typeclass_not_on_the_caller() {
 
 #[test]
 fn messages_that_multiply_fail_the_turn_at_the_queue_caps() {
-    let mut t = TestWorld::new();
+    let mut t = TestWorld::with_options(patient());
     let (a, b) = (adversary(&mut t, "ping"), adversary(&mut t, "pong"));
     t.w()
         .set_attr(a, AttrKind::Db, "peer", Value::Object(b))
@@ -195,7 +204,7 @@ fn an_event_past_the_cap_fails_the_turn_instead_of_being_dropped() {
 
 #[test]
 fn ndb_is_budgeted_per_object_and_world_wide() {
-    let mut options = WorldOptions::default();
+    let mut options = patient();
     options.limits.ndb_bytes_per_object = 1 << 20;
     options.limits.ndb_bytes_total = 3 << 20;
     let mut t = TestWorld::with_options(options);
@@ -229,10 +238,7 @@ fn ndb_is_budgeted_per_object_and_world_wide() {
 
 #[test]
 fn interned_names_do_not_grow_without_bound() {
-    let mut options = WorldOptions::default();
-    options.sandbox.hook_deadline = Duration::from_secs(10);
-    options.sandbox.turn_budget = Duration::from_secs(10);
-    let mut t = TestWorld::with_options(options);
+    let mut t = TestWorld::with_options(patient());
     let a = adversary(&mut t, "namer");
     let baseline = t.w().stats().names;
     // Failing writes to a deleted object intern nothing.
@@ -297,7 +303,7 @@ fn a_quarantined_or_missing_typeclass_fails_closed() {
 
 #[test]
 fn created_and_deleted_objects_do_not_stay_on_the_clock_ring() {
-    let mut t = TestWorld::new();
+    let mut t = TestWorld::with_options(patient());
     let c = t.w().create("spawner", "counter", None).unwrap();
     for _ in 0..20 {
         t.cmd(c, "spawn 1000");
@@ -335,7 +341,7 @@ fn deliveries_nobody_takes_do_not_pile_up() {
 
 #[test]
 fn overwriting_a_big_value_in_a_loop_hits_the_undo_budget() {
-    let mut t = TestWorld::new();
+    let mut t = TestWorld::with_options(patient());
     let a = adversary(&mut t, "overwriter");
     // 1 MiB overwritten 100 times: the old values kept for a rollback would be 100 MiB.
     let (detail, charged) =
@@ -347,7 +353,7 @@ fn overwriting_a_big_value_in_a_loop_hits_the_undo_budget() {
 
 #[test]
 fn a_victim_is_not_charged_for_limits_someone_else_filled() {
-    let mut options = WorldOptions::default();
+    let mut options = patient();
     options.limits.max_events_per_turn = 100;
     options.sandbox.max_handles = 50;
     options.sandbox.quarantine_after = 2;
