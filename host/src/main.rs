@@ -19,6 +19,22 @@ struct Cli {
     command: Cmd,
 }
 
+/// How `console` and `backup` reach a running server's admin port.
+#[derive(clap::Args)]
+struct RemoteServer {
+    /// The server's data directory (for its token and address).
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
+    /// The server's admin address (default: the one in `<data>/console.addr`).
+    #[arg(long)]
+    addr: Option<String>,
+    /// The admin token. Without it, the token is taken from the environment variable
+    /// `WASMUD_CONSOLE_TOKEN`, then from `<data>/console.token`. Prefer the variable or the
+    /// file: other users of the machine can see command-line arguments (`ps`).
+    #[arg(long)]
+    token: Option<String>,
+}
+
 /// The commit policies `serve` offers (see `wasmud::world_thread`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Commit {
@@ -70,17 +86,8 @@ enum Cmd {
     },
     /// Run admin commands on a running server: one (given as arguments) or interactively.
     Console {
-        /// The server's data directory (for its token and address).
-        #[arg(long, default_value = "data")]
-        data: PathBuf,
-        /// The server's admin address (default: the one in `<data>/console.addr`).
-        #[arg(long)]
-        addr: Option<String>,
-        /// The admin token. Without it, the token is taken from the environment variable
-        /// `WASMUD_CONSOLE_TOKEN`, then from `<data>/console.token`. Prefer the variable or the
-        /// file: other users of the machine can see command-line arguments (`ps`).
-        #[arg(long)]
-        token: Option<String>,
+        #[command(flatten)]
+        server: RemoteServer,
         /// A command to run, e.g. `stats --json`; without one, an interactive prompt.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
@@ -88,15 +95,8 @@ enum Cmd {
     /// Copy a running server's world to a new store file (a consistent snapshot; the server
     /// keeps serving). Talks to the server's admin port, like `console`.
     Backup {
-        /// The server's data directory (for its token and address).
-        #[arg(long, default_value = "data")]
-        data: PathBuf,
-        /// The server's admin address (default: the one in `<data>/console.addr`).
-        #[arg(long)]
-        addr: Option<String>,
-        /// The admin token (default: `WASMUD_CONSOLE_TOKEN`, then `<data>/console.token`).
-        #[arg(long)]
-        token: Option<String>,
+        #[command(flatten)]
+        server: RemoteServer,
         /// The backup file to create (must not exist). Restore it by copying it to
         /// `<data>/world.redb` of a stopped server.
         file: PathBuf,
@@ -168,22 +168,12 @@ fn main() -> anyhow::Result<()> {
             let prompt = !no_prompt && std::io::stdin().is_terminal();
             serve(config, prompt)
         }
-        Cmd::Console {
-            data,
-            addr,
-            token,
-            command,
-        } => remote_console(&data, addr, token, &command),
-        Cmd::Backup {
-            data,
-            addr,
-            token,
-            file,
-        } => {
+        Cmd::Console { server, command } => remote_console(server, &command),
+        Cmd::Backup { server, file } => {
             // The server writes the file: give it an absolute path.
             let file = std::path::absolute(&file).context("resolve the backup path")?;
             let words = ["backup".to_owned(), file.display().to_string()];
-            remote_console(&data, addr, token, &words)
+            remote_console(server, &words)
         }
         Cmd::Check { data, repair, json } => check(&data, repair, json),
         Cmd::Bench {
@@ -314,12 +304,9 @@ fn read_trimmed(path: &Path) -> anyhow::Result<String> {
         .to_owned())
 }
 
-fn remote_console(
-    data: &Path,
-    addr: Option<String>,
-    token: Option<String>,
-    command: &[String],
-) -> anyhow::Result<()> {
+fn remote_console(server: RemoteServer, command: &[String]) -> anyhow::Result<()> {
+    let RemoteServer { data, addr, token } = server;
+    let data = data.as_path();
     let addr = match addr {
         Some(a) => a,
         None => read_trimmed(&data.join(remote::ADDR_FILE))?,

@@ -49,6 +49,25 @@ fn check(data: &Path, args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// Runs `wasmud serve` on `data` (it stops at once if the store is refused): (success, stderr).
+fn serve(data: &Path) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--no-prompt",
+            "--no-watch",
+            "--no-console",
+            "--data",
+        ])
+        .arg(data)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn damage(data: &Path, f: impl FnOnce(&redb::WriteTransaction)) {
     let db = redb::Database::create(data.join("world.redb")).unwrap();
     let txn = db.begin_write().unwrap();
@@ -87,22 +106,8 @@ fn broken_indexes_a_low_id_sequence_and_a_missing_container_are_found_and_repair
         txn.open_table(OBJECTS).unwrap().remove(chest).unwrap(); // the coin's container
     });
     // The server refuses a store whose ids would be handed out twice, and says what to do.
-    let out = Command::new(BIN)
-        .args([
-            "serve",
-            "--no-prompt",
-            "--no-watch",
-            "--no-console",
-            "--data",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("check --repair"),
-        "{err}"
-    );
+    let (served, err) = serve(dir.path());
+    assert!(!served && err.contains("check --repair"), "{err}");
 
     let (ok, text) = check(dir.path(), &[]);
     assert!(!ok, "{text}");
@@ -188,22 +193,8 @@ fn a_foreign_database_is_refused_and_left_untouched() {
         txn.commit().unwrap();
     }
     let before = std::fs::read(&path).unwrap();
-    let out = Command::new(BIN)
-        .args([
-            "serve",
-            "--no-prompt",
-            "--no-watch",
-            "--no-console",
-            "--data",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("not a wasmud world"),
-        "{err}"
-    );
+    let (served, err) = serve(dir.path());
+    assert!(!served && err.contains("not a wasmud world"), "{err}");
     assert!(
         std::fs::read(&path).unwrap() == before,
         "the file was written"
