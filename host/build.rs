@@ -11,7 +11,7 @@ use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "script";
-const SCRIPTS: &[&str] = &["room", "character", "counter", "bench", "greeter"];
+const SCRIPTS: &[&str] = &["room", "character", "counter", "bench", "greeter", "wanderer"];
 /// Components built for the tests and the benchmark only, never installed in the default
 /// world: the hostile `adversary`, the `ledger` of the durability tests and the hot-reload
 /// fixtures.
@@ -21,6 +21,7 @@ const FIXTURES: &[&str] = &[
     "greeter_v2",
     "not_a_typeclass",
     "old_contract",
+    "contract_0_1_0",
 ];
 
 fn main() {

@@ -65,6 +65,14 @@ impl TestWorld {
         self.open();
     }
 
+    /// Closes the world, runs `downtime` (e.g. moves an injected clock), and opens the same
+    /// file again.
+    pub fn restart_after(&mut self, downtime: impl FnOnce()) {
+        self.world.take().expect("open").close().expect("close");
+        downtime();
+        self.open();
+    }
+
     /// Takes the open world out (for tests that move it to another thread), with the
     /// directory that holds it.
     pub fn into_world(mut self) -> (World, TempDir) {

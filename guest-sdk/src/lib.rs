@@ -7,11 +7,13 @@ mod attrs;
 mod error;
 pub mod log;
 mod object;
+mod timers;
 mod typeclass;
 
 pub use attrs::{Attrs, Value};
 pub use error::{Error, HookResult};
 pub use object::{Object, ObjectId, create, lookup, search};
+pub use timers::{Timer, Timers};
 pub use typeclass::Typeclass;
 
 /// The raw bindings generated from `wit/` by wit-bindgen. Scripts use the wrappers above.

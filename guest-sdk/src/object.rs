@@ -2,6 +2,7 @@
 
 use crate::attrs::{Attrs, Kind};
 use crate::error::Error;
+use crate::timers::Timers;
 use crate::wit::wasmud::runtime::object as raw;
 
 /// A unique, never reused object id (Evennia's `#dbref`).
@@ -72,6 +73,11 @@ impl Object {
     /// Temporary attributes: kept in memory until the object is flushed or the server restarts.
     pub fn ndb(&self) -> Attrs<'_> {
         Attrs::new(self, Kind::Ndb)
+    }
+
+    /// The object's timers: named, persistent calls of its `at_tick` hook.
+    pub fn timers(&self) -> Timers<'_> {
+        Timers::new(self)
     }
 
     /// Sends text to the object (its `at_msg_receive` runs after the current hook).

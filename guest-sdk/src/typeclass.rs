@@ -3,6 +3,7 @@
 use crate::error::HookResult;
 use crate::object::Object;
 use crate::wit::exports::wasmud::runtime::hooks::Guest;
+use crate::wit::exports::wasmud::runtime::timer_hooks::Guest as TimerGuest;
 use crate::wit::wasmud::runtime::object as raw;
 
 /// The game logic of a typeclass. Override the hooks you need; the rest keep their defaults.
@@ -44,6 +45,12 @@ pub trait Typeclass {
     fn at_object_delete(this: &Object) -> HookResult<bool> {
         let _ = this;
         Ok(true)
+    }
+    /// The object's timer `name` fired (see [`Object::timers`]). An error keeps a one-shot
+    /// timer to be retried with backoff, and none of the hook's changes. Default: nothing.
+    fn at_tick(this: &Object, name: &str) -> HookResult {
+        let _ = (this, name);
+        Ok(())
     }
 }
 
@@ -88,5 +95,11 @@ impl<T: Typeclass> Guest for T {
     }
     fn at_object_delete(this: &raw::Object) -> Result<bool, String> {
         text(T::at_object_delete(Object::from_raw_ref(this)))
+    }
+}
+
+impl<T: Typeclass> TimerGuest for T {
+    fn at_tick(this: &raw::Object, name: String) -> Result<(), String> {
+        text(T::at_tick(Object::from_raw_ref(this), &name))
     }
 }

@@ -13,9 +13,11 @@ pub struct Seeded {
     pub tavern: ObjectId,
     /// A character standing in Limbo.
     pub guest: ObjectId,
+    /// A cat that wanders between Limbo and the tavern on a repeating timer.
+    pub cat: ObjectId,
 }
 
-/// Creates Limbo, a tavern, a guest character and a counter, if the world has no objects, in
+/// Creates Limbo, a tavern, a guest character, a counter and a wandering cat, if the world has no objects, in
 /// one turn: a seed that fails part-way leaves the world empty (and seeded next time), never
 /// half-seeded. Returns `None` if the world was not empty.
 ///
@@ -42,10 +44,26 @@ pub fn seed_if_empty(world: &mut World) -> Result<Option<Seeded>, WorldError> {
         )?;
         let guest = t.create("Guest", "character", Some(limbo))?;
         t.create("tally", "counter", Some(tavern))?;
+        // An NPC on a repeating timer (its at-object-creation schedules it): it keeps walking
+        // between the two rooms whether or not anyone is there.
+        let cat = t.create("Whiskers", "wanderer", Some(limbo))?;
+        t.set_attr(
+            cat,
+            AttrKind::Db,
+            "route",
+            Value::Json(format!("[{limbo},{tavern}]").into()),
+        )?;
+        t.set_attr(
+            cat,
+            AttrKind::Db,
+            "desc",
+            Value::Text("A grey cat with somewhere to be.".into()),
+        )?;
         Ok(Seeded {
             limbo,
             tavern,
             guest,
+            cat,
         })
     })?;
     world.checkpoint()?;

@@ -202,9 +202,18 @@ impl Group {
     }
 }
 
-/// How long the idle world thread sleeps between checks under `Durable` (nothing is pending
-/// then, so this only bounds how late a stop is noticed).
+/// How long the idle world thread sleeps at most between checks (nothing is pending then, so
+/// this only bounds how late a stop is noticed).
 const IDLE_WAKE: Duration = Duration::from_secs(1);
+
+/// How long the idle world thread may sleep: until the next timer is due, at most
+/// `longest`, at least a millisecond.
+fn idle_wait(world: &mut World, longest: Duration) -> Duration {
+    world
+        .until_next_timer()
+        .map_or(longest, |until| until.min(longest))
+        .max(Duration::from_millis(1))
+}
 
 fn run_world(
     mut world: World,
@@ -221,6 +230,28 @@ fn run_world(
     world.close().context("final checkpoint")
 }
 
+/// The next job if one is waiting; `Err` when the thread must stop.
+fn try_job(jobs: &mpsc::Receiver<Msg>) -> Result<Option<Job>, ()> {
+    match jobs.try_recv() {
+        Ok(Msg::Job(job)) => Ok(Some(job)),
+        Err(TryRecvError::Empty) => Ok(None),
+        Ok(Msg::Stop) | Err(TryRecvError::Disconnected) => Err(()),
+    }
+}
+
+/// Waits up to `wait` for a job; `Err` when the thread must stop.
+fn wait_job(jobs: &mpsc::Receiver<Msg>, wait: Duration) -> Result<Option<Job>, ()> {
+    match jobs.recv_timeout(wait) {
+        Ok(Msg::Job(job)) => Ok(Some(job)),
+        Err(RecvTimeoutError::Timeout) => Ok(None),
+        Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => Err(()),
+    }
+}
+
+/// Timers: after every job (or alone while no job waits) the world fires one due timer as a
+/// turn of its own, so jobs and timers take turns and neither starves the other; thousands
+/// of timers due at once are spread over as many turns. Timer turns join the commit group
+/// like jobs (nobody waits for their answer, but their fsync is shared).
 fn run_durable(
     world: &mut World,
     jobs: &mpsc::Receiver<Msg>,
@@ -228,31 +259,38 @@ fn run_durable(
     max_turns: usize,
 ) {
     let mut group = Group::new();
-    loop {
-        let msg = if group.releases.is_empty() {
-            match jobs.recv_timeout(IDLE_WAKE) {
-                Ok(msg) => msg,
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-        } else {
-            match jobs.try_recv() {
-                Ok(msg) => msg,
-                Err(TryRecvError::Empty) => {
-                    // Nobody else is waiting: one fsync for the whole group.
-                    group.close(world);
-                    continue;
-                }
-                Err(TryRecvError::Disconnected) => break,
-            }
-        };
-        let Msg::Job(job) = msg else { break };
+    let add = |group: &mut Group, world: &mut World, release: Release| {
         if group.releases.is_empty() {
             group.opened = Instant::now();
         }
-        group.releases.push(job(world));
+        group.releases.push(release);
         if group.releases.len() >= max_turns || group.opened.elapsed() >= max_delay {
             group.close(world);
+        }
+    };
+    loop {
+        let Ok(job) = try_job(jobs) else { break };
+        let ran_job = job.is_some();
+        if let Some(job) = job {
+            let release = job(world);
+            add(&mut group, world, release);
+        }
+        if world.fire_due_timer().is_some() {
+            add(&mut group, world, Box::new(|_| {}));
+        } else if !ran_job {
+            if !group.releases.is_empty() {
+                // Nobody else is waiting: one fsync for the whole group.
+                group.close(world);
+                continue;
+            }
+            match wait_job(jobs, idle_wait(world, IDLE_WAKE)) {
+                Ok(Some(job)) => {
+                    let release = job(world);
+                    add(&mut group, world, release);
+                }
+                Ok(None) => {}
+                Err(()) => break,
+            }
         }
     }
     group.close(world);
@@ -260,24 +298,26 @@ fn run_durable(
 
 fn run_relaxed(world: &mut World, jobs: &mpsc::Receiver<Msg>, window: Duration) {
     let mut synced_at = Instant::now();
-    let sync = |world: &mut World, synced_at: &mut Instant| {
-        if let Err(e) = world.checkpoint() {
-            tracing::error!("checkpoint failed: {e}");
-        }
-        *synced_at = Instant::now();
-    };
     loop {
-        let wait = window
-            .saturating_sub(synced_at.elapsed())
-            .max(Duration::from_millis(1));
-        match jobs.recv_timeout(wait) {
-            Ok(Msg::Job(job)) => job(world)(Ok(())),
-            Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => {}
+        let Ok(job) = try_job(jobs) else { break };
+        let ran_job = job.is_some();
+        if let Some(job) = job {
+            job(world)(Ok(()));
+        }
+        if world.fire_due_timer().is_none() && !ran_job {
+            let wait = idle_wait(world, window.saturating_sub(synced_at.elapsed()));
+            match wait_job(jobs, wait) {
+                Ok(Some(job)) => job(world)(Ok(())),
+                Ok(None) => {}
+                Err(()) => break,
+            }
         }
         // Under any load, not only when idle: nothing older than the window stays unsynced.
         if synced_at.elapsed() >= window {
-            sync(world, &mut synced_at);
+            if let Err(e) = world.checkpoint() {
+                tracing::error!("checkpoint failed: {e}");
+            }
+            synced_at = Instant::now();
         }
     }
 }

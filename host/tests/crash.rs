@@ -13,6 +13,10 @@
 //! `WASMUD_KILLS=500 cargo test --release -p wasmud --test crash -- --nocapture`.
 //! `WASMUD_CRASH_ARGS` adds `serve` arguments: with `--commit relaxed --commit-window-ms 1000`
 //! the acknowledgement check fails, as it must (acknowledged turns are lost).
+//!
+//! Timers: a one-shot due while the server is down fires once after the restart, and kills at
+//! random moments around fires never lose or repeat one (a fire's row deletion commits with
+//! the tick's effects).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -341,4 +345,80 @@ fn a_backup_taken_under_load_is_consistent_and_checks_clean() {
             "backup {n} saw no transfer"
         );
     }
+}
+
+/// `examine <id> --json`'s `db` map, through a fresh admin connection.
+fn db_of(data: &Path, id: ObjectId) -> serde_json::Value {
+    let reply = Admin::connect(data)
+        .unwrap()
+        .send(&format!("examine #{id} --json"))
+        .unwrap();
+    assert!(reply["ok"].as_bool().unwrap(), "{reply}");
+    reply["json"]["db"].clone()
+}
+
+/// `timers <id> --json` through a fresh admin connection.
+fn timers_of(data: &Path, id: ObjectId) -> Vec<serde_json::Value> {
+    let reply = Admin::connect(data)
+        .unwrap()
+        .send(&format!("timers #{id} --json"))
+        .unwrap();
+    assert!(reply["ok"].as_bool().unwrap(), "{reply}");
+    reply["json"].as_array().unwrap().clone()
+}
+
+/// Waits until `timers` of `id` is empty (every one-shot fired and was deleted).
+fn wait_for_no_timers(data: &Path, id: ObjectId) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !timers_of(data, id).is_empty() {
+        assert!(Instant::now() < deadline, "timers of #{id} never fired");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_one_shot_timer_fires_exactly_once_across_sigkills() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let scripts = scripts_dir(dir.path());
+    let mut server = start(&data, &scripts, &[]);
+    let ticker = {
+        let mut admin = Admin::connect(&data).unwrap();
+        let reply = admin.send("create ticker counter").unwrap();
+        reply["json"]["id"].as_u64().unwrap()
+    };
+    let schedule = |name: &str, ms: u64| {
+        let mut admin = Admin::connect(&data).unwrap();
+        let line = format!("call #{ticker} at-command #{ticker} after {name} {ms}");
+        let reply = admin.send(&line).unwrap();
+        assert!(reply["ok"].as_bool().unwrap(), "{reply}");
+    };
+    // Due during the downtime: acknowledged (so durable), the server killed at once, the
+    // timer due while nothing runs; after the restart it fires once.
+    schedule("downtime", 300);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    server = start(&data, &scripts, &[]);
+    wait_for_no_timers(&data, ticker);
+    // Then kills at random moments around each fire: before, during or after it, each
+    // timer is kept exactly once (its deletion commits with the tick's effects).
+    let mut rng = Rng(0x7157_11AE);
+    let rounds = 8;
+    for round in 0..rounds {
+        schedule(&format!("r{round}"), 100 + rng.below(200));
+        std::thread::sleep(Duration::from_millis(rng.below(400)));
+        server.kill().unwrap();
+        server.wait().unwrap();
+        server = start(&data, &scripts, &[]);
+        wait_for_no_timers(&data, ticker);
+    }
+    let db = db_of(&data, ticker);
+    assert_eq!(db["tick.downtime"], 1, "{db}");
+    for round in 0..rounds {
+        assert_eq!(db[format!("tick.r{round}")], 1, "round {round}: {db}");
+    }
+    assert_eq!(db["ticks"], rounds + 1, "{db}");
+    server.kill().unwrap();
+    server.wait().unwrap();
 }

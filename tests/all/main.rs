@@ -13,6 +13,8 @@
 //!   caps, `ndb` and name budgets, fail-closed vetoes, the CLOCK ring.
 //! - `rollback`: loads and `at-init` stand or fall together, failed commits (injected storage
 //!   faults), atomic deletes.
+//! - `timers`: firing order and counts on an injected clock, catch-up after downtime, flushed
+//!   and deleted objects, failures, parking, limits, quarantine, reload, 100,000 due at once.
 //!
 //! The real `wasmud serve` binary is tested in `host/tests/serve.rs` (it needs the binary path
 //! cargo gives only to its own package).
@@ -27,3 +29,4 @@ mod reload;
 mod rollback;
 mod sandbox;
 mod store_files;
+mod timers;

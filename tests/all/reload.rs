@@ -37,6 +37,7 @@ async fn setup(watch: bool) -> Setup {
         ("room", scripts::ROOM),
         ("character", scripts::CHARACTER),
         ("counter", scripts::COUNTER),
+        ("wanderer", scripts::WANDERER),
     ] {
         put(&scripts, name, path);
     }

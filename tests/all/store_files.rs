@@ -56,6 +56,13 @@ fn seeding_is_one_turn_a_failed_seed_leaves_the_world_empty() {
     assert_eq!(t.w().object_count().unwrap(), 0);
     t.restart();
     let seeded = wasmud::seed::seed_if_empty(t.w()).unwrap().expect("seeded");
-    assert_eq!(t.w().object_count().unwrap(), 4);
-    assert_eq!(t.w().contents(seeded.limbo).unwrap(), vec![seeded.guest]);
+    assert_eq!(t.w().object_count().unwrap(), 5);
+    assert_eq!(
+        t.w().contents(seeded.limbo).unwrap(),
+        vec![seeded.guest, seeded.cat]
+    );
+    // The cat's repeating timer was seeded with it.
+    let timers = t.w().timers(Some(seeded.cat), 10).unwrap();
+    assert_eq!(timers.len(), 1, "{timers:?}");
+    assert_eq!(timers[0].name, "wander");
 }

@@ -353,6 +353,19 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
             })
             .await?
         }
+        Command::Timers(target) => {
+            let (timers, total, now) = world(ctx, move |w| -> Result<_, Failure> {
+                let id = target.map(|t| resolve(w, &t)).transpose()?;
+                let timers = w.timers(id, super::timers::MAX_LISTED)?;
+                let total = match id {
+                    Some(_) => timers.len() as u64,
+                    None => w.timer_count()?,
+                };
+                Ok((timers, total, w.now_ms()))
+            })
+            .await??;
+            Ok(super::timers::reply(&timers, total, now))
+        }
         Command::Backup(file) => {
             let dest = std::path::PathBuf::from(file);
             // The snapshot is one job between two turns; the copy runs off the world thread.
@@ -434,10 +447,11 @@ fn call(w: &mut World, id: ObjectId, hook: &str, args: &[String]) -> Result<bool
         "at-post-move" => Hook::PostMove {
             source: opt_target(w, args.first())?,
         },
+        "at-tick" => Hook::Tick { name: &rest },
         other => {
             return Err(Failure(
                 format!("unknown hook `{other}`"),
-                "hooks: at-object-creation, at-init, at-msg-receive, at-command, at-pre-move, at-post-move, at-object-delete".into(),
+                "hooks: at-object-creation, at-init, at-msg-receive, at-command, at-pre-move, at-post-move, at-object-delete, at-tick".into(),
             ));
         }
     };
@@ -547,6 +561,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
          hooks:        {} run, {} trapped\n\
          guest log:    {logged} lines, {log_dropped} dropped by the rate limit\n\
          deliveries:   {} dropped (nobody listening)\n\
+         timers:       {} scheduled; {} fired, {} failed, {} parked, {} waited\n\
          limits:",
         human_duration(uptime),
         c.entries,
@@ -578,6 +593,11 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         s.hooks_run,
         s.traps,
         s.deliveries_dropped,
+        s.timers,
+        s.timer_counters.fired,
+        s.timer_counters.failed,
+        s.timer_counters.parked,
+        s.timer_counters.waited,
     );
     text.push_str(&limit_rows(&s.limits));
     let limits_json: Vec<_> = s
@@ -602,6 +622,11 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         "ndb_bytes": s.ndb_bytes,
         "log_lines": { "logged": logged, "dropped": log_dropped },
         "deliveries_dropped": s.deliveries_dropped,
+        "timers": {
+            "scheduled": s.timers, "fired": s.timer_counters.fired,
+            "failed": s.timer_counters.failed, "parked": s.timer_counters.parked,
+            "waited": s.timer_counters.waited,
+        },
         "limits": limits_json,
     });
     Ok((text, json))

@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`parse`]: the command table, parsing, help and suggestions.
 //! - [`exec`]: running a command against the server ([`ConsoleContext`]), as world jobs.
+//! - [`timers`]: how `timers` shows the scheduled timers.
 //! - [`remote`]: the authenticated TCP admin port and the `wasmud console` client.
 //! - [`local`]: the interactive prompt (line editing, history, completion).
 //!
@@ -13,5 +14,6 @@ pub mod exec;
 pub mod local;
 pub mod parse;
 pub mod remote;
+pub mod timers;
 
 pub use exec::{ConsoleContext, Reply, execute};

@@ -55,6 +55,8 @@ pub enum Command {
         /// The hook's arguments.
         args: Vec<String>,
     },
+    /// `timers [<id|key>]`
+    Timers(Option<Target>),
     /// `backup <file>`
     Backup(String),
     /// `save`
@@ -141,7 +143,12 @@ pub const COMMANDS: &[Spec] = &[
     Spec {
         name: "call",
         usage: "call <id|key> <hook> [args]",
-        summary: "run a hook: at-command <caller> <input>, at-msg-receive <text>, at-init, at-pre-move <dest|none>, ...",
+        summary: "run a hook: at-command <caller> <input>, at-msg-receive <text>, at-init, at-pre-move <dest|none>, at-tick <timer>, ...",
+    },
+    Spec {
+        name: "timers",
+        usage: "timers [<id|key>]",
+        summary: "scheduled timers (object, name, due, interval, failures), all or one object's",
     },
     Spec {
         name: "backup",
@@ -394,6 +401,10 @@ pub fn parse(line: &str) -> Result<(Command, bool), ParseError> {
                 hook: args[1].to_ascii_lowercase(),
                 args: args[2..].to_vec(),
             }
+        }
+        "timers" => {
+            arity(0, 1)?;
+            Command::Timers(args.first().map(|w| target(w)))
         }
         "backup" => {
             arity(1, 1)?;

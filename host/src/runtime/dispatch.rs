@@ -61,6 +61,11 @@ pub enum Hook<'a> {
     },
     /// `at-object-delete`.
     ObjectDelete,
+    /// `at-tick` (of `timer-hooks`; a component without it does nothing).
+    Tick {
+        /// The timer's name.
+        name: &'a str,
+    },
 }
 
 impl Hook<'_> {
@@ -74,6 +79,7 @@ impl Hook<'_> {
             Hook::PreMove { .. } => "at-pre-move",
             Hook::PostMove { .. } => "at-post-move",
             Hook::ObjectDelete => "at-object-delete",
+            Hook::Tick { .. } => "at-tick",
         }
     }
 
@@ -324,34 +330,34 @@ fn invoke(
         let mut opt = |inst: &mut super::HookInstance, id: Option<ObjectId>| {
             id.map(|id| push(inst, &mut pushed, id)).transpose()
         };
-        let hooks = inst.hooks.wasmud_runtime_hooks();
+        let hooks = &inst.hooks;
         let store = &mut inst.store;
         Ok(match hook {
             Hook::ObjectCreation => hooks.call_at_object_creation(store, this)?.map(|()| true),
             Hook::Init => hooks.call_at_init(store, this)?.map(|()| true),
             Hook::MsgReceive { text, sender } => {
                 let sender = opt(inst, sender)?;
-                let hooks = inst.hooks.wasmud_runtime_hooks();
-                hooks.call_at_msg_receive(&mut inst.store, this, text, sender)?
+                inst.hooks.call_at_msg_receive(&mut inst.store, this, text, sender)?
             }
             Hook::Command { caller, input } => {
                 let caller = opt(inst, Some(caller))?.expect("some in, some out");
-                let hooks = inst.hooks.wasmud_runtime_hooks();
-                hooks.call_at_command(&mut inst.store, this, caller, input)?
+                inst.hooks.call_at_command(&mut inst.store, this, caller, input)?
             }
             Hook::PreMove { destination } => {
                 let destination = opt(inst, destination)?;
-                let hooks = inst.hooks.wasmud_runtime_hooks();
-                hooks.call_at_pre_move(&mut inst.store, this, destination)?
+                inst.hooks.call_at_pre_move(&mut inst.store, this, destination)?
             }
             Hook::PostMove { source } => {
                 let source = opt(inst, source)?;
-                let hooks = inst.hooks.wasmud_runtime_hooks();
-                hooks
+                inst.hooks
                     .call_at_post_move(&mut inst.store, this, source)?
                     .map(|()| true)
             }
             Hook::ObjectDelete => hooks.call_at_object_delete(store, this)?,
+            Hook::Tick { name } => match &inst.ticks {
+                Some(ticks) => ticks.call_at_tick(store, this, name)?.map(|()| true),
+                None => Ok(true),
+            },
         })
     })();
     let table = &mut inst.store.data_mut().table;

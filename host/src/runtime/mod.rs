@@ -114,7 +114,7 @@ impl Runtime {
 
     /// Compiles (or loads from the artifact cache), links and validates one typeclass
     /// component: it must implement the `hooks` interface of the contract this host speaks
-    /// (`wasmud:runtime@0.1.0`), import nothing the host does not provide, and instantiate
+    /// (`wasmud:runtime@0.1.1`, or 0.1.0 from before timers), import nothing the host does not provide, and instantiate
     /// without trapping. Safe to call off the world thread.
     ///
     /// # Errors
@@ -135,9 +135,9 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| fail("imports something the host does not provide", e))?;
-        let pre = bindings::TypeclassPre::new(pre).map_err(|e| {
+        let exports = Exports::new(&pre).map_err(|e| {
             fail(
-                "does not implement the hooks of wasmud:runtime@0.1.0 (missing or mistyped export)",
+                "does not implement the hooks of wasmud:runtime@0.1 (missing or mistyped export)",
                 e,
             )
         })?;
@@ -152,8 +152,15 @@ impl Runtime {
         let mut store = Store::new(&self.engine, Ctx::new(name.clone(), &sandbox, budget));
         store.limiter(|c| &mut c.limits);
         store.set_epoch_deadline(sandbox.deadline_ticks());
-        pre.instantiate(&mut store)
+        let instance = pre
+            .instantiate(&mut store)
             .map_err(|e| fail("traps when instantiated", e))?;
+        exports.load(&mut store, &instance).map_err(|e| {
+            fail(
+                "does not implement the hooks of wasmud:runtime@0.1 (mistyped export)",
+                e,
+            )
+        })?;
         let digest = {
             use sha2::Digest as _;
             sha2::Sha256::digest(wasm)
@@ -161,6 +168,7 @@ impl Runtime {
         Ok(Script {
             name,
             pre,
+            exports,
             engine: self.engine.clone(),
             hash: digest.iter().take(6).map(|b| format!("{b:02x}")).collect(),
             origin,
@@ -245,11 +253,48 @@ fn internal(e: wasmtime::Error) -> WorldError {
     WorldError::Internal(format!("{e:#}"))
 }
 
+/// Where a component's hook exports are. `hooks` is required; `timer-hooks` (added in
+/// `wasmud:runtime@0.1.1`) is optional, so components built for 0.1.0 keep loading: wasmtime
+/// matches `@0.1.0` names to the host's `@0.1.1` ones (same semver track), and a component
+/// without `at-tick` lets its timers fire and do nothing.
+#[derive(Clone)]
+struct Exports {
+    hooks: bindings::exports::wasmud::runtime::hooks::GuestIndices,
+    ticks: Option<bindings::exports::wasmud::runtime::timer_hooks::GuestIndices>,
+}
+
+impl Exports {
+    fn new(pre: &wasmtime::component::InstancePre<Ctx>) -> wasmtime::Result<Self> {
+        Ok(Exports {
+            hooks: bindings::exports::wasmud::runtime::hooks::GuestIndices::new(pre)?,
+            ticks: bindings::exports::wasmud::runtime::timer_hooks::GuestIndices::new(pre).ok(),
+        })
+    }
+
+    /// The typed hook functions of a new instance.
+    fn load(
+        &self,
+        store: &mut Store<Ctx>,
+        instance: &wasmtime::component::Instance,
+    ) -> wasmtime::Result<(
+        bindings::exports::wasmud::runtime::hooks::Guest,
+        Option<bindings::exports::wasmud::runtime::timer_hooks::Guest>,
+    )> {
+        let hooks = self.hooks.load(&mut *store, instance)?;
+        let ticks = match &self.ticks {
+            Some(ticks) => Some(ticks.load(&mut *store, instance)?),
+            None => None,
+        };
+        Ok((hooks, ticks))
+    }
+}
+
 /// One compiled, linked typeclass, ready to instantiate (cheap to clone).
 #[derive(Clone)]
 pub struct Script {
     name: Arc<str>,
-    pre: bindings::TypeclassPre<Ctx>,
+    pre: wasmtime::component::InstancePre<Ctx>,
+    exports: Exports,
     engine: Engine,
     hash: String,
     origin: Origin,
@@ -305,7 +350,9 @@ impl Scripts {
 /// A live instance of a typeclass with its own store.
 pub(crate) struct HookInstance {
     pub(crate) store: Store<Ctx>,
-    pub(crate) hooks: bindings::Typeclass,
+    pub(crate) hooks: bindings::exports::wasmud::runtime::hooks::Guest,
+    /// `at-tick`, if the component exports it.
+    pub(crate) ticks: Option<bindings::exports::wasmud::runtime::timer_hooks::Guest>,
     /// The slot generation it was made for; a reload bumps the slot's.
     generation: u64,
 }
@@ -441,10 +488,11 @@ impl Instances {
         // Instantiation (the component's start function) runs on the hook's clock.
         store.data_mut().clock = clock;
         store.set_epoch_deadline(clock.ticks(Instant::now()));
-        let hooks = slot
+        let (hooks, ticks) = slot
             .script
             .pre
             .instantiate(&mut store)
+            .and_then(|instance| slot.script.exports.load(&mut store, &instance))
             .map_err(|e| WorldError::Script {
                 name: slot.script.name.to_string(),
                 detail: format!("instantiation failed: {e:#}"),
@@ -454,8 +502,22 @@ impl Instances {
         Ok(Checkout::Instance(HookInstance {
             store,
             hooks,
+            ticks,
             generation: slot.generation,
         }))
+    }
+
+    /// Why `typeclass` cannot run hooks now (quarantined, or its component missing), if it
+    /// cannot; `None` for a runnable typeclass and for the base typeclass.
+    pub(crate) fn unavailable(&self, typeclass: Symbol) -> Option<&'static str> {
+        match self.slots.get(&typeclass) {
+            Some(slot) if slot.quarantined => {
+                Some("it is quarantined after repeated traps (reload it to clear)")
+            }
+            Some(_) => None,
+            None if self.known.get(BASE_TYPECLASS) == Some(&typeclass) => None,
+            None => Some("its component is not installed (missing or failed to load)"),
+        }
     }
 
     /// Counts a trap of `typeclass`; true if that put it in quarantine.

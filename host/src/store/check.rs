@@ -4,7 +4,8 @@
 //! with a location, and every location exists; `keys` holds exactly (folded key, id) for every
 //! object; the id sequence is above every object and tombstone id; no id is both an object and
 //! a tombstone; every attribute belongs to an object; every object reference in an attribute
-//! names an object that exists or was deleted (never an id that was never issued).
+//! names an object that exists or was deleted (never an id that was never issued); timers (see
+//! `check_timers`) belong to objects that exist and are queued exactly when not parked.
 //!
 //! `--repair` rebuilds both indexes from the records, raises the id sequence, drops tombstones
 //! of live objects and clears locations that name missing objects (the object moves to
@@ -44,7 +45,7 @@ impl CheckReport {
 /// Problems listed one by one at most; the rest are counted.
 const MAX_LISTED: usize = 100;
 
-fn note(list: &mut Vec<String>, counted: &mut usize, line: String) {
+pub(super) fn note(list: &mut Vec<String>, counted: &mut usize, line: String) {
     *counted += 1;
     if list.len() < MAX_LISTED {
         list.push(line);
@@ -166,6 +167,7 @@ impl Store {
                 "attribute {name:?} of #{id} refers to #{target}, which never existed"
             ));
         }
+        self.check_timers(repair, &mut report, &mut problems)?;
         if problems > MAX_LISTED {
             report
                 .problems

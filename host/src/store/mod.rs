@@ -9,13 +9,16 @@
 
 mod backup;
 mod check;
+mod check_timers;
 mod error;
 mod schema;
+mod timers;
 
 pub use backup::BackupReport;
 pub use check::CheckReport;
 pub use error::StoreError;
-pub use schema::{ObjectRecord, SCHEMA_VERSION};
+pub use schema::{ObjectRecord, SCHEMA_VERSION, TimerRecord};
+pub use timers::{TimerRow, TimerView};
 
 use std::path::Path;
 
@@ -25,7 +28,7 @@ use redb::{
 };
 
 use crate::value::{ObjectId, Value};
-use schema::{ATTRS, CONTENTS, KEYS, META, OBJECTS, TOMBSTONES};
+use schema::{ATTRS, CONTENTS, KEYS, META, OBJECTS, TIMER_QUEUE, TIMERS, TOMBSTONES};
 
 /// A stored object: its record and its persistent attributes, sorted by name.
 pub type LoadedObject = (ObjectRecord, Vec<(Box<str>, Value)>);
@@ -117,8 +120,19 @@ impl Store {
     }
 
     fn check_or_init_schema(&self) -> Result<(), StoreError> {
-        match existing_schema(&self.db.begin_read()?)? {
-            Some(_) => Ok(()),
+        let read = self.db.begin_read()?;
+        match existing_schema(&read)? {
+            Some(_) if read.open_table(TIMER_QUEUE).is_ok() => Ok(()),
+            Some(_) => {
+                // A store from before timers: add their (empty) tables.
+                drop(read);
+                let mut txn = self.db.begin_write()?;
+                txn.set_durability(Durability::Immediate)?;
+                txn.open_table(TIMERS)?;
+                txn.open_table(TIMER_QUEUE)?;
+                txn.commit()?;
+                Ok(())
+            }
             None => {
                 let mut txn = self.db.begin_write()?;
                 txn.set_durability(Durability::Immediate)?;
@@ -133,6 +147,8 @@ impl Store {
                     txn.open_table(TOMBSTONES)?;
                     txn.open_multimap_table(CONTENTS)?;
                     txn.open_multimap_table(KEYS)?;
+                    txn.open_table(TIMERS)?;
+                    txn.open_table(TIMER_QUEUE)?;
                 }
                 txn.commit()?;
                 Ok(())
@@ -241,8 +257,8 @@ fn foreign(what: &str) -> StoreError {
     }
 }
 
-/// Read access shared by read and write transactions.
-pub trait StoreView {
+/// Read access shared by read and write transactions (timers included).
+pub trait StoreView: TimerView {
     /// Loads an object and its attributes.
     ///
     /// # Errors

@@ -26,6 +26,11 @@ pub(crate) const CONTENTS: MultimapTableDefinition<u64, u64> =
     MultimapTableDefinition::new("contents");
 /// Lower-cased key → ids of the objects with that key.
 pub(crate) const KEYS: MultimapTableDefinition<&str, u64> = MultimapTableDefinition::new("keys");
+/// (object id, timer name) → encoded [`TimerRecord`]: every timer, parked ones included.
+pub(crate) const TIMERS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("timers");
+/// (due time in Unix ms, object id, timer name): the timers that will fire, in firing order.
+pub(crate) const TIMER_QUEUE: TableDefinition<(u64, u64, &str), ()> =
+    TableDefinition::new("timer_queue");
 
 /// The persistent part of an object other than its attributes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +41,22 @@ pub struct ObjectRecord {
     pub typeclass: Box<str>,
     /// The id of the object it is in, if any.
     pub location: Option<ObjectId>,
+}
+
+/// One timer of an object (its object id and name are its key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimerRecord {
+    /// When it fires next, in milliseconds since the Unix epoch. A repeating timer's rhythm
+    /// counts from here.
+    pub due_ms: u64,
+    /// The interval of a repeating timer; `None` for a one-shot.
+    pub interval_ms: Option<u64>,
+    /// `at-tick` failures in a row.
+    pub failures: u32,
+    /// Parked after repeated failures: not in the queue until scheduled again.
+    pub parked: bool,
+    /// The last failure, for the admin.
+    pub last_error: Option<Box<str>>,
 }
 
 /// Encodes `value` with a leading schema version byte.

@@ -60,4 +60,23 @@ impl Batch {
             (run_pending_inits(w), result)
         })
     }
+
+    /// Schedules timer `name` of `id` after `delay`, once or (with `repeating`) every
+    /// `delay` (the object is not loaded).
+    ///
+    /// # Errors
+    /// As [`super::World::schedule_timer`].
+    pub fn schedule_timer(
+        &mut self,
+        id: ObjectId,
+        name: &str,
+        delay: std::time::Duration,
+        repeating: bool,
+    ) -> Result<(), WorldError> {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.with(|mut w| {
+            let result = w.schedule_timer(id, name, ms, repeating);
+            (w, result)
+        })
+    }
 }

@@ -326,6 +326,7 @@ mod tests {
             instances,
             names,
             crate::world::WorldLimits::default(),
+            std::sync::Arc::new(crate::world::SystemClock),
         ))
     }
 

@@ -5,8 +5,8 @@
 //! failure is recorded ([`LimitExceeded`]), charged to the typeclass responsible (it counts
 //! towards its quarantine), every guest still on the stack is unwound with a trap, the turn is
 //! rolled back whole, and its caller gets [`WorldError::Limit`]. Nothing is dropped while the
-//! caller is told "ok". The exceptions are the `ndb` budgets, which refuse the one `ndb-set`
-//! with an error value the script can handle. How often each limit was hit is in the stats.
+//! caller is told "ok". The exceptions are the `ndb` budgets and the timer counts, which refuse
+//! the one `ndb-set` or the one schedule with an error value the script can handle. How often each limit was hit is in the stats.
 
 use std::time::{Duration, Instant};
 
@@ -44,11 +44,14 @@ pub enum Limit {
     /// Bytes of overwritten or deleted data one turn keeps for its rollback
     /// (`WorldLimits::max_undo_bytes_per_turn`).
     UndoBytes,
+    /// Timers of one object or of the whole world (`WorldLimits::timers_per_object`,
+    /// `WorldLimits::timers_total`).
+    Timers,
 }
 
 impl Limit {
     /// Every limit, in display order.
-    pub const ALL: [Limit; 13] = [
+    pub const ALL: [Limit; 14] = [
         Limit::HookTime,
         Limit::TurnTime,
         Limit::Memory,
@@ -62,6 +65,7 @@ impl Limit {
         Limit::NdbObject,
         Limit::NdbTotal,
         Limit::UndoBytes,
+        Limit::Timers,
     ];
 
     /// A short name (kebab-case, as in JSON).
@@ -80,6 +84,7 @@ impl Limit {
             Limit::NdbObject => "ndb-object",
             Limit::NdbTotal => "ndb-total",
             Limit::UndoBytes => "undo-bytes",
+            Limit::Timers => "timers",
         }
     }
 }
@@ -122,6 +127,10 @@ pub struct WorldLimits {
     pub ndb_bytes_total: usize,
     /// Bytes of overwritten or deleted data one turn may keep for its rollback.
     pub max_undo_bytes_per_turn: usize,
+    /// Timers one object may have.
+    pub timers_per_object: usize,
+    /// Timers the whole world may have.
+    pub timers_total: u64,
 }
 
 impl Default for WorldLimits {
@@ -132,6 +141,8 @@ impl Default for WorldLimits {
             ndb_bytes_per_object: 2 << 20,
             ndb_bytes_total: 32 << 20,
             max_undo_bytes_per_turn: 32 << 20,
+            timers_per_object: 100,
+            timers_total: 1_000_000,
         }
     }
 }

@@ -12,21 +12,25 @@
 //! rolls it back. Commits are made durable by [`World::checkpoint`].
 
 pub mod batch;
+pub mod clock;
 mod error;
 pub mod flush;
 pub mod inspect;
 pub(crate) mod lifecycle;
 pub mod limits;
 pub(crate) mod state;
+pub mod timers;
 pub(crate) mod undo;
 
 use std::path::Path;
 
 pub use batch::Batch;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::WorldError;
 pub use flush::{FlushJob, FlushReport, FlushScope, KeepReason};
 pub use limits::{Limit, LimitExceeded, WorldLimits};
 pub use state::{AttrKind, Delivery};
+pub use timers::{TickOutcome, TimerCounters, TimerFire, TimerInfo};
 pub(crate) use state::{Event, WorldState};
 
 use std::collections::BTreeMap;
@@ -50,6 +54,8 @@ pub struct WorldOptions {
     pub cache_max_entries: Option<usize>,
     /// Per-turn, per-object and world-wide limits of the world.
     pub limits: WorldLimits,
+    /// The wall clock timers run by (tests inject a [`ManualClock`]).
+    pub clock: std::sync::Arc<dyn Clock>,
 }
 
 impl Default for WorldOptions {
@@ -59,6 +65,7 @@ impl Default for WorldOptions {
             sandbox: Sandbox::default(),
             cache_max_entries: None,
             limits: WorldLimits::default(),
+            clock: std::sync::Arc::new(SystemClock),
         }
     }
 }
@@ -102,6 +109,10 @@ pub struct WorldStats {
     pub big_instances_dropped: u64,
     /// Durable commits (fsyncs) since the world opened.
     pub fsyncs: u64,
+    /// Timers scheduled now (parked ones included).
+    pub timers: u64,
+    /// Timers fired, failed, parked and waiting since the world opened.
+    pub timer_counters: TimerCounters,
 }
 
 /// One limit in [`WorldStats`]: its setting and how often it was hit.
@@ -163,6 +174,7 @@ impl World {
             instances,
             names,
             options.limits.clone(),
+            options.clock.clone(),
         ));
         state.max_entries = options.cache_max_entries;
         World { state: Some(state) }
@@ -524,6 +536,11 @@ impl World {
             deliveries_dropped: w.deliveries_dropped,
             big_instances_dropped: w.instances.dropped_big,
             fsyncs: w.fsyncs,
+            timers: w
+                .view()
+                .and_then(|v| Ok(v.timer_count()?))
+                .unwrap_or(0),
+            timer_counters: w.timer_counters,
         }
     }
 
@@ -585,6 +602,10 @@ fn limit_stats(w: &WorldState) -> Vec<LimitStat> {
                 Limit::NdbObject => format!("{} per object", mib(limits.ndb_bytes_per_object)),
                 Limit::NdbTotal => format!("{} world-wide", mib(limits.ndb_bytes_total)),
                 Limit::UndoBytes => format!("{} per turn", mib(limits.max_undo_bytes_per_turn)),
+                Limit::Timers => format!(
+                    "{} per object, {} world-wide",
+                    limits.timers_per_object, limits.timers_total
+                ),
             };
             LimitStat {
                 limit,

@@ -18,6 +18,8 @@ use crate::symbol::{Interner, Symbol};
 use crate::value::{ObjectId, Value};
 use crate::world::WorldError;
 use crate::world::limits::{Limit, TurnMeter, WorldLimits};
+use crate::world::clock::Clock;
+use crate::world::timers::TimerCounters;
 use crate::world::undo::Undo;
 
 /// Ids reserved from the store's sequence per write (ids are never reused; gaps are fine).
@@ -110,9 +112,18 @@ pub(crate) struct WorldState {
     pub(crate) flushes: u64,
     /// When the world opened; the cache's access stamps count seconds from here.
     started: Instant,
+    /// The wall clock timers are scheduled and fired by.
+    pub(crate) clock: std::sync::Arc<dyn Clock>,
+    /// The due time of the next timer (`Some(None)`: none is scheduled), or `None` when
+    /// unknown (a timer changed since it was read).
+    pub(crate) next_timer: Option<Option<u64>>,
+    /// Timers fire no earlier than this (Unix ms), after a storage failure.
+    pub(crate) timers_paused_until: u64,
+    /// Timers fired, failed, parked and waiting.
+    pub(crate) timer_counters: TimerCounters,
 }
 
-fn check_name(what: &str, name: &str) -> Result<(), WorldError> {
+pub(super) fn check_name(what: &str, name: &str) -> Result<(), WorldError> {
     if name.is_empty() || name.len() > MAX_NAME_LEN || name.chars().any(char::is_control) {
         return Err(WorldError::InvalidArgument(format!(
             "{what} must be 1-{MAX_NAME_LEN} bytes without control characters"
@@ -127,6 +138,7 @@ impl WorldState {
         instances: Instances,
         names: Interner,
         limits: WorldLimits,
+        clock: std::sync::Arc<dyn Clock>,
     ) -> Self {
         let turn = TurnMeter::new(Instant::now(), instances.sandbox.turn_budget);
         WorldState {
@@ -155,10 +167,14 @@ impl WorldState {
             max_entries: None,
             flushes: 0,
             started: Instant::now(),
+            clock,
+            next_timer: None,
+            timers_paused_until: 0,
+            timer_counters: TimerCounters::default(),
         }
     }
 
-    fn view(&mut self) -> Result<&dyn StoreView, WorldError> {
+    pub(super) fn view(&mut self) -> Result<&dyn StoreView, WorldError> {
         if let Some(txn) = &self.txn {
             return Ok(txn);
         }
@@ -168,7 +184,7 @@ impl WorldState {
         Ok(self.snapshot.as_ref().expect("snapshot just opened"))
     }
 
-    fn write(&mut self) -> Result<&mut StoreWrite, WorldError> {
+    pub(super) fn write(&mut self) -> Result<&mut StoreWrite, WorldError> {
         if self.txn.is_none() {
             self.snapshot = None;
             self.txn = Some(self.store.write()?);
@@ -452,6 +468,7 @@ impl WorldState {
         for &child in &moved {
             self.move_object(child, parent)?;
         }
+        self.remove_timers_of(id)?;
         let record = self.record(self.cache.peek(id).expect("resolved above"));
         self.write()?.delete_object(id, &record)?;
         let entry = self.cache.remove(id).expect("resolved above");
@@ -558,11 +575,14 @@ impl WorldState {
 
     /// Records how to reverse a change, within the turn's budget of bytes the undo log may
     /// hold (old values kept for a rollback are memory too: past the budget the turn fails).
-    fn record_undo(&mut self, step: Undo) -> Result<(), WorldError> {
+    pub(super) fn record_undo(&mut self, step: Undo) -> Result<(), WorldError> {
         let bytes = 64
             + match &step {
                 Undo::Attr { old, .. } => old.as_ref().map_or(0, Value::heap_bytes),
                 Undo::Key { old, .. } => old.len(),
+                Undo::Timer { name, old, .. } => {
+                    name.len() + old.as_ref().map_or(0, |o| o.last_error.as_ref().map_or(0, |e| e.len()))
+                }
                 Undo::Deleted { entry, .. } => entry.heap_bytes(),
                 Undo::Location { .. } | Undo::Created { .. } | Undo::Loaded { .. } => 0,
             };

@@ -9,7 +9,7 @@
 //! itself fails, the whole turn is undone in the cache alone, so cache and store stay equal.
 
 use crate::cache::{AttrKind, Entry};
-use crate::store::ObjectRecord;
+use crate::store::{ObjectRecord, TimerRecord};
 use crate::symbol::Symbol;
 use crate::value::{ObjectId, Value};
 use crate::world::{WorldError, WorldState};
@@ -37,6 +37,12 @@ pub(crate) enum Undo {
         entry: Box<Entry>,
         pending_init: bool,
     },
+    /// Timer `name` of `id` was `old` (`None`: it did not exist).
+    Timer {
+        id: ObjectId,
+        name: Box<str>,
+        old: Option<TimerRecord>,
+    },
     /// `id` was loaded into the cache (undone by dropping it again: a load stands or falls
     /// with its `at-init` and with the hook that caused it).
     Loaded { id: ObjectId },
@@ -58,6 +64,7 @@ impl WorldState {
             | Undo::Location { id, .. }
             | Undo::Created { id }
             | Undo::Deleted { id, .. }
+            | Undo::Timer { id, .. }
             | Undo::Loaded { id } => *id,
         })
     }
@@ -183,6 +190,13 @@ impl WorldState {
                 self.cache.insert_boxed(id, entry);
                 if pending_init {
                     self.pending_init.push(id);
+                }
+            }
+            Undo::Timer { id, name, old } => {
+                if in_store {
+                    self.revert_timer(id, &name, old)?;
+                } else {
+                    self.next_timer = None;
                 }
             }
             Undo::Loaded { id } => self.unload(id),

@@ -10,12 +10,13 @@
 //! `print <n>`, `log <n>`, `sleep <secs>`, `sleep-loop`, `poll-far`, `slow-chain <ms>`,
 //! `spam <n>`, `ping-pong <bytes> <fanout>` (to `db.peer`), `ndb-flood <KiB>`,
 //! `churn-names <n>`, `set-on-deleted <n>`, `touch-then-panic <id>`, `overwrite <n> <KiB>`,
-//! `spam-then-room <n> <room-id>`.
+//! `spam-then-room <n> <room-id>`, `after <name> <ms>` (a one-shot timer), `every <name> <ms>`.
 //!
 //! Hooks: `at-init` loops forever when `db.loop_on_init` is true and fails when
 //! `db.fail_init` is true; `at-object-creation` of an object whose key is
 //! `nest <levels> <frames>` nests one level deeper (see `nest`); `at-msg-receive` runs the
-//! message protocols of `slow-chain` and `ping-pong`.
+//! message protocols of `slow-chain` and `ping-pong`; `at-tick` writes `db.ticked` and then
+//! fails for timers named `fail...`, traps for `trap...` and loops for `spin...`.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -137,6 +138,15 @@ impl Typeclass for Adversary {
             "loop" => loop {
                 black_box(this.id());
             },
+            "after" | "every" => {
+                let (name, ms) = rest.split_once(' ').ok_or("want <name> <ms>")?;
+                let delay = std::time::Duration::from_millis(arg(ms)?);
+                if verb == "every" {
+                    this.timers().every(name, delay)?;
+                } else {
+                    this.timers().after(name, delay)?;
+                }
+            }
             "alloc" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
@@ -331,6 +341,22 @@ impl Typeclass for Adversary {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    fn at_tick(this: &Object, name: &str) -> HookResult {
+        this.db().set("ticked", name)?;
+        if name.starts_with("fail") {
+            return Err(Error::Script(format!("timer {name} fails on purpose")));
+        }
+        if name.starts_with("trap") {
+            panic!("timer {name} traps on purpose");
+        }
+        if name.starts_with("spin") {
+            loop {
+                black_box(this.id());
+            }
+        }
+        Ok(())
     }
 }
 

@@ -3,7 +3,15 @@
 //!
 //! Commands: `incr`, `link <id>`, `friend-key`, `move <id> <dest-id>`, `spawn <n>`,
 //! `delete <id>`, `delete-twice <id>`, `delete-then-touch <id>`, `bad-json`, `lookup <id>`, `create-empty-key`,
-//! `panic`.
+//! `panic`, and timers: `after <name> <ms>`, `every <name> <ms>`, `cancel <name>`,
+//! `timers` (their names and intervals into `db.timer_list`), `after-then-fail <name> <ms>`
+//! (schedules, then fails: nothing may stay), `after-on <id> <name> <ms>` (on another object).
+//!
+//! `at-tick` counts each timer in `db.tick.<name>` and all of them in `db.ticks`, and appends
+//! the name to `db.tick_log`; `once-more` schedules `again` for 100 ms later. (Failing
+//! ticks are the `adversary`'s.)
+
+use std::time::Duration;
 
 use wasmud_sdk::{Error, HookResult, Object, Typeclass, create, lookup};
 
@@ -85,6 +93,44 @@ impl Typeclass for Counter {
             "lookup" => record(this, lookup(arg(rest, 0)?))?,
             "create-empty-key" => record(this, create("", "counter", None))?,
             "panic" => panic!("counter was told to panic"),
+            "after" | "every" | "after-then-fail" => {
+                let (name, ms) = rest.split_once(' ').ok_or("want <name> <ms>")?;
+                let ms: u64 = ms.parse().map_err(|_| format!("{ms:?} is not a number"))?;
+                let delay = Duration::from_millis(ms);
+                let scheduled = if verb == "every" {
+                    this.timers().every(name, delay)
+                } else {
+                    this.timers().after(name, delay)
+                };
+                if verb == "after-then-fail" {
+                    scheduled?;
+                    return Err(Error::Script("failing after scheduling".into()));
+                }
+                record(this, scheduled)?;
+            }
+            "after-on" => {
+                let mut words = rest.split(' ');
+                let (Some(id), Some(name), Some(ms)) = (words.next(), words.next(), words.next())
+                else {
+                    return Err(Error::Script("want <id> <name> <ms>".into()));
+                };
+                let target = lookup(id.parse().map_err(|_| "bad id")?)?;
+                let ms: u64 = ms.parse().map_err(|_| "bad ms")?;
+                record(this, target.timers().after(name, Duration::from_millis(ms)))?;
+            }
+            "cancel" => {
+                let had = this.timers().cancel(rest)?;
+                this.db().set("cancelled", &had)?;
+            }
+            "timers" => {
+                let list: Vec<String> = this
+                    .timers()
+                    .list()?
+                    .into_iter()
+                    .map(|t| format!("{}:{:?}", t.name, t.interval.map(|d| d.as_millis())))
+                    .collect();
+                this.db().set("timer_list", &list.join(","))?;
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -103,6 +149,26 @@ impl Typeclass for Counter {
 
     fn at_object_delete(this: &Object) -> HookResult<bool> {
         Ok(!this.db().get_or("undeletable", false)?)
+    }
+
+    fn at_tick(this: &Object, name: &str) -> HookResult {
+        let key = format!("tick.{name}");
+        let count: i64 = this.db().get_or(&key, 0)?;
+        this.db().set(&key, &(count + 1))?;
+        let total: i64 = this.db().get_or("ticks", 0)?;
+        this.db().set("ticks", &(total + 1))?;
+        let mut log: String = this.db().get_or("tick_log", String::new())?;
+        if log.len() < 4096 {
+            if !log.is_empty() {
+                log.push(',');
+            }
+            log.push_str(name);
+            this.db().set("tick_log", &log)?;
+        }
+        if name == "once-more" {
+            this.timers().after("again", Duration::from_millis(100))?;
+        }
+        Ok(())
     }
 }
 

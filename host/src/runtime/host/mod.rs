@@ -1,5 +1,6 @@
 //! Host implementations of the imported WIT interfaces, one module per interface:
-//! [`object`] (`wasmud:runtime/object`), [`log`] (`wasmud:runtime/log`) and [`wasi_poll`]
+//! [`object`] (`wasmud:runtime/object`), [`log`] (`wasmud:runtime/log`), [`timers`]
+//! (`wasmud:runtime/timers`) and [`wasi_poll`]
 //! (`wasi:io/poll`, replacing wasmtime-wasi's blocking version).
 //!
 //! They translate between handles and ids and call into the world; the world's logic lives in
@@ -7,4 +8,5 @@
 
 mod log;
 mod object;
+mod timers;
 pub(crate) mod wasi_poll;

@@ -32,7 +32,7 @@ impl From<WorldError> for Error {
 
 impl Ctx {
     /// Runs a world operation for the guest.
-    fn op<T>(
+    pub(super) fn op<T>(
         &mut self,
         op: impl FnOnce(&mut crate::world::WorldState) -> Result<T, WorldError>,
     ) -> HostResult<T> {
