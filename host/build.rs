@@ -11,7 +11,14 @@ use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "script";
-const SCRIPTS: &[&str] = &["room", "character", "counter", "bench", "greeter", "wanderer"];
+const SCRIPTS: &[&str] = &[
+    "room",
+    "character",
+    "counter",
+    "bench",
+    "greeter",
+    "wanderer",
+];
 /// Components built for the tests and the benchmark only, never installed in the default
 /// world: the hostile `adversary`, the `ledger` of the durability tests and the hot-reload
 /// fixtures.

@@ -210,12 +210,27 @@ impl Server {
     fn watch(&self) -> anyhow::Result<Watcher> {
         use notify_debouncer_mini::notify::RecursiveMode;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(PathBuf, Instant)>();
+        // Reading a file is an event too (inotify reports opens): only a file whose
+        // modification time or length changed since it was last seen is reloaded. Without
+        // this, two servers watching one directory reloaded each other's reads forever.
+        let mut seen: std::collections::HashMap<PathBuf, FileStamp> =
+            script_files(&self.reloader.scripts_dir)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|path| Some((path.clone(), file_stamp(&path)?)))
+                .collect();
         let mut debouncer = notify_debouncer_mini::new_debouncer(
             RELOAD_DEBOUNCE,
             move |events: notify_debouncer_mini::DebounceEventResult| match events {
                 Ok(events) => {
                     for event in events {
-                        if typeclass_name(&event.path).is_some() && event.path.exists() {
+                        if typeclass_name(&event.path).is_none() {
+                            continue;
+                        }
+                        let Some(stamp) = file_stamp(&event.path) else {
+                            continue; // removed
+                        };
+                        if seen.insert(event.path.clone(), stamp) != Some(stamp) {
                             let _ = tx.send((event.path, Instant::now()));
                         }
                     }
@@ -270,6 +285,15 @@ impl Server {
 }
 
 /// Compiles `path` off the world thread, then installs it with one world job. Logs the outcome.
+/// What tells a changed script file from one that was only read: its modification time and
+/// length.
+type FileStamp = (std::time::SystemTime, u64);
+
+fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
 async fn reload_file(
     runtime: &Runtime,
     handle: &WorldHandle,

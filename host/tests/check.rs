@@ -202,3 +202,59 @@ fn a_foreign_database_is_refused_and_left_untouched() {
     let (ok, text) = check(dir.path(), &[]);
     assert!(!ok && text.contains("not a wasmud world"), "{text}");
 }
+
+#[test]
+fn a_broken_timer_queue_and_timers_of_missing_objects_are_found_and_repaired() {
+    const TIMERS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("timers");
+    const QUEUE: TableDefinition<(u64, u64, &str), ()> = TableDefinition::new("timer_queue");
+    let dir = tempfile::tempdir().unwrap();
+    let (hall, chest, _, _) = world(dir.path());
+    let open = || {
+        World::open(
+            &dir.path().join("world.redb"),
+            &wasmud::Runtime::new().unwrap(),
+            &wasmud::Scripts::default(),
+            &WorldOptions::default(),
+        )
+        .unwrap()
+    };
+    let mut w = open();
+    let minute = std::time::Duration::from_secs(60);
+    w.schedule_timer(hall, "lost", minute, false).unwrap();
+    w.schedule_timer(chest, "kept", minute, true).unwrap();
+    let due = w.timers(Some(hall), 10).unwrap()[0].due_ms;
+    w.close().unwrap();
+    let ghost = 9_999;
+    damage(dir.path(), |txn| {
+        let mut queue = txn.open_table(QUEUE).unwrap();
+        queue.remove((due, hall, "lost")).unwrap(); // a timer that would never fire
+        queue.insert((7, hall, "stale"), ()).unwrap(); // a queue row without a timer
+        let mut timers = txn.open_table(TIMERS).unwrap();
+        let record = timers
+            .get((hall, "lost"))
+            .unwrap()
+            .unwrap()
+            .value()
+            .to_vec();
+        timers.insert((ghost, "orphan"), record.as_slice()).unwrap();
+    });
+    let (ok, text) = check(dir.path(), &[]);
+    assert!(!ok, "{text}");
+    for expected in [
+        format!("timer queue lacks \"lost\" of #{hall} (due {due})"),
+        format!("timer queue lists \"stale\" of #{hall} at 7"),
+        format!("timer \"orphan\" belongs to #{ghost}, which does not exist"),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
+    }
+    let (ok, text) = check(dir.path(), &["--repair"]);
+    assert!(ok && text.ends_with("clean\n"), "{text}");
+    assert!(text.contains("rebuilt the timer queue"), "{text}");
+    assert!(
+        text.contains(&format!("removed timer \"orphan\" of missing #{ghost}")),
+        "{text}"
+    );
+    let mut w = open();
+    assert_eq!(w.timer_count().unwrap(), 2);
+    assert_eq!(w.next_timer_due().unwrap(), Some(due));
+}

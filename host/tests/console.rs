@@ -245,8 +245,28 @@ fn every_command_works_remotely_with_text_and_json() {
     assert_eq!(called["delivered"][0]["text"], "count is 1");
     assert!(
         s.ok(&["call", "Guest", "at-command", "Guest", "look"])
-            .contains("You see: rock.")
+            .contains("rock.")
     );
+
+    // The seeded cat's repeating timer, listed for the world and for the cat.
+    let timers = s.json(&["timers"]);
+    let list = timers.as_array().expect("a JSON list");
+    assert_eq!(list.len(), 1, "{timers}");
+    assert_eq!(list[0]["name"], "wander");
+    assert_eq!(list[0]["interval_ms"], 20_000);
+    assert!(
+        list[0]["due_ms"].as_u64().unwrap() > 1_700_000_000_000,
+        "{timers}"
+    );
+    assert_eq!(s.json(&["timers", "Whiskers"]), timers);
+    assert!(s.ok(&["timers", "Whiskers"]).contains("wander"));
+    assert_eq!(s.ok(&["timers", "Limbo"]).trim(), "no timers");
+    assert!(
+        s.ok(&["stats"]).contains("timers:       1 scheduled"),
+        "{}",
+        s.ok(&["stats"])
+    );
+    assert_eq!(stats["timers"]["scheduled"], 1, "{stats}");
 
     let flushed = s.json(&["flush"]);
     assert!(flushed["dropped"].as_u64().unwrap() >= 1, "{flushed}");
@@ -263,7 +283,7 @@ fn every_command_works_remotely_with_text_and_json() {
 }
 
 /// Every limit of the world, in the order `stats` lists them.
-const LIMITS: [&str; 13] = [
+const LIMITS: [&str; 14] = [
     "hook-time",
     "turn-time",
     "memory",
@@ -277,6 +297,7 @@ const LIMITS: [&str; 13] = [
     "ndb-object",
     "ndb-total",
     "undo-bytes",
+    "timers",
 ];
 
 /// `stats` of a fresh server, as JSON and as text: every limit with its setting and no hits,

@@ -124,7 +124,7 @@ async fn a_new_version_takes_over_with_objects_and_ndb_intact() {
         .call(|w| w.object_count().unwrap())
         .await
         .unwrap();
-    assert_eq!(count, 6, "seeded 4 + greeter + visitor");
+    assert_eq!(count, 7, "seeded 5 + greeter + visitor");
 
     // Reloading bytes seen before loads the precompiled artifact.
     let again = s.reload("greeter").await;
@@ -171,6 +171,28 @@ async fn broken_components_are_rejected_and_the_old_version_keeps_serving() {
         .await
         .unwrap();
     assert!(created);
+    s.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_a_script_does_not_reload_it() {
+    let s = setup(true).await;
+    let loaded_at = || async {
+        let list = s.server.handle().call(|w| w.typeclasses()).await.unwrap();
+        list.iter()
+            .find(|(script, _)| script.name() == "greeter")
+            .map(|(script, _)| script.loaded_at())
+            .unwrap()
+    };
+    let before = loaded_at().await;
+    // Opening and reading is an inotify event; a second server watching the same directory
+    // (or a backup tool) reads the files. None of it may trigger a reload.
+    for _ in 0..5 {
+        std::fs::read(s.scripts.join("greeter.wasm")).unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(loaded_at().await, before, "a read reloaded the typeclass");
     s.server.shutdown().await.unwrap();
 }
 

@@ -114,6 +114,15 @@ fn open_faulty_syncs(
     broken: &Arc<AtomicBool>,
     syncs_broken: &Arc<AtomicBool>,
 ) -> World {
+    open_faulty_with(path, broken, syncs_broken, WorldOptions::default())
+}
+
+fn open_faulty_with(
+    path: &std::path::Path,
+    broken: &Arc<AtomicBool>,
+    syncs_broken: &Arc<AtomicBool>,
+    options: WorldOptions,
+) -> World {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -130,7 +139,7 @@ fn open_faulty_syncs(
     // A small page cache, so commits must write pages.
     let options = WorldOptions {
         store_cache_bytes: 1 << 16,
-        ..WorldOptions::default()
+        ..options
     };
     World::open_with_backend(disk, runtime, scripts, &options).unwrap()
 }
@@ -267,4 +276,48 @@ fn under_group_commit_a_failed_fsync_is_never_acknowledged() {
         Some(Value::Int(n)) => assert!(n >= 1, "the acknowledged increment was lost"),
         other => panic!("count: {other:?}"),
     }
+}
+
+#[test]
+fn a_timer_fire_that_cannot_commit_keeps_its_timer_and_pauses_timers() {
+    use wasmud::world::{ManualClock, TickOutcome, timers::WAIT_MS};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.redb");
+    let broken = Arc::new(AtomicBool::new(false));
+    let clock = ManualClock::new(1_700_000_000_000);
+    let open = || {
+        let options = WorldOptions {
+            clock: Arc::new(clock.clone()),
+            ..WorldOptions::default()
+        };
+        open_faulty_with(&path, &broken, &Arc::default(), options)
+    };
+    let mut w = open();
+    let a = w.create("a", "adversary", None).unwrap();
+    w.schedule_timer(a, "big", std::time::Duration::from_millis(100), false)
+        .unwrap();
+    w.checkpoint().unwrap();
+    clock.advance(std::time::Duration::from_millis(100));
+    broken.store(true, Ordering::SeqCst);
+    let fire = w.fire_due_timer().expect("due");
+    assert!(
+        matches!(&fire.outcome, TickOutcome::Failed { parked: false, .. }),
+        "{fire:?}"
+    );
+    // The failure could not even be recorded: timers pause instead of spinning on the disk.
+    assert!(w.fire_due_timer().is_none());
+    assert_eq!(w.stats().timer_counters.failed, 1);
+    // The disk is back (and the store reopened): the timer is still there, and fires once.
+    broken.store(false, Ordering::SeqCst);
+    drop(w);
+    let mut w = open();
+    clock.advance(std::time::Duration::from_millis(WAIT_MS));
+    assert_eq!(w.timer_count().unwrap(), 1);
+    assert_eq!(w.fire_due_timer().expect("due").outcome, TickOutcome::Fired);
+    assert!(w.fire_due_timer().is_none());
+    assert_eq!(
+        w.attr(a, AttrKind::Db, "ticked").unwrap(),
+        Some(Value::Text("big".into()))
+    );
+    assert_eq!(w.timer_count().unwrap(), 0);
 }

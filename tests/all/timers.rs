@@ -192,15 +192,22 @@ fn deleting_an_object_deletes_its_timers_unless_the_delete_is_vetoed() {
     t.cmd(c, "after x 100");
     t.cmd(c, "every y 100");
     t.cmd(keeper, &format!("after-on {c} z 100"));
-    t.w().set_attr(c, wasmud::AttrKind::Db, "undeletable", Value::Bool(true)).unwrap();
+    t.w()
+        .set_attr(c, wasmud::AttrKind::Db, "undeletable", Value::Bool(true))
+        .unwrap();
     assert!(t.w().delete(c).is_err());
     assert_eq!(t.w().timers(Some(c), 10).unwrap().len(), 3);
-    t.w().set_attr(c, wasmud::AttrKind::Db, "undeletable", Value::Bool(false)).unwrap();
+    t.w()
+        .set_attr(c, wasmud::AttrKind::Db, "undeletable", Value::Bool(false))
+        .unwrap();
     t.w().delete(c).unwrap();
     assert_eq!(t.w().timer_count().unwrap(), 0);
     clock.advance(ms(1_000));
     assert!(t.w().fire_due_timers(10).is_empty());
-    assert!(matches!(t.w().timers(Some(c), 10), Err(WorldError::Deleted(_))));
+    assert!(matches!(
+        t.w().timers(Some(c), 10),
+        Err(WorldError::Deleted(_))
+    ));
 }
 
 #[test]
@@ -224,7 +231,12 @@ fn a_failing_one_shot_keeps_its_row_retries_with_backoff_then_parks() {
         let row = &t.w().timers(Some(a), 10).unwrap()[0];
         assert_eq!(row.failures, round);
         assert_eq!(row.parked, round == 5);
-        assert!(row.last_error.as_deref().unwrap().contains("fails on purpose"));
+        assert!(
+            row.last_error
+                .as_deref()
+                .unwrap()
+                .contains("fails on purpose")
+        );
         retry_delays.push(row.due_ms - clock_now(&clock));
         clock.advance(ms(row.due_ms - clock_now(&clock)));
     }
@@ -292,7 +304,13 @@ fn a_quarantined_typeclass_s_timers_wait_and_fire_after_a_reload() {
     clock.advance(ms(100));
     let fires = t.w().fire_due_timers(10);
     assert!(
-        matches!(&fires[..], [TimerFire { outcome: TickOutcome::Waiting { .. }, .. }]),
+        matches!(
+            &fires[..],
+            [TimerFire {
+                outcome: TickOutcome::Waiting { .. },
+                ..
+            }]
+        ),
         "{fires:?}"
     );
     let row = &t.w().timers(Some(a), 10).unwrap()[0];
@@ -300,7 +318,7 @@ fn a_quarantined_typeclass_s_timers_wait_and_fire_after_a_reload() {
     // Reloading the typeclass clears the quarantine; the timer fires on its next look.
     let (runtime, _) = runtime();
     t.w().install(load_script(runtime, "adversary")).unwrap();
-    clock.advance(ms(1_000));
+    clock.advance(ms(wasmud::world::timers::WAIT_MS));
     let fires = t.w().fire_due_timers(10);
     assert_eq!(fires[0].outcome, TickOutcome::Fired);
     assert_eq!(t.db(a, "ticked"), text("later"));
@@ -317,7 +335,10 @@ fn hot_reload_keeps_every_timer() {
     clock.advance(ms(100));
     assert_eq!(t.w().fire_due_timers(10).len(), 1);
     let (runtime, _) = runtime();
-    assert!(t.w().install(load_script(runtime, "counter")).unwrap(), "replaced");
+    assert!(
+        t.w().install(load_script(runtime, "counter")).unwrap(),
+        "replaced"
+    );
     clock.advance(ms(200));
     assert_eq!(names(&t.w().fire_due_timers(10)), ["beat", "once"]);
     clock.advance(ms(100));
@@ -330,7 +351,9 @@ fn a_component_built_for_the_previous_contract_still_loads_and_its_timers_fire()
     let clock = ManualClock::new(T0);
     let (runtime, all) = runtime();
     let legacy = runtime
-        .load_file(std::path::Path::new(wasmud::scripts::fixtures::CONTRACT_0_1_0))
+        .load_file(std::path::Path::new(
+            wasmud::scripts::fixtures::CONTRACT_0_1_0,
+        ))
         .expect("a 0.1.0 component loads on a 0.1.1 host");
     let mut scripts = all.clone();
     scripts.insert(legacy);
@@ -404,7 +427,9 @@ fn the_world_thread_serves_jobs_between_due_timers() {
     clock.advance(ms(100));
     let (world, _dir) = t.into_world();
     let (thread, handle) = wasmud::world_thread::WorldThread::spawn(world);
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     // A job sent while 20,000 timers are due is answered after at most one of them.
     let left = rt
         .block_on(handle.call(move |w| {
@@ -416,11 +441,16 @@ fn the_world_thread_serves_jobs_between_due_timers() {
     // And they all fire, without anyone asking.
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
-        let left = rt.block_on(handle.call(|w| w.timer_count().unwrap())).unwrap();
+        let left = rt
+            .block_on(handle.call(|w| w.timer_count().unwrap()))
+            .unwrap();
         if left == 0 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "{left} timers never fired");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{left} timers never fired"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(handle);

@@ -4,10 +4,12 @@
 //! Guest→host figures are taken from inside a guest loop (the `bench` typeclass): the time of a
 //! command looping `n` times, minus the time of an empty command, divided by `n`. The
 //! `hostile` module runs the storm cases of hostile typeclasses and reports the host's memory
-//! growth and longest stall.
+//! growth and longest stall; `durability` the commit policies; `timers` timer throughput,
+//! cost and lateness.
 
 mod durability;
 mod hostile;
+mod timers;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -76,6 +78,7 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     durability::open_time(&path, &runtime, objects)?;
     hostile::storms(&dir, &runtime)?;
     durability::transfers(&dir, &runtime)?;
+    timers::timers(&dir, &runtime)?;
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }

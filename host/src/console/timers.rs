@@ -31,9 +31,10 @@ pub fn reply(timers: &[TimerInfo], total: u64, now: u64) -> (String, serde_json:
         "object", "name", "due", "interval", "failures"
     );
     for t in timers {
-        let interval = t
-            .interval_ms
-            .map_or_else(|| "once".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1e3));
+        let interval = t.interval_ms.map_or_else(
+            || "once".to_owned(),
+            |ms| format!("{:.1} s", ms as f64 / 1e3),
+        );
         let state = match (&t.parked, &t.last_error) {
             (true, Some(e)) => format!("PARKED: {e}"),
             (true, None) => "PARKED".to_owned(),

@@ -337,15 +337,18 @@ fn invoke(
             Hook::Init => hooks.call_at_init(store, this)?.map(|()| true),
             Hook::MsgReceive { text, sender } => {
                 let sender = opt(inst, sender)?;
-                inst.hooks.call_at_msg_receive(&mut inst.store, this, text, sender)?
+                inst.hooks
+                    .call_at_msg_receive(&mut inst.store, this, text, sender)?
             }
             Hook::Command { caller, input } => {
                 let caller = opt(inst, Some(caller))?.expect("some in, some out");
-                inst.hooks.call_at_command(&mut inst.store, this, caller, input)?
+                inst.hooks
+                    .call_at_command(&mut inst.store, this, caller, input)?
             }
             Hook::PreMove { destination } => {
                 let destination = opt(inst, destination)?;
-                inst.hooks.call_at_pre_move(&mut inst.store, this, destination)?
+                inst.hooks
+                    .call_at_pre_move(&mut inst.store, this, destination)?
             }
             Hook::PostMove { source } => {
                 let source = opt(inst, source)?;

@@ -462,18 +462,12 @@ impl Instances {
         typeclass: Symbol,
         clock: budget::HookClock,
     ) -> Result<Checkout, WorldError> {
-        let Some(slot) = self.slots.get_mut(&typeclass) else {
-            return Ok(if self.known.get(BASE_TYPECLASS) == Some(&typeclass) {
-                Checkout::Base
-            } else {
-                Checkout::Unavailable("its component is not installed (missing or failed to load)")
-            });
-        };
-        if slot.quarantined {
-            return Ok(Checkout::Unavailable(
-                "it is quarantined after repeated traps (reload it to clear)",
-            ));
+        if let Some(reason) = self.unavailable(typeclass) {
+            return Ok(Checkout::Unavailable(reason));
         }
+        let Some(slot) = self.slots.get_mut(&typeclass) else {
+            return Ok(Checkout::Base);
+        };
         if let Some(inst) = slot.idle.pop() {
             return Ok(Checkout::Instance(inst));
         }

@@ -23,6 +23,11 @@ pub trait TimerView {
     /// # Errors
     /// [`StoreError`] on a storage failure or an undecodable record.
     fn timers_of(&self, object: ObjectId) -> Result<Vec<TimerRow>, StoreError>;
+    /// How many timers `object` has.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    fn timer_count_of(&self, object: ObjectId) -> Result<usize, StoreError>;
     /// Up to `limit` timers in (object, name) order, starting after `after`.
     ///
     /// # Errors
@@ -66,6 +71,16 @@ macro_rules! impl_timer_view {
                     rows.push((object, Box::from(k.value().1), schema::decode(v.value())?));
                 }
                 Ok(rows)
+            }
+
+            fn timer_count_of(&self, object: ObjectId) -> Result<usize, StoreError> {
+                let table = self.txn.open_table(TIMERS)?;
+                let mut count = 0;
+                for row in table.range((object, "")..(object + 1, ""))? {
+                    row?;
+                    count += 1;
+                }
+                Ok(count)
             }
 
             fn timers_page(

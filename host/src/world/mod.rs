@@ -30,8 +30,8 @@ pub use error::WorldError;
 pub use flush::{FlushJob, FlushReport, FlushScope, KeepReason};
 pub use limits::{Limit, LimitExceeded, WorldLimits};
 pub use state::{AttrKind, Delivery};
-pub use timers::{TickOutcome, TimerCounters, TimerFire, TimerInfo};
 pub(crate) use state::{Event, WorldState};
+pub use timers::{TickOutcome, TimerCounters, TimerFire, TimerInfo};
 
 use std::collections::BTreeMap;
 
@@ -536,10 +536,7 @@ impl World {
             deliveries_dropped: w.deliveries_dropped,
             big_instances_dropped: w.instances.dropped_big,
             fsyncs: w.fsyncs,
-            timers: w
-                .view()
-                .and_then(|v| Ok(v.timer_count()?))
-                .unwrap_or(0),
+            timers: w.view().and_then(|v| Ok(v.timer_count()?)).unwrap_or(0),
             timer_counters: w.timer_counters,
         }
     }

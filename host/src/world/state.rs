@@ -17,8 +17,8 @@ use crate::store::{ObjectRecord, Store, StoreRead, StoreView, StoreWrite};
 use crate::symbol::{Interner, Symbol};
 use crate::value::{ObjectId, Value};
 use crate::world::WorldError;
-use crate::world::limits::{Limit, TurnMeter, WorldLimits};
 use crate::world::clock::Clock;
+use crate::world::limits::{Limit, TurnMeter, WorldLimits};
 use crate::world::timers::TimerCounters;
 use crate::world::undo::Undo;
 
@@ -581,7 +581,10 @@ impl WorldState {
                 Undo::Attr { old, .. } => old.as_ref().map_or(0, Value::heap_bytes),
                 Undo::Key { old, .. } => old.len(),
                 Undo::Timer { name, old, .. } => {
-                    name.len() + old.as_ref().map_or(0, |o| o.last_error.as_ref().map_or(0, |e| e.len()))
+                    name.len()
+                        + old
+                            .as_ref()
+                            .map_or(0, |o| o.last_error.as_ref().map_or(0, |e| e.len()))
                 }
                 Undo::Deleted { entry, .. } => entry.heap_bytes(),
                 Undo::Location { .. } | Undo::Created { .. } | Undo::Loaded { .. } => 0,

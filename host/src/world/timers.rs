@@ -34,8 +34,9 @@ pub const MIN_TIMER_MS: u64 = 100;
 pub const MAX_TIMER_MS: u64 = 10 * 365 * 24 * 60 * 60 * 1000;
 /// Failures in a row after which a timer is parked.
 pub const MAX_TIMER_FAILURES: u32 = 5;
-/// How long a timer whose typeclass cannot run waits before it is looked at again.
-pub const WAIT_MS: u64 = 1_000;
+/// How long a timer whose typeclass cannot run waits before it is looked at again (each look
+/// rewrites its row: a quarantined typeclass with many timers must not keep the world busy).
+pub const WAIT_MS: u64 = 5_000;
 /// The longest retry delay of a failing one-shot timer.
 const MAX_BACKOFF_MS: u64 = 5 * 60 * 1000;
 /// How much of a failure's text a timer keeps for the admin.
@@ -185,7 +186,7 @@ impl WorldState {
     fn check_timer_room(&mut self, id: ObjectId) -> Result<(), WorldError> {
         let (per_object, total) = (self.limits.timers_per_object, self.limits.timers_total);
         let view = self.view()?;
-        let detail = if view.timers_of(id)?.len() >= per_object {
+        let detail = if view.timer_count_of(id)? >= per_object {
             format!("#{id} already has {per_object} timers, the most an object may have")
         } else if view.timer_count()? >= total {
             format!("the world already has {total} timers, the most it may have")
@@ -193,7 +194,9 @@ impl WorldState {
             return Ok(());
         };
         self.count_limit_hit(super::Limit::Timers);
-        Err(WorldError::InvalidArgument(format!("timer limit: {detail}")))
+        Err(WorldError::InvalidArgument(format!(
+            "timer limit: {detail}"
+        )))
     }
 
     /// Cancels timer `name` of `id`; true if there was one.
@@ -372,7 +375,13 @@ fn fire_in_turn(
     world.rollback_to(before);
     let text = error.to_string();
     let parked = world.record_timer_failure(object, name, now, &text);
-    (world, parked.map(|parked| TickOutcome::Failed { error: text, parked }))
+    (
+        world,
+        parked.map(|parked| TickOutcome::Failed {
+            error: text,
+            parked,
+        }),
+    )
 }
 
 impl World {
@@ -475,7 +484,7 @@ impl World {
         fired
     }
 
-    /// After a storage failure, timers wait a second before the next attempt (the world
+    /// After a storage failure, timers wait [`WAIT_MS`] before the next attempt (the world
     /// thread must not spin on a failing store).
     fn pause_timers(&mut self, now: u64, error: &WorldError) {
         tracing::error!("timers paused for {WAIT_MS} ms after a storage failure: {error}");

@@ -16,7 +16,8 @@
 //! `db.fail_init` is true; `at-object-creation` of an object whose key is
 //! `nest <levels> <frames>` nests one level deeper (see `nest`); `at-msg-receive` runs the
 //! message protocols of `slow-chain` and `ping-pong`; `at-tick` writes `db.ticked` and then
-//! fails for timers named `fail...`, traps for `trap...` and loops for `spin...`.
+//! fails for timers named `fail...`, traps for `trap...` and loops for `spin...`; `big...`
+//! also writes 200 KB.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -345,6 +346,10 @@ impl Typeclass for Adversary {
 
     fn at_tick(this: &Object, name: &str) -> HookResult {
         this.db().set("ticked", name)?;
+        if name.starts_with("big") {
+            // Enough new pages that the commit must write (the storage fault tests).
+            this.db().set("big", &"x".repeat(200_000))?;
+        }
         if name.starts_with("fail") {
             return Err(Error::Script(format!("timer {name} fails on purpose")));
         }

@@ -1,7 +1,8 @@
 //! `bench`: loops used by `wasmud bench` to time guest→host calls from inside a guest.
 //!
 //! Commands: `noop`, `spin <n>` (a pure wasm loop), `write <k>` (k `db` writes), `db-get <n>`, `ndb-get <n>`, `create <n>` (each new object gets one `db`
-//! attribute), `create3 <n>` (three small attributes each).
+//! attribute), `create3 <n>` (three small attributes each). `at-tick` makes one `db` write
+//! (`db.ticks`, the timer count; the timer benchmark).
 
 use wasmud_sdk::{Error, HookResult, Object, Typeclass, create};
 
@@ -60,6 +61,11 @@ impl Typeclass for Bench {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    fn at_tick(this: &Object, _name: &str) -> HookResult {
+        let ticks: i64 = this.db().get_or("ticks", 0)?;
+        this.db().set("ticks", &(ticks + 1))
     }
 }
 

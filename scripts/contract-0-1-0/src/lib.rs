@@ -15,15 +15,22 @@ impl exports::wasmud::runtime::hooks::Guest for Legacy {
     fn at_init(_this: &Object) -> Result<(), String> {
         Ok(())
     }
-    fn at_msg_receive(_this: &Object, _text: String, _sender: Option<&Object>) -> Result<bool, String> {
+    fn at_msg_receive(
+        _this: &Object,
+        _text: String,
+        _sender: Option<&Object>,
+    ) -> Result<bool, String> {
         Ok(true)
     }
     fn at_command(this: &Object, caller: &Object, input: String) -> Result<bool, String> {
         if input != "stamp" {
             return Ok(false);
         }
-        this.db_set("stamped", &ValueArg::Boolean(true)).map_err(|e| format!("{e:?}"))?;
-        caller.msg("stamped", Some(this)).map_err(|e| format!("{e:?}"))?;
+        this.db_set("stamped", &ValueArg::Boolean(true))
+            .map_err(|e| format!("{e:?}"))?;
+        caller
+            .msg("stamped", Some(this))
+            .map_err(|e| format!("{e:?}"))?;
         Ok(true)
     }
     fn at_pre_move(_this: &Object, _destination: Option<&Object>) -> Result<bool, String> {
