@@ -228,7 +228,8 @@ impl Server {
                             continue;
                         }
                         let Some(stamp) = file_stamp(&event.path) else {
-                            continue; // removed
+                            seen.remove(&event.path); // removed: a file put back is new
+                            continue;
                         };
                         if seen.insert(event.path.clone(), stamp) != Some(stamp) {
                             let _ = tx.send((event.path, Instant::now()));
@@ -285,13 +286,21 @@ impl Server {
 }
 
 /// Compiles `path` off the world thread, then installs it with one world job. Logs the outcome.
-/// What tells a changed script file from one that was only read: its modification time and
-/// length.
-type FileStamp = (std::time::SystemTime, u64);
+/// What tells a changed script file from one that was only read: its modification time,
+/// length and (on Unix) inode and status-change time, so a file replaced by a rename or
+/// rewritten within the file system's time granularity still counts as changed.
+type FileStamp = (std::time::SystemTime, u64, u64, i64, i64);
 
 fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
     let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
+    #[cfg(unix)]
+    let (inode, ctime, ctime_ns) = {
+        use std::os::unix::fs::MetadataExt as _;
+        (meta.ino(), meta.ctime(), meta.ctime_nsec())
+    };
+    #[cfg(not(unix))]
+    let (inode, ctime, ctime_ns) = (0, 0, 0);
+    Some((meta.modified().ok()?, meta.len(), inode, ctime, ctime_ns))
 }
 
 async fn reload_file(

@@ -401,13 +401,17 @@ fn a_one_shot_timer_fires_exactly_once_across_sigkills() {
     std::thread::sleep(Duration::from_millis(600));
     server = start(&data, &scripts, &[]);
     wait_for_no_timers(&data, ticker);
-    // Then kills at random moments around each fire: before, during or after it, each
-    // timer is kept exactly once (its deletion commits with the tick's effects).
+    // Then kills at random moments while timers fire: each round schedules timers due over
+    // half a second and kills the server somewhere in (or after) that stretch. Before,
+    // during or after its fire, each timer is kept exactly once (its deletion commits with
+    // the tick's effects).
     let mut rng = Rng(0x7157_11AE);
-    let rounds = 8;
+    let (rounds, per_round) = (8, 20);
     for round in 0..rounds {
-        schedule(&format!("r{round}"), 100 + rng.below(200));
-        std::thread::sleep(Duration::from_millis(rng.below(400)));
+        for i in 0..per_round {
+            schedule(&format!("r{round}-{i}"), 100 + i * 25);
+        }
+        std::thread::sleep(Duration::from_millis(rng.below(700)));
         server.kill().unwrap();
         server.wait().unwrap();
         server = start(&data, &scripts, &[]);
@@ -416,9 +420,11 @@ fn a_one_shot_timer_fires_exactly_once_across_sigkills() {
     let db = db_of(&data, ticker);
     assert_eq!(db["tick.downtime"], 1, "{db}");
     for round in 0..rounds {
-        assert_eq!(db[format!("tick.r{round}")], 1, "round {round}: {db}");
+        for i in 0..per_round {
+            assert_eq!(db[format!("tick.r{round}-{i}")], 1, "r{round}-{i}: {db}");
+        }
     }
-    assert_eq!(db["ticks"], rounds + 1, "{db}");
+    assert_eq!(db["ticks"], rounds * per_round + 1, "{db}");
     server.kill().unwrap();
     server.wait().unwrap();
 }

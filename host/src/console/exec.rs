@@ -561,7 +561,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
          hooks:        {} run, {} trapped\n\
          guest log:    {logged} lines, {log_dropped} dropped by the rate limit\n\
          deliveries:   {} dropped (nobody listening)\n\
-         timers:       {} scheduled; {} fired, {} failed, {} parked, {} waited\n\
+         timers:       {} scheduled; {} fired, {} failed, {} parked, {} waited, {} dropped\n\
          limits:",
         human_duration(uptime),
         c.entries,
@@ -598,6 +598,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         s.timer_counters.failed,
         s.timer_counters.parked,
         s.timer_counters.waited,
+        s.timer_counters.dropped,
     );
     text.push_str(&limit_rows(&s.limits));
     let limits_json: Vec<_> = s
@@ -625,7 +626,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         "timers": {
             "scheduled": s.timers, "fired": s.timer_counters.fired,
             "failed": s.timer_counters.failed, "parked": s.timer_counters.parked,
-            "waited": s.timer_counters.waited,
+            "waited": s.timer_counters.waited, "dropped": s.timer_counters.dropped,
         },
         "limits": limits_json,
     });

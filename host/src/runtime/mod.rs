@@ -253,6 +253,9 @@ fn internal(e: wasmtime::Error) -> WorldError {
     WorldError::Internal(format!("{e:#}"))
 }
 
+/// The export name of the timer hook interface (wasmtime also finds other 0.1.x versions).
+const TIMER_HOOKS: &str = "wasmud:runtime/timer-hooks@0.1.1";
+
 /// Where a component's hook exports are. `hooks` is required; `timer-hooks` (added in
 /// `wasmud:runtime@0.1.1`) is optional, so components built for 0.1.0 keep loading: wasmtime
 /// matches `@0.1.0` names to the host's `@0.1.1` ones (same semver track), and a component
@@ -265,9 +268,17 @@ struct Exports {
 
 impl Exports {
     fn new(pre: &wasmtime::component::InstancePre<Ctx>) -> wasmtime::Result<Self> {
+        use bindings::exports::wasmud::runtime::{hooks, timer_hooks};
+        // Only a missing `timer-hooks` is allowed; one that is there must be right.
+        let has_ticks = pre
+            .component()
+            .get_export_index(None, TIMER_HOOKS)
+            .is_some();
         Ok(Exports {
-            hooks: bindings::exports::wasmud::runtime::hooks::GuestIndices::new(pre)?,
-            ticks: bindings::exports::wasmud::runtime::timer_hooks::GuestIndices::new(pre).ok(),
+            hooks: hooks::GuestIndices::new(pre)?,
+            ticks: has_ticks
+                .then(|| timer_hooks::GuestIndices::new(pre))
+                .transpose()?,
         })
     }
 

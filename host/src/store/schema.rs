@@ -53,6 +53,8 @@ pub struct TimerRecord {
     pub interval_ms: Option<u64>,
     /// `at-tick` failures in a row.
     pub failures: u32,
+    /// Times in a row it was due while its typeclass could not run (each wait is longer).
+    pub waits: u32,
     /// Parked after repeated failures: not in the queue until scheduled again.
     pub parked: bool,
     /// The last failure, for the admin.

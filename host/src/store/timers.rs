@@ -151,6 +151,22 @@ impl StoreWrite {
         Ok(())
     }
 
+    /// Removes the queue row (`due`, `object`, `name`) alone (a row that names no timer).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a storage failure.
+    pub fn remove_queue_row(
+        &mut self,
+        due: u64,
+        object: ObjectId,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        self.txn
+            .open_table(TIMER_QUEUE)?
+            .remove((due, object, name))?;
+        Ok(())
+    }
+
     /// Removes timer `name` of `object` (stored as `old`).
     ///
     /// # Errors

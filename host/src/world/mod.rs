@@ -3,6 +3,8 @@
 //! # Layout
 //! - `state`: `WorldState`, the domain operations on ids (cache + store, no WIT).
 //! - `lifecycle`: create / move / delete with their hooks, and the event queue.
+//! - [`timers`]: scheduling, listing and firing timers (one turn per fire); [`clock`]: the
+//!   wall clock they run by.
 //! - `error`: [`WorldError`].
 //! - this module: [`World`], the owner and the public API the server, tests and benches use.
 //!

@@ -16,14 +16,15 @@
 //! is retried with backoff, a repeating timer keeps its rhythm, and after
 //! [`MAX_TIMER_FAILURES`] failures in a row the timer is parked (out of the queue, shown to the
 //! admin) until it is scheduled again. A timer whose typeclass cannot run (quarantined, or its
-//! component missing) waits: it is looked at again [`WAIT_MS`] later, without counting a
-//! failure.
+//! component missing) waits: it is looked at again [`WAIT_MS`] later (then twice as long each
+//! time, up to [`MAX_WAIT_MS`]; a repeating timer on a beat of its rhythm), without counting a
+//! failure. A timer whose object no longer exists is removed.
 
 use std::time::Duration;
 
 use crate::runtime::Hook;
 use crate::runtime::dispatch::call_hook;
-use crate::store::{TimerRecord, TimerRow, TimerView};
+use crate::store::{StoreError, TimerRecord, TimerRow, TimerView};
 use crate::value::ObjectId;
 use crate::world::undo::Undo;
 use crate::world::{World, WorldError, WorldState};
@@ -34,9 +35,13 @@ pub const MIN_TIMER_MS: u64 = 100;
 pub const MAX_TIMER_MS: u64 = 10 * 365 * 24 * 60 * 60 * 1000;
 /// Failures in a row after which a timer is parked.
 pub const MAX_TIMER_FAILURES: u32 = 5;
-/// How long a timer whose typeclass cannot run waits before it is looked at again (each look
-/// rewrites its row: a quarantined typeclass with many timers must not keep the world busy).
+/// How long a timer whose typeclass cannot run first waits before it is looked at again; each
+/// further look waits twice as long, up to [`MAX_WAIT_MS`] (each look rewrites the row: a
+/// quarantined typeclass with many timers must not keep the world busy). Also how long all
+/// timers pause after a storage failure.
 pub const WAIT_MS: u64 = 5_000;
+/// The longest wait of a timer whose typeclass cannot run.
+pub const MAX_WAIT_MS: u64 = 5 * 60 * 1000;
 /// The longest retry delay of a failing one-shot timer.
 const MAX_BACKOFF_MS: u64 = 5 * 60 * 1000;
 /// How much of a failure's text a timer keeps for the admin.
@@ -93,6 +98,12 @@ pub enum TickOutcome {
         /// Why the typeclass cannot run.
         reason: String,
     },
+    /// Nothing could fire: the timer's object no longer exists (the timer was removed), or
+    /// the queue row named no timer (the row was removed).
+    Dropped {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// One timer fired by [`World::fire_due_timer`].
@@ -119,6 +130,8 @@ pub struct TimerCounters {
     pub parked: u64,
     /// Times a due timer waited because its typeclass could not run.
     pub waited: u64,
+    /// Timers of objects that no longer exist, and queue rows naming no timer, removed.
+    pub dropped: u64,
 }
 
 /// The next time in a repeating timer's rhythm after `now`: intended times are `due`,
@@ -131,6 +144,11 @@ fn next_in_rhythm(due: u64, interval: u64, now: u64) -> u64 {
 /// The delay before retry `failures` (1, 2, ...) of a one-shot: 1 s, 2 s, 4 s ... at most 5 min.
 fn backoff_ms(failures: u32) -> u64 {
     (1_000u64 << failures.saturating_sub(1).min(20)).min(MAX_BACKOFF_MS)
+}
+
+/// The wait before look `waits` (1, 2, ...) at a timer whose typeclass cannot run.
+fn wait_ms(waits: u32) -> u64 {
+    (WAIT_MS << waits.saturating_sub(1).min(20)).min(MAX_WAIT_MS)
 }
 
 fn clip(text: &str) -> Box<str> {
@@ -176,6 +194,7 @@ impl WorldState {
             due_ms: self.now_ms().saturating_add(delay_ms),
             interval_ms: repeating.then_some(delay_ms),
             failures: 0,
+            waits: 0,
             parked: false,
             last_error: None,
         };
@@ -320,46 +339,98 @@ impl WorldState {
             parked,
             last_error: Some(clip(error)),
             interval_ms: old.interval_ms,
+            waits: 0,
         };
         self.put_timer(id, name, Some(old), Some(new))?;
         Ok(parked)
     }
 }
 
-/// One turn firing timer `name` of `object` at `now` (see the module docs).
+/// What the first part of a fire decided.
+enum Step {
+    /// The timer's row moved on: run `at-tick`.
+    Run,
+    /// Nothing to run.
+    Done(TickOutcome),
+}
+
+/// Moves the timer whose queue row is (`due`, `object`, `name`) on before its `at-tick` runs:
+/// deleted (one-shot) or on its next beat (repeating). A queue row that names no timer (or an
+/// old time of one, or a record that does not decode) is removed, so it cannot block the
+/// queue (`wasmud check` reports such rows); the timer of an object that no longer exists is
+/// removed; the timer of a typeclass that cannot run waits.
+fn advance(
+    world: &mut WorldState,
+    due: u64,
+    object: ObjectId,
+    name: &str,
+    now: u64,
+) -> Result<Step, WorldError> {
+    let stale = |world: &mut WorldState, reason: String| -> Result<Step, WorldError> {
+        tracing::error!(object, name, due, "timer queue row removed: {reason}");
+        world.write()?.remove_queue_row(due, object, name)?;
+        world.next_timer = None;
+        Ok(Step::Done(TickOutcome::Dropped { reason }))
+    };
+    let record = match world.view()?.timer(object, name) {
+        Ok(Some(record)) if !record.parked && record.due_ms == due => record,
+        Ok(Some(_)) => return stale(world, "the timer is due at another time".into()),
+        Ok(None) => return stale(world, "no such timer".into()),
+        Err(StoreError::Decode { detail }) => {
+            return stale(world, format!("its record does not decode: {detail}"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match world.check_exists(object) {
+        Ok(()) => {}
+        Err(WorldError::NotFound(_) | WorldError::Deleted(_)) => {
+            world.put_timer(object, name, Some(record), None)?;
+            let reason = format!("object #{object} no longer exists");
+            return Ok(Step::Done(TickOutcome::Dropped { reason }));
+        }
+        Err(e) => return Err(e),
+    }
+    if let Some(reason) = world.tick_blocked(object)? {
+        let waits = record.waits.saturating_add(1);
+        let wait = wait_ms(waits);
+        let due_ms = match record.interval_ms {
+            // The first beat of its rhythm after the wait.
+            Some(interval) => next_in_rhythm(record.due_ms, interval, now + wait - 1),
+            None => now.saturating_add(wait),
+        };
+        let waiting = TimerRecord {
+            due_ms,
+            waits,
+            ..record.clone()
+        };
+        world.put_timer(object, name, Some(record), Some(waiting))?;
+        return Ok(Step::Done(TickOutcome::Waiting { reason }));
+    }
+    let next = record.interval_ms.map(|interval| TimerRecord {
+        due_ms: next_in_rhythm(record.due_ms, interval, now),
+        failures: 0,
+        waits: 0,
+        last_error: None,
+        ..record.clone()
+    });
+    world.put_timer(object, name, Some(record), next)?;
+    Ok(Step::Run)
+}
+
+/// One turn firing the timer whose queue row is (`due`, `object`, `name`) at `now` (see the
+/// module docs).
 fn fire_in_turn(
     mut world: Box<WorldState>,
+    due: u64,
     object: ObjectId,
     name: &str,
     now: u64,
 ) -> (Box<WorldState>, Result<TickOutcome, WorldError>) {
     let before = world.mark();
-    let advanced = (|| {
-        let record = world
-            .view()?
-            .timer(object, name)?
-            .ok_or_else(|| WorldError::Internal(format!("timer {name:?} of #{object} vanished")))?;
-        if let Some(reason) = world.tick_blocked(object)? {
-            let waiting = TimerRecord {
-                due_ms: now.saturating_add(WAIT_MS),
-                ..record.clone()
-            };
-            world.put_timer(object, name, Some(record), Some(waiting))?;
-            return Ok(Some(reason));
-        }
-        let next = record.interval_ms.map(|interval| TimerRecord {
-            due_ms: next_in_rhythm(record.due_ms, interval, now),
-            failures: 0,
-            last_error: None,
-            ..record.clone()
-        });
-        world.put_timer(object, name, Some(record), next)?;
-        Ok(None)
-    })();
-    match advanced {
+    match advance(&mut world, due, object, name, now) {
         Err(e) => return (world, Err(e)),
-        Ok(Some(reason)) => return (world, Ok(TickOutcome::Waiting { reason })),
-        Ok(None) => {}
+        Ok(Step::Done(outcome)) => return (world, Ok(outcome)),
+        Ok(Step::Run) => {}
     }
     let (mut world, result) = call_hook(world, object, Hook::Tick { name });
     let error = match result {
@@ -437,7 +508,7 @@ impl World {
                 return None;
             }
         };
-        let outcome = match self.turn(|w| fire_in_turn(w, object, &name, now)) {
+        let outcome = match self.turn(|w| fire_in_turn(w, due_ms, object, &name, now)) {
             Ok(outcome) => outcome,
             Err(error) => {
                 // The turn failed whole (a limit, or the commit): record the failure in a turn
@@ -462,6 +533,7 @@ impl World {
                 counters.parked += u64::from(*parked);
             }
             TickOutcome::Waiting { .. } => counters.waited += 1,
+            TickOutcome::Dropped { .. } => counters.dropped += 1,
         }
         Some(TimerFire {
             object,
