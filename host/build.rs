@@ -20,8 +20,9 @@ const SCRIPTS: &[&str] = &[
     "wanderer",
 ];
 /// Components built for the tests and the benchmark only, never installed in the default
-/// world: the hostile `adversary`, the `ledger` of the durability tests and the hot-reload
-/// fixtures.
+/// world: the hostile `adversary`, the `ledger` of the durability tests, the hot-reload
+/// fixtures, `contract_0_1_0` (built against the previous contract version) and
+/// `mistyped_tick` (an `at-tick` of the wrong type).
 const FIXTURES: &[&str] = &[
     "adversary",
     "ledger",
@@ -29,6 +30,7 @@ const FIXTURES: &[&str] = &[
     "not_a_typeclass",
     "old_contract",
     "contract_0_1_0",
+    "mistyped_tick",
 ];
 
 fn main() {

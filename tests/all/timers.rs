@@ -307,9 +307,7 @@ fn a_quarantined_typeclass_s_timers_wait_longer_each_time_and_fire_after_a_reloa
         let rows = t.w().timers(Some(a), 10).unwrap();
         rows.into_iter().find(|r| r.name == name).unwrap()
     };
-    let waiting = |fires: &[TimerFire], name: &str| {
-        matches!(fires, [TimerFire { outcome: TickOutcome::Waiting { .. }, name: n, .. }] if n == name)
-    };
+    let waiting = |fires: &[TimerFire], name: &str| matches!(fires, [TimerFire { outcome: TickOutcome::Waiting { .. }, name: n, .. }] if n == name);
     clock.advance(ms(100));
     let fires = t.w().fire_due_timers(10);
     assert!(waiting(&fires, "later"), "{fires:?}");
@@ -323,7 +321,11 @@ fn a_quarantined_typeclass_s_timers_wait_longer_each_time_and_fire_after_a_reloa
     clock.set(T0 + 30_000);
     let fires = t.w().fire_due_timers(10);
     assert_eq!(names(&fires), ["later", "beat"]);
-    assert!(fires.iter().all(|f| matches!(f.outcome, TickOutcome::Waiting { .. })));
+    assert!(
+        fires
+            .iter()
+            .all(|f| matches!(f.outcome, TickOutcome::Waiting { .. }))
+    );
     assert_eq!(row(&mut t, "beat").due_ms, T0 + 60_000);
     assert_eq!(row(&mut t, "later").due_ms, T0 + 30_000 + 4 * WAIT_MS);
     // Reloading the typeclass clears the quarantine; each timer fires on its next look.
@@ -365,7 +367,12 @@ fn a_queue_row_without_a_timer_and_a_timer_without_an_object_do_not_block_the_qu
     let fires = t.w().fire_due_timers(10);
     let outcomes: Vec<(&str, bool)> = fires
         .iter()
-        .map(|f| (f.name.as_str(), matches!(f.outcome, TickOutcome::Dropped { .. })))
+        .map(|f| {
+            (
+                f.name.as_str(),
+                matches!(f.outcome, TickOutcome::Dropped { .. }),
+            )
+        })
         .collect();
     assert_eq!(
         outcomes,
@@ -420,6 +427,19 @@ fn a_component_built_for_the_previous_contract_still_loads_and_its_timers_fire()
     clock.advance(ms(100));
     assert_eq!(t.w().fire_due_timers(10)[0].outcome, TickOutcome::Fired);
     assert_eq!(t.w().timer_count().unwrap(), 0);
+}
+
+#[test]
+fn a_component_whose_at_tick_has_the_wrong_type_is_rejected_when_it_loads() {
+    let (runtime, _) = runtime();
+    let path = std::path::Path::new(wasmud::scripts::fixtures::MISTYPED_TICK);
+    match runtime.load_file(path) {
+        Err(WorldError::Script { detail, .. }) => {
+            assert!(detail.contains("mistyped export"), "{detail}");
+        }
+        Err(other) => panic!("expected a script error, got {other}"),
+        Ok(_) => panic!("a mistyped at-tick was accepted (its timers would be lost)"),
+    }
 }
 
 #[test]
