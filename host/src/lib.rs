@@ -3,14 +3,17 @@
 //!
 //! # Layout
 //! - [`value`]: attribute values and object ids.
+//! - [`accounts`]: account name and password rules, argon2id hashing.
 //! - [`symbol`]: interned attribute and typeclass names.
 //! - [`store`]: the redb file (objects, attributes, indexes, id sequence).
 //! - [`cache`]: the identity map (one live entry per id), over [`id_index`].
 //! - [`memory`]: RSS and returning freed memory to the OS.
 //! - [`world`]: [`World`], the single owner of cache, store and script instances.
 //! - [`runtime`]: wasmtime, the WIT bindings, hook dispatch and the host side of the WIT imports.
-//! - [`world_thread`]: the thread that owns the world, and when answers leave it (group commit).
+//! - [`world_thread`]: the thread that owns the world, and when answers leave it (group commit);
+//!   [`outbox`]: where the text its objects accept goes (player sessions).
 //! - [`server`]: the `serve` command (hot reload, console, shutdown).
+//! - [`net`]: the player ports (telnet), sessions and logins.
 //! - [`console`]: the admin console (commands, TCP port, interactive prompt).
 //! - [`seed`]: the small world a fresh data dir starts with.
 //! - [`mod@bench`]: the `bench` command's measurements.
@@ -18,11 +21,14 @@
 //!
 //! Start with `docs/design.md`.
 
+pub mod accounts;
 pub mod bench;
 pub mod cache;
 pub mod console;
 pub mod id_index;
 pub mod memory;
+pub mod net;
+pub mod outbox;
 pub mod runtime;
 pub mod scripts;
 pub mod seed;

@@ -64,6 +64,17 @@ enum Cmd {
         /// Do not open the admin console port.
         #[arg(long)]
         no_console: bool,
+        /// Address of the telnet port for players (its bound address is written to
+        /// `<data>/telnet.addr`).
+        #[arg(long, default_value = wasmud::net::DEFAULT_TELNET_ADDR)]
+        telnet_addr: SocketAddr,
+        /// Do not open the telnet port.
+        #[arg(long)]
+        no_telnet: bool,
+        /// Messages queued for a player whose client does not read; past it, it is
+        /// disconnected.
+        #[arg(long, default_value_t = wasmud::net::NetLimits::default().output_queue)]
+        max_output_queue: usize,
         /// No interactive prompt even when stdin is a terminal.
         #[arg(long)]
         no_prompt: bool,
@@ -147,6 +158,9 @@ fn main() -> anyhow::Result<()> {
             no_watch,
             console_addr,
             no_console,
+            telnet_addr,
+            no_telnet,
+            max_output_queue,
             no_prompt,
             hook_deadline_ms,
             turn_budget_ms,
@@ -156,6 +170,8 @@ fn main() -> anyhow::Result<()> {
         } => {
             let mut config = ServeConfig::new(&data, scripts);
             config.watch = !no_watch;
+            config.net.telnet = (!no_telnet).then_some(telnet_addr);
+            config.net.limits.output_queue = max_output_queue;
             let sandbox = &mut config.options.sandbox;
             sandbox.hook_deadline = std::time::Duration::from_millis(hook_deadline_ms);
             sandbox.turn_budget = std::time::Duration::from_millis(turn_budget_ms);

@@ -47,6 +47,8 @@ pub struct ServeConfig {
     pub options: WorldOptions,
     /// When answers may be released (durable group commit by default).
     pub commit: CommitPolicy,
+    /// The player ports (none by default; `serve` opens telnet on 4000).
+    pub net: crate::net::NetConfig,
 }
 
 impl ServeConfig {
@@ -60,6 +62,7 @@ impl ServeConfig {
             console: None,
             options: WorldOptions::default(),
             commit: CommitPolicy::default(),
+            net: crate::net::NetConfig::default(),
         }
     }
 }
@@ -117,6 +120,7 @@ pub struct Server {
     started: Instant,
     shutdown: Arc<tokio::sync::Notify>,
     console_task: Option<tokio::task::JoinHandle<()>>,
+    telnet_task: Option<tokio::task::JoinHandle<()>>,
     watcher: Option<Watcher>,
 }
 
@@ -158,6 +162,7 @@ impl Server {
             started: Instant::now(),
             shutdown: Arc::new(tokio::sync::Notify::new()),
             console_task: None,
+            telnet_task: None,
             watcher: None,
         };
         if config.watch {
@@ -168,6 +173,16 @@ impl Server {
             let listener = console::remote::bind(addr, &config.data).await?;
             let ctx = server.console_context();
             server.console_task = Some(tokio::spawn(console::remote::serve(listener, token, ctx)));
+        }
+        if let Some(addr) = config.net.telnet {
+            let listener = crate::net::telnet::bind(addr)
+                .await
+                .with_context(|| format!("bind the telnet port to {addr}"))?;
+            let bound = listener.local_addr()?;
+            write_addr_file(&config.data, TELNET_ADDR_FILE, bound)?;
+            tracing::info!(%bound, "telnet port listening");
+            let players = crate::net::Players::new(server.handle.clone(), &config.net);
+            server.telnet_task = Some(tokio::spawn(crate::net::telnet::serve(listener, players)));
         }
         tracing::info!(
             store = %path.display(),
@@ -270,9 +285,14 @@ impl Server {
             thread,
             reloader,
             console_task,
+            telnet_task,
             watcher,
             ..
         } = self;
+        if let Some(task) = telnet_task {
+            task.abort();
+            let _ = task.await;
+        }
         if let Some(task) = console_task {
             task.abort();
             let _ = task.await;
@@ -286,6 +306,18 @@ impl Server {
 }
 
 /// Compiles `path` off the world thread, then installs it with one world job. Logs the outcome.
+/// Where `serve` writes the telnet port's bound address (for scripts and tests that bind
+/// port 0).
+pub const TELNET_ADDR_FILE: &str = "telnet.addr";
+
+/// Writes `addr` to `<data>/<file>`, whole (written, then renamed).
+fn write_addr_file(data: &std::path::Path, file: &str, addr: SocketAddr) -> anyhow::Result<()> {
+    let tmp = data.join(format!("{file}.tmp"));
+    std::fs::write(&tmp, format!("{addr}\n"))?;
+    std::fs::rename(&tmp, data.join(file))?;
+    Ok(())
+}
+
 /// What tells a changed script file from one that was only read: its modification time,
 /// length and (on Unix) inode and status-change time, so a file replaced by a rename or
 /// rewritten within the file system's time granularity still counts as changed.

@@ -30,7 +30,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tokio::sync::oneshot;
 
+use crate::outbox::{Attachment, Outbox, hand_over};
 use crate::runtime::sandbox::WORLD_STACK_BYTES;
+use crate::value::ObjectId;
 use crate::world::World;
 
 /// When the answers of turns may be released (see the module docs).
@@ -97,6 +99,14 @@ type Job = Box<dyn FnOnce(&mut World) -> Release + Send>;
 enum Msg {
     /// Run a job.
     Job(Job),
+    /// Attach a session to an object (see [`Outbox::attach`]).
+    Attach {
+        object: ObjectId,
+        attachment: Attachment,
+        exclusive: bool,
+    },
+    /// Detach a session from an object.
+    Detach { object: ObjectId, session: u64 },
     /// Finish: checkpoint and stop, even while other handles are still held.
     Stop,
 }
@@ -131,6 +141,40 @@ impl WorldHandle {
         rx.await
             .context("the world thread dropped the job")?
             .map_err(|e| anyhow::anyhow!("not made durable (the store failed): {e}"))
+    }
+}
+
+impl WorldHandle {
+    /// Attaches a session to `object`: from the next turn on, text the object accepts goes to
+    /// `attachment` (once durable). With `exclusive`, other sessions of the object are kicked.
+    ///
+    /// # Errors
+    /// If the world thread has stopped.
+    pub fn attach(
+        &self,
+        object: ObjectId,
+        attachment: Attachment,
+        exclusive: bool,
+    ) -> anyhow::Result<()> {
+        self.send(Msg::Attach {
+            object,
+            attachment,
+            exclusive,
+        })
+    }
+
+    /// Detaches session `session` from `object`.
+    ///
+    /// # Errors
+    /// If the world thread has stopped.
+    pub fn detach(&self, object: ObjectId, session: u64) -> anyhow::Result<()> {
+        self.send(Msg::Detach { object, session })
+    }
+
+    fn send(&self, msg: Msg) -> anyhow::Result<()> {
+        self.jobs
+            .send(msg)
+            .map_err(|_| anyhow::anyhow!("the world thread has stopped"))
     }
 }
 
@@ -230,22 +274,69 @@ fn run_world(
     world.close().context("final checkpoint")
 }
 
+/// What the loop does with a message: a job to run, or `Err` when the thread must stop.
+/// Attachments are applied at once (in order with the jobs around them); an object with a
+/// session attached is pinned in the cache, and unpinned when its last session leaves.
+fn job_of(msg: Msg, world: &mut World, outbox: &mut Outbox) -> Result<Option<Job>, ()> {
+    match msg {
+        Msg::Job(job) => Ok(Some(job)),
+        Msg::Attach {
+            object,
+            attachment,
+            exclusive,
+        } => {
+            outbox.attach(object, attachment, exclusive);
+            world.pin(object);
+            Ok(None)
+        }
+        Msg::Detach { object, session } => {
+            if outbox.detach(object, session) {
+                world.unpin(object);
+            }
+            Ok(None)
+        }
+        Msg::Stop => Err(()),
+    }
+}
+
 /// The next job if one is waiting; `Err` when the thread must stop.
-fn try_job(jobs: &mpsc::Receiver<Msg>) -> Result<Option<Job>, ()> {
+fn try_job(
+    jobs: &mpsc::Receiver<Msg>,
+    world: &mut World,
+    outbox: &mut Outbox,
+) -> Result<Option<Job>, ()> {
     match jobs.try_recv() {
-        Ok(Msg::Job(job)) => Ok(Some(job)),
+        Ok(msg) => job_of(msg, world, outbox),
         Err(TryRecvError::Empty) => Ok(None),
-        Ok(Msg::Stop) | Err(TryRecvError::Disconnected) => Err(()),
+        Err(TryRecvError::Disconnected) => Err(()),
     }
 }
 
 /// Waits up to `wait` for a job; `Err` when the thread must stop.
-fn wait_job(jobs: &mpsc::Receiver<Msg>, wait: Duration) -> Result<Option<Job>, ()> {
+fn wait_job(
+    jobs: &mpsc::Receiver<Msg>,
+    wait: Duration,
+    world: &mut World,
+    outbox: &mut Outbox,
+) -> Result<Option<Job>, ()> {
     match jobs.recv_timeout(wait) {
-        Ok(Msg::Job(job)) => Ok(Some(job)),
+        Ok(msg) => job_of(msg, world, outbox),
         Err(RecvTimeoutError::Timeout) => Ok(None),
-        Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => Err(()),
+        Err(RecvTimeoutError::Disconnected) => Err(()),
     }
+}
+
+/// The release of a turn's deliveries: handed to their sessions once the turn is durable,
+/// never if it is not.
+fn deliveries(world: &mut World, outbox: &Outbox) -> Option<Release> {
+    let routed = outbox.resolve(world.take_deliveries());
+    (!routed.is_empty()).then(|| {
+        Box::new(move |durable: Result<(), String>| {
+            if durable.is_ok() {
+                hand_over(routed);
+            }
+        }) as Release
+    })
 }
 
 /// Timers: after every job (or alone while no job waits) the world fires one due timer as a
@@ -259,34 +350,39 @@ fn run_durable(
     max_turns: usize,
 ) {
     let mut group = Group::new();
-    let add = |group: &mut Group, world: &mut World, release: Release| {
+    let mut outbox = Outbox::default();
+    // A turn's answer, then its deliveries, join the group; a full or old group closes.
+    let add = |group: &mut Group, world: &mut World, outbox: &Outbox, release: Release| {
         if group.releases.is_empty() {
             group.opened = Instant::now();
         }
         group.releases.push(release);
+        group.releases.extend(deliveries(world, outbox));
         if group.releases.len() >= max_turns || group.opened.elapsed() >= max_delay {
             group.close(world);
         }
     };
     loop {
-        let Ok(job) = try_job(jobs) else { break };
+        let Ok(job) = try_job(jobs, world, &mut outbox) else {
+            break;
+        };
         let ran_job = job.is_some();
         if let Some(job) = job {
             let release = job(world);
-            add(&mut group, world, release);
+            add(&mut group, world, &outbox, release);
         }
         if world.fire_due_timer().is_some() {
-            add(&mut group, world, Box::new(|_| {}));
+            add(&mut group, world, &outbox, Box::new(|_| {}));
         } else if !ran_job {
             if !group.releases.is_empty() {
                 // Nobody else is waiting: one fsync for the whole group.
                 group.close(world);
                 continue;
             }
-            match wait_job(jobs, idle_wait(world, IDLE_WAKE)) {
+            match wait_job(jobs, idle_wait(world, IDLE_WAKE), world, &mut outbox) {
                 Ok(Some(job)) => {
                     let release = job(world);
-                    add(&mut group, world, release);
+                    add(&mut group, world, &outbox, release);
                 }
                 Ok(None) => {}
                 Err(()) => break,
@@ -298,16 +394,26 @@ fn run_durable(
 
 fn run_relaxed(world: &mut World, jobs: &mpsc::Receiver<Msg>, window: Duration) {
     let mut synced_at = Instant::now();
+    let mut outbox = Outbox::default();
+    // Answers and deliveries leave at once.
+    let run = |world: &mut World, outbox: &Outbox, job: Job| {
+        job(world)(Ok(()));
+        hand_over(outbox.resolve(world.take_deliveries()));
+    };
     loop {
-        let Ok(job) = try_job(jobs) else { break };
+        let Ok(job) = try_job(jobs, world, &mut outbox) else {
+            break;
+        };
         let ran_job = job.is_some();
         if let Some(job) = job {
-            job(world)(Ok(()));
+            run(world, &outbox, job);
         }
-        if world.fire_due_timer().is_none() && !ran_job {
+        if world.fire_due_timer().is_some() {
+            hand_over(outbox.resolve(world.take_deliveries()));
+        } else if !ran_job {
             let wait = idle_wait(world, window.saturating_sub(synced_at.elapsed()));
-            match wait_job(jobs, wait) {
-                Ok(Some(job)) => job(world)(Ok(())),
+            match wait_job(jobs, wait, world, &mut outbox) {
+                Ok(Some(job)) => run(world, &outbox, job),
                 Ok(None) => {}
                 Err(()) => break,
             }

@@ -54,6 +54,8 @@ fn serve(data: &Path) -> (bool, String) {
     let out = Command::new(BIN)
         .args([
             "serve",
+            "--telnet-addr",
+            "127.0.0.1:0",
             "--no-prompt",
             "--no-watch",
             "--no-console",

@@ -71,6 +71,8 @@ impl Serve {
         command
             .args([
                 "serve",
+                "--telnet-addr",
+                "127.0.0.1:0",
                 "--no-prompt",
                 "--no-watch",
                 "--console-addr",
@@ -573,6 +575,8 @@ fn serve_refuses_a_token_file_others_can_read_or_a_symlink() {
         let mut c = Command::new(BIN);
         c.args([
             "serve",
+            "--telnet-addr",
+            "127.0.0.1:0",
             "--no-prompt",
             "--no-watch",
             "--console-addr",

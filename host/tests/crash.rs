@@ -52,6 +52,8 @@ fn start(data: &Path, scripts: &Path, extra: &[&str]) -> Child {
     let child = Command::new(BIN)
         .args([
             "serve",
+            "--telnet-addr",
+            "127.0.0.1:0",
             "--no-prompt",
             "--no-watch",
             "--console-addr",

@@ -10,6 +10,8 @@ fn serve(data: &std::path::Path) -> (Child, std::sync::mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wasmud"))
         .args([
             "serve",
+            "--telnet-addr",
+            "127.0.0.1:0",
             "--no-prompt",
             "--console-addr",
             "127.0.0.1:0",
@@ -125,7 +127,13 @@ fn serve_reports_a_corrupt_store_and_exits_with_an_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("world.redb"), vec![0x5a; 8192]).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_wasmud"))
-        .args(["serve", "--no-console", "--data"])
+        .args([
+            "serve",
+            "--no-console",
+            "--telnet-addr",
+            "127.0.0.1:0",
+            "--data",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();

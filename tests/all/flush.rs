@@ -37,7 +37,7 @@ fn a_flushed_object_reloads_transparently_and_runs_at_init_again() {
 }
 
 #[test]
-fn flush_all_keeps_ndb_holders_and_pinned_objects_unless_forced() {
+fn flush_all_keeps_ndb_holders_unless_forced_and_pinned_objects_always() {
     let mut t = TestWorld::new();
     let room = t.w().create("room", "room", None).unwrap();
     let plain: Vec<u64> = (0..20)
@@ -61,12 +61,17 @@ fn flush_all_keeps_ndb_holders_and_pinned_objects_unless_forced() {
     assert_eq!(t.w().stats().cache.entries, 2);
     assert!(report.discarded_ndb.is_empty());
 
+    // A forced flush drops ndb data, but never a pinned entry (a connected player's).
     let report = t.w().flush(FlushScope::All, true);
-    assert_eq!(report.dropped, 2);
+    assert_eq!(report.dropped, 1);
+    assert_eq!(report.kept[&KeepReason::Pinned], 1);
     assert_eq!(
         report.discarded_ndb,
         vec![(noted, vec!["mood".to_string()])]
     );
+    assert_eq!(t.w().stats().cache.entries, 1);
+    t.w().unpin(pinned);
+    assert_eq!(t.w().flush(FlushScope::All, true).dropped, 1);
     assert_eq!(t.w().stats().cache.entries, 0);
     // Everything is still there, reloaded on demand.
     assert_eq!(t.w().contents(room).unwrap(), plain);

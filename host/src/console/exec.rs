@@ -337,7 +337,8 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
             world(ctx, move |w| -> Outcome {
                 let id = resolve(w, &target)?;
                 let answer = call(w, id, &hook, &args)?;
-                let deliveries = w.take_deliveries();
+                // Shown here, and still handed to any player attached to the objects.
+                let deliveries = w.deliveries();
                 let mut text = format!("{hook} on #{id} returned {answer}");
                 for d in &deliveries {
                     write!(text, "\n  -> #{}: {}", d.to, d.text).expect("write to string");

@@ -7,6 +7,7 @@
 //!
 //! The store knows nothing of WIT or wasm; the world calls it with ids and values.
 
+mod accounts;
 mod backup;
 mod check;
 mod check_timers;
@@ -14,10 +15,11 @@ mod error;
 mod schema;
 mod timers;
 
+pub use accounts::AccountView;
 pub use backup::BackupReport;
 pub use check::CheckReport;
 pub use error::StoreError;
-pub use schema::{ObjectRecord, SCHEMA_VERSION, TimerRecord};
+pub use schema::{AccountRecord, ObjectRecord, SCHEMA_VERSION, TimerRecord};
 pub use timers::{TimerRow, TimerView};
 
 use std::path::Path;
@@ -28,7 +30,7 @@ use redb::{
 };
 
 use crate::value::{ObjectId, Value};
-use schema::{ATTRS, CONTENTS, KEYS, META, OBJECTS, TIMER_QUEUE, TIMERS, TOMBSTONES};
+use schema::{ACCOUNTS, ATTRS, CONTENTS, KEYS, META, OBJECTS, TIMER_QUEUE, TIMERS, TOMBSTONES};
 
 /// A stored object: its record and its persistent attributes, sorted by name.
 pub type LoadedObject = (ObjectRecord, Vec<(Box<str>, Value)>);
@@ -122,14 +124,15 @@ impl Store {
     fn check_or_init_schema(&self) -> Result<(), StoreError> {
         let read = self.db.begin_read()?;
         match existing_schema(&read)? {
-            Some(_) if read.open_table(TIMER_QUEUE).is_ok() => Ok(()),
+            Some(_) if read.open_table(ACCOUNTS).is_ok() => Ok(()),
             Some(_) => {
-                // A store from before timers: add their (empty) tables.
+                // A store from before timers or accounts: add their (empty) tables.
                 drop(read);
                 let mut txn = self.db.begin_write()?;
                 txn.set_durability(Durability::Immediate)?;
                 txn.open_table(TIMERS)?;
                 txn.open_table(TIMER_QUEUE)?;
+                txn.open_table(ACCOUNTS)?;
                 txn.commit()?;
                 Ok(())
             }
@@ -149,6 +152,7 @@ impl Store {
                     txn.open_multimap_table(KEYS)?;
                     txn.open_table(TIMERS)?;
                     txn.open_table(TIMER_QUEUE)?;
+                    txn.open_table(ACCOUNTS)?;
                 }
                 txn.commit()?;
                 Ok(())
@@ -257,8 +261,8 @@ fn foreign(what: &str) -> StoreError {
     }
 }
 
-/// Read access shared by read and write transactions (timers included).
-pub trait StoreView: TimerView {
+/// Read access shared by read and write transactions (timers and accounts included).
+pub trait StoreView: TimerView + AccountView {
     /// Loads an object and its attributes.
     ///
     /// # Errors

@@ -28,6 +28,8 @@ pub(crate) const CONTENTS: MultimapTableDefinition<u64, u64> =
 pub(crate) const KEYS: MultimapTableDefinition<&str, u64> = MultimapTableDefinition::new("keys");
 /// (object id, timer name) → encoded [`TimerRecord`]: every timer, parked ones included.
 pub(crate) const TIMERS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("timers");
+/// Lower-cased account name → encoded [`AccountRecord`].
+pub(crate) const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
 /// (due time in Unix ms, object id, timer name): the timers that will fire, in firing order.
 pub(crate) const TIMER_QUEUE: TableDefinition<(u64, u64, &str), ()> =
     TableDefinition::new("timer_queue");
@@ -41,6 +43,19 @@ pub struct ObjectRecord {
     pub typeclass: Box<str>,
     /// The id of the object it is in, if any.
     pub location: Option<ObjectId>,
+}
+
+/// A player account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// The name as it was registered (its lower-cased form is the key).
+    pub name: Box<str>,
+    /// The password as an argon2id PHC string (`$argon2id$...`); never the password itself.
+    pub password: Box<str>,
+    /// The character created with the account and puppeted at login.
+    pub character: ObjectId,
+    /// When it was created (Unix ms).
+    pub created_ms: u64,
 }
 
 /// One timer of an object (its object id and name are its key).

@@ -4,8 +4,8 @@
 //! flush of a million entries is many short pauses, not one long one (the server runs other
 //! jobs between slices). An entry is *protected* from a normal flush while it holds `ndb` data,
 //! is pinned by the host, is used by a running hook, or has changes of the running turn that
-//! are not committed yet; `force` also drops `ndb` data and pinned entries, and reports the
-//! `ndb` data it discarded. Nothing else in the world holds an entry (handles, attribute
+//! are not committed yet; `force` also drops `ndb` data, and reports what it discarded (a
+//! pinned entry, a connected player's character, stays even then). Nothing else in the world holds an entry (handles, attribute
 //! values, indexes and queues hold ids), so a dropped entry is really freed, and a flushed
 //! object reloads on next use, running its `at-init` again.
 
@@ -40,7 +40,7 @@ pub enum FlushScope {
 pub enum KeepReason {
     /// It holds `ndb` data (dropped only by a forced flush).
     Ndb,
-    /// The host pinned it (dropped only by a forced flush).
+    /// The host pinned it (a player is connected to it): kept even by a forced flush.
     Pinned,
     /// A hook is running on it now.
     InUse,
@@ -122,9 +122,9 @@ impl FlushJob {
 }
 
 impl WorldState {
-    /// Why the entry of `id` must stay cached, if it must; `force` overrides the reasons that
-    /// only protect data (ndb, pins), not the ones that protect correctness (running hooks,
-    /// unsaved changes).
+    /// Why the entry of `id` must stay cached, if it must; `force` overrides the reason that
+    /// only protects data (ndb), not the ones that protect correctness (running hooks,
+    /// unsaved changes) or a connected player (pins).
     fn protection(
         &self,
         id: ObjectId,
@@ -138,11 +138,11 @@ impl WorldState {
         if !unsaved.is_empty() && unsaved.contains(&id) {
             return Some(KeepReason::Unsaved);
         }
-        if force {
-            return None;
-        }
         if !self.pins.is_empty() && self.pins.contains(&id) {
             return Some(KeepReason::Pinned);
+        }
+        if force {
+            return None;
         }
         if entry.has_ndb() {
             return Some(KeepReason::Ndb);

@@ -13,10 +13,12 @@
 //! transaction. A turn runs within limits (`limits`): reaching one fails the whole turn and
 //! rolls it back. Commits are made durable by [`World::checkpoint`].
 
+pub mod accounts;
 pub mod batch;
 pub mod clock;
 mod error;
 pub mod flush;
+pub mod input;
 pub mod inspect;
 pub(crate) mod lifecycle;
 pub mod limits;
@@ -490,7 +492,8 @@ impl World {
         self.state().max_entries = max_entries;
     }
 
-    /// Keeps `id` in the cache through normal flushes and evictions (e.g. a connected player).
+    /// Keeps `id` in the cache through every flush, forced ones included, and evictions (the
+    /// world thread pins a character while a player is connected to it).
     pub fn pin(&mut self, id: ObjectId) {
         self.state().pins.insert(id);
     }
@@ -505,6 +508,12 @@ impl World {
     /// ([`WorldStats::deliveries_dropped`]) and dropped, so they never pile up in memory.
     pub fn take_deliveries(&mut self) -> Vec<Delivery> {
         std::mem::take(&mut self.state().deliveries)
+    }
+
+    /// A copy of the text objects accepted in the last turn (left for the world thread to
+    /// hand to the sessions attached to them).
+    pub fn deliveries(&mut self) -> Vec<Delivery> {
+        self.state().deliveries.clone()
     }
 
     /// The number of stored objects.

@@ -587,6 +587,7 @@ impl WorldState {
                             .map_or(0, |o| o.last_error.as_ref().map_or(0, |e| e.len()))
                 }
                 Undo::Deleted { entry, .. } => entry.heap_bytes(),
+                Undo::Account { name } => name.len(),
                 Undo::Location { .. } | Undo::Created { .. } | Undo::Loaded { .. } => 0,
             };
         self.undo.push(step);

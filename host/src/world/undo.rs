@@ -43,6 +43,8 @@ pub(crate) enum Undo {
         name: Box<str>,
         old: Option<TimerRecord>,
     },
+    /// Account `name` was created.
+    Account { name: Box<str> },
     /// `id` was loaded into the cache (undone by dropping it again: a load stands or falls
     /// with its `at-init` and with the hook that caused it).
     Loaded { id: ObjectId },
@@ -58,14 +60,15 @@ pub(crate) struct Mark {
 impl WorldState {
     /// The ids the running turn changed.
     pub(crate) fn undo_ids(&self) -> impl Iterator<Item = ObjectId> + '_ {
-        self.undo.iter().map(|step| match step {
+        self.undo.iter().filter_map(|step| match step {
             Undo::Attr { id, .. }
             | Undo::Key { id, .. }
             | Undo::Location { id, .. }
             | Undo::Created { id }
             | Undo::Deleted { id, .. }
             | Undo::Timer { id, .. }
-            | Undo::Loaded { id } => *id,
+            | Undo::Loaded { id } => Some(*id),
+            Undo::Account { .. } => None,
         })
     }
 
@@ -197,6 +200,11 @@ impl WorldState {
                     self.revert_timer(id, &name, old)?;
                 } else {
                     self.next_timer = None;
+                }
+            }
+            Undo::Account { name } => {
+                if in_store {
+                    self.revert_account(&name)?;
                 }
             }
             Undo::Loaded { id } => self.unload(id),

@@ -60,7 +60,7 @@ pub use self::token::{TOKEN_ENV, TOKEN_FILE, ensure_token};
 /// The file the server writes its bound admin address to.
 pub const ADDR_FILE: &str = "console.addr";
 /// The default admin address.
-pub const DEFAULT_ADDR: &str = "127.0.0.1:4001";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:4005";
 /// Longest command line accepted (a client cannot make the server buffer more).
 const MAX_LINE: u64 = 64 * 1024;
 

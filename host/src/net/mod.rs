@@ -1,0 +1,108 @@
+//! The network front: where players connect.
+//!
+//! # Layout
+//! - [`telnet`]: the telnet port: negotiation, lines in, text out, keepalive.
+//! - [`session`]: what a connection is, whatever its protocol: the login screen, accounts,
+//!   the puppeted character, input to the world and output back.
+//! - this module: [`NetConfig`] (addresses and limits) and [`Players`] (what every connection
+//!   shares).
+//!
+//! Connections are tokio tasks. They reach the world only through the world thread's channel
+//! ([`WorldHandle`]); the text the world produces for a character reaches its session through
+//! the world thread's outbox (`crate::outbox`), handed over once the turn is durable and never
+//! waited for: a session whose output queue is full is dropped.
+
+pub mod session;
+pub mod telnet;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::server::WorldHandle;
+use crate::value::ObjectId;
+
+/// The default telnet address (Evennia's port).
+pub const DEFAULT_TELNET_ADDR: &str = "0.0.0.0:4000";
+
+/// Limits of the player ports (Evennia's defaults where it has one).
+#[derive(Clone, Debug)]
+pub struct NetLimits {
+    /// Connections open at once; the next one is told the server is full.
+    pub max_connections: usize,
+    /// Longest input line, in characters; longer lines are dropped with a warning.
+    pub max_line_chars: usize,
+    /// Commands a session may send per second; more are dropped with a warning.
+    pub commands_per_second: u32,
+    /// Output messages queued for a session; a session whose queue is full (a client that
+    /// stopped reading) is disconnected.
+    pub output_queue: usize,
+    /// Password hashes computed at once (each costs tens of milliseconds of CPU).
+    pub concurrent_hashes: usize,
+    /// Disconnect a session idle this long (`None`: never).
+    pub idle_timeout: Option<Duration>,
+    /// How often an idle telnet connection gets a keepalive (`IAC NOP`).
+    pub keepalive: Duration,
+}
+
+impl Default for NetLimits {
+    fn default() -> Self {
+        NetLimits {
+            max_connections: 1_000,
+            max_line_chars: 6_000,
+            commands_per_second: 80,
+            output_queue: 1_024,
+            concurrent_hashes: 2,
+            idle_timeout: None,
+            keepalive: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where players connect and under which limits (by default: no port).
+#[derive(Clone, Debug, Default)]
+pub struct NetConfig {
+    /// The telnet address (`None`: no telnet port).
+    pub telnet: Option<SocketAddr>,
+    /// The limits.
+    pub limits: NetLimits,
+    /// Where new characters start (the seeded Limbo when `None`).
+    pub home: Option<ObjectId>,
+}
+
+/// What every player connection shares.
+pub struct Players {
+    /// The world thread.
+    pub world: WorldHandle,
+    /// The limits.
+    pub limits: NetLimits,
+    /// Where new characters start.
+    pub home: Option<ObjectId>,
+    /// Bounds the password hashes computed at once.
+    hashing: Semaphore,
+    /// Numbers sessions.
+    next_session: AtomicU64,
+    /// Connections open now (bounded by `limits.max_connections`).
+    open: Arc<Semaphore>,
+}
+
+impl Players {
+    /// The shared state for connections to `world`.
+    pub fn new(world: WorldHandle, config: &NetConfig) -> Arc<Self> {
+        Arc::new(Players {
+            world,
+            hashing: Semaphore::new(config.limits.concurrent_hashes.max(1)),
+            open: Arc::new(Semaphore::new(config.limits.max_connections)),
+            limits: config.limits.clone(),
+            home: config.home,
+            next_session: AtomicU64::new(1),
+        })
+    }
+
+    fn session_id(&self) -> u64 {
+        self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,279 @@
+//! A player's session, whatever the protocol: the login screen (`connect`, `create`, or a name
+//! then a hidden password), then the puppeted character: every line goes to the world as the
+//! character's input, and the text the character accepts comes back through the outbox.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::accounts::{self, AccountError};
+use crate::net::Players;
+use crate::outbox::{Attachment, Listener};
+use crate::store::AccountRecord;
+use crate::value::ObjectId;
+use crate::world::WorldError;
+
+/// What a protocol gives a session to write to. [`Listener::deliver`] writes a line.
+pub trait Terminal: Listener {
+    /// Shows `text` as a prompt: no newline, the cursor stays after it.
+    fn prompt(&self, text: &str);
+    /// Hides (`false`) or shows again (`true`) what the player types (passwords).
+    fn echo(&self, visible: bool);
+}
+
+/// The first thing a connection sees.
+pub const BANNER: &str = "\
+Welcome to wasmud.
+  connect <name> <password>   log in
+  create <name> <password>    make an account (and its character)
+  <name>                      log in, asked for the password
+  quit                        leave";
+
+/// What the connection does after a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Read the next line.
+    Go,
+    /// Close the connection.
+    Quit,
+}
+
+enum State {
+    Login,
+    Password { name: String },
+    Playing { character: ObjectId },
+}
+
+/// One connection's session.
+pub struct Session {
+    players: Arc<Players>,
+    id: u64,
+    term: Arc<dyn Terminal>,
+    state: State,
+    /// The current second of the command rate limit, and the commands in it.
+    window: (Instant, u32),
+}
+
+impl Session {
+    /// A session on `term`, at the login screen (the banner is shown).
+    pub fn new(players: Arc<Players>, term: Arc<dyn Terminal>) -> Self {
+        term.deliver(BANNER);
+        Session {
+            id: players.session_id(),
+            players,
+            term,
+            state: State::Login,
+            window: (Instant::now(), 0),
+        }
+    }
+
+    /// Handles one line the player typed.
+    pub async fn line(&mut self, line: &str) -> Flow {
+        let line = line.trim();
+        match std::mem::replace(&mut self.state, State::Login) {
+            State::Login => self.login_line(line).await,
+            State::Password { name } => {
+                self.term.echo(true);
+                self.connect(&name, line).await;
+                Flow::Go
+            }
+            State::Playing { character } => {
+                self.state = State::Playing { character };
+                self.play_line(character, line).await
+            }
+        }
+    }
+
+    /// The connection closed: the character is detached (and unpinned when no session is
+    /// left on it).
+    pub fn end(&mut self) {
+        if let State::Playing { character } = self.state {
+            let _ = self.players.world.detach(character, self.id);
+        }
+        self.state = State::Login;
+    }
+
+    async fn login_line(&mut self, line: &str) -> Flow {
+        let mut words = line.split_whitespace();
+        let verb = words.next().unwrap_or("").to_ascii_lowercase();
+        let args: Vec<&str> = words.collect();
+        match (verb.as_str(), args.as_slice()) {
+            ("", _) => {}
+            ("quit" | "q", []) => {
+                self.term.deliver("Goodbye.");
+                return Flow::Quit;
+            }
+            ("connect" | "conn" | "con" | "co", [name, password]) => {
+                self.connect(name, password).await;
+            }
+            ("create" | "cre" | "cr", [name, password]) => self.create(name, password).await,
+            ("connect" | "conn" | "con" | "co" | "create" | "cre" | "cr", _) => {
+                self.term
+                    .deliver(&format!("Usage: {verb} <name> <password>"));
+            }
+            (_, []) => {
+                let name = line.to_owned();
+                match self.account(&name).await {
+                    Ok(Some(_)) => {
+                        self.term.echo(false);
+                        self.term.prompt("Password: ");
+                        self.state = State::Password { name };
+                    }
+                    Ok(None) => self.term.deliver(&format!(
+                        "There is no account called {name}. To make one: create {name} <password>"
+                    )),
+                    Err(e) => self.term.deliver(&e),
+                }
+            }
+            _ => self
+                .term
+                .deliver("Type `connect <name> <password>` or `create <name> <password>`."),
+        }
+        Flow::Go
+    }
+
+    async fn account(&self, name: &str) -> Result<Option<AccountRecord>, String> {
+        let name = name.to_owned();
+        match self.players.world.call(move |w| w.account(&name)).await {
+            Ok(Ok(found)) => Ok(found),
+            Ok(Err(e)) => Err(format!("Sorry, the server could not look that up: {e}")),
+            Err(e) => Err(format!("Sorry, the server is stopping: {e}")),
+        }
+    }
+
+    /// Runs `f` (a password hash or check) off the async threads, at most
+    /// `limits.concurrent_hashes` at a time.
+    async fn hashing<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let _permit = self.players.hashing.acquire().await;
+        tokio::task::spawn_blocking(f)
+            .await
+            .expect("password hashing does not panic")
+    }
+
+    async fn connect(&mut self, name: &str, password: &str) {
+        let record = match self.account(name).await {
+            Ok(record) => record,
+            Err(e) => return self.term.deliver(&e),
+        };
+        let phc = record.as_ref().map(|r| r.password.to_string());
+        let password = password.to_owned();
+        let matches = self
+            .hashing(move || accounts::verify_password(phc.as_deref(), &password))
+            .await;
+        match record {
+            Some(record) if matches => self.puppet(record).await,
+            _ => {
+                tracing::info!(session = self.id, "failed login");
+                self.term.deliver("Wrong name or password.");
+            }
+        }
+    }
+
+    async fn create(&mut self, name: &str, password: &str) {
+        if let Err(e) = accounts::check_name(name).and(accounts::check_password(password)) {
+            return self.term.deliver(&format!("Sorry: {e}."));
+        }
+        match self.account(name).await {
+            Ok(Some(_)) => {
+                return self
+                    .term
+                    .deliver(&format!("Sorry: the name {name} is taken."));
+            }
+            Ok(None) => {}
+            Err(e) => return self.term.deliver(&e),
+        }
+        let password = password.to_owned();
+        let phc = match self
+            .hashing(move || accounts::hash_password(&password))
+            .await
+        {
+            Ok(phc) => phc,
+            Err(AccountError::BadPassword | AccountError::BadName) => unreachable!("checked"),
+            Err(e) => return self.term.deliver(&format!("Sorry: {e}.")),
+        };
+        let (name, home) = (name.to_owned(), self.players.home);
+        let created = self
+            .players
+            .world
+            .call(move |w| {
+                let home = match home {
+                    Some(home) => Some(home),
+                    None => w.search("Limbo")?.first().copied(),
+                };
+                w.create_account(&name, &phc, home)
+            })
+            .await;
+        match created {
+            Ok(Ok(record)) => {
+                tracing::info!(session = self.id, account = %record.name, "account created");
+                self.term
+                    .deliver(&format!("Account {} created.", record.name));
+                self.puppet(record).await;
+            }
+            Ok(Err(e)) => self.term.deliver(&format!("Sorry: {e}.")),
+            Err(e) => self.term.deliver(&format!("Sorry: {e}.")),
+        }
+    }
+
+    /// Logs in: the session takes the account's character (another session on it is
+    /// kicked), then looks around.
+    async fn puppet(&mut self, record: AccountRecord) {
+        let character = record.character;
+        let attachment = Attachment {
+            session: self.id,
+            listener: self.term.clone(),
+        };
+        if let Err(e) = self.players.world.attach(character, attachment, true) {
+            return self.term.deliver(&format!("Sorry: {e}."));
+        }
+        tracing::info!(session = self.id, account = %record.name, character, "logged in");
+        self.state = State::Playing { character };
+        self.term.deliver(&format!("Welcome, {}!", record.name));
+        let _ = self.play_line(character, "look").await;
+    }
+
+    /// True if this command is within the session's rate.
+    fn within_rate(&mut self) -> bool {
+        let now = Instant::now();
+        if now.duration_since(self.window.0) >= Duration::from_secs(1) {
+            self.window = (now, 0);
+        }
+        self.window.1 += 1;
+        self.window.1 <= self.players.limits.commands_per_second
+    }
+
+    async fn play_line(&mut self, character: ObjectId, line: &str) -> Flow {
+        if line.is_empty() {
+            return Flow::Go;
+        }
+        if !self.within_rate() {
+            // Said once per second, not once per dropped command: a flood must not fill its
+            // own output queue with warnings.
+            if self.window.1 == self.players.limits.commands_per_second + 1 {
+                self.term.deliver(
+                    "You are sending commands too fast; the rest of this second's are dropped.",
+                );
+            }
+            return Flow::Go;
+        }
+        if line.eq_ignore_ascii_case("quit") {
+            self.term.deliver("Goodbye.");
+            return Flow::Quit;
+        }
+        let input = line.to_owned();
+        let answer = self
+            .players
+            .world
+            .call(move |w| w.player_input(character, &input))
+            .await;
+        match answer {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => self.term.deliver("Huh? Nothing here understands that."),
+            Ok(Err(WorldError::Limit(hit))) => {
+                self.term.deliver(&format!("That was too much: {hit}."));
+            }
+            Ok(Err(e)) => self.term.deliver(&format!("That did not work: {e}.")),
+            Err(e) => self.term.deliver(&format!("Sorry: {e}.")),
+        }
+        Flow::Go
+    }
+}

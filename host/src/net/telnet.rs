@@ -1,0 +1,341 @@
+//! The telnet port: what MUD clients (Mudlet, TinTin++, MUSHclient, plain `telnet`) speak.
+//!
+//! Parsing is `libmudtelnet`'s. On connect the server offers `WILL SGA` and `DO NAWS` and shows
+//! the banner at once: nothing waits for an answer, so a client that ignores telnet entirely
+//! logs in as well as one that negotiates, and `connect name pass` in the very first packet
+//! works. Options the server does not offer are refused (`DONT`/`WONT`), and an answer to an
+//! answer is never sent twice, so negotiation cannot loop. Passwords are typed between `WILL
+//! ECHO` and `WONT ECHO` (the client stops echoing; Mudlet's convention). Prompts end in
+//! `IAC GA` unless the client accepted SGA. An idle connection gets `IAC NOP` every
+//! [`super::NetLimits::keepalive`] (home routers drop silent TCP connections).
+//!
+//! Each connection has two tasks: this one reads (and runs the session), a writer drains a
+//! bounded queue into the socket. The world thread and the session only ever `try_send` into
+//! that queue; a client that stops reading fills it and is disconnected, and no one waits.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use libmudtelnet::Parser;
+use libmudtelnet::compatibility::{CompatibilityEntry, CompatibilityTable};
+use libmudtelnet::events::TelnetEvents;
+use libmudtelnet::telnet::{op_command as cmd, op_option as opt};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, mpsc};
+
+use super::Players;
+use super::session::{Flow, Session, Terminal};
+use crate::outbox::Listener;
+
+/// Binds the telnet port.
+///
+/// # Errors
+/// If the address cannot be bound.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+/// Accepts telnet connections until the task is dropped.
+pub async fn serve(listener: TcpListener, players: Arc<Players>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!("telnet accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = players.open.clone().try_acquire_owned() else {
+            tokio::spawn(async move {
+                let mut stream = stream;
+                let _ = stream
+                    .write_all(b"The server is full; please try again later.\r\n")
+                    .await;
+            });
+            continue;
+        };
+        let players = players.clone();
+        tokio::spawn(async move {
+            connection(stream, peer, players).await;
+            drop(permit);
+        });
+    }
+}
+
+/// What goes to the writer task.
+enum Out {
+    Bytes(Bytes),
+    Close,
+}
+
+/// A telnet connection's output side, shared by its reader, its session and the world
+/// thread's outbox.
+struct TelnetTerm {
+    tx: mpsc::Sender<Out>,
+    /// Set when the connection must end (kicked, or its queue overflowed).
+    ended: AtomicBool,
+    wake: Notify,
+    /// The option state (the session's echo changes it while the reader parses).
+    parser: Mutex<Parser>,
+    /// True until the client accepts SGA: prompts end in `IAC GA`.
+    go_ahead: AtomicBool,
+    /// The client's window width (NAWS), 0 if unknown.
+    width: AtomicU16,
+}
+
+impl TelnetTerm {
+    fn send(&self, bytes: Bytes) {
+        if self.tx.try_send(Out::Bytes(bytes)).is_err() {
+            self.end("your connection fell too far behind its output");
+        }
+    }
+
+    fn end(&self, why: &str) {
+        if !self.ended.swap(true, Ordering::SeqCst) {
+            tracing::info!("telnet connection ends: {why}");
+            self.wake.notify_one();
+        }
+    }
+
+    /// Telnet line endings for `text`.
+    fn encode(text: &str) -> Bytes {
+        let mut out = Vec::with_capacity(text.len() + 2);
+        for byte in text.bytes() {
+            if byte == b'\n' {
+                out.push(b'\r');
+            }
+            out.push(byte);
+        }
+        // UTF-8 text never contains 255 (IAC), so nothing needs escaping.
+        Bytes::from(out)
+    }
+}
+
+impl Listener for TelnetTerm {
+    fn deliver(&self, text: &str) {
+        let mut line = String::with_capacity(text.len() + 1);
+        line.push_str(text);
+        line.push('\n');
+        self.send(Self::encode(&line));
+    }
+
+    fn kick(&self, reason: &str) {
+        self.deliver(reason);
+        self.end(reason);
+    }
+}
+
+impl Terminal for TelnetTerm {
+    fn prompt(&self, text: &str) {
+        let mut bytes = Self::encode(text).to_vec();
+        if self.go_ahead.load(Ordering::SeqCst) {
+            bytes.extend_from_slice(&[cmd::IAC, cmd::GA]);
+        }
+        self.send(Bytes::from(bytes));
+    }
+
+    fn echo(&self, visible: bool) {
+        let event = {
+            let mut parser = self.parser.lock().expect("parser lock");
+            if visible {
+                parser._wont(opt::ECHO)
+            } else {
+                parser._will(opt::ECHO)
+            }
+        };
+        if let Some(event) = event {
+            self.send(event.to_bytes());
+        }
+    }
+}
+
+/// The options the server speaks: it offers SGA (and ECHO around passwords) itself and asks
+/// for NAWS. (NAWS is marked local too: the parser reports subnegotiations only for options
+/// enabled locally.)
+fn options() -> CompatibilityTable {
+    let mut table = CompatibilityTable::new();
+    table.support_local(opt::SGA);
+    table.support_local(opt::ECHO);
+    table.set_option(opt::NAWS, CompatibilityEntry::new(true, true, true, false));
+    table
+}
+
+async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) {
+    let _ = stream.set_nodelay(true);
+    let (mut reader, mut writer) = stream.into_split();
+    let (tx, mut rx) = mpsc::channel::<Out>(players.limits.output_queue.max(4));
+    let mut parser = Parser::with_support(options());
+    // Offers, sent as they are (the answers arrive as events; nothing waits for them).
+    let offers = [
+        parser.negotiate(cmd::WILL, opt::SGA),
+        parser.negotiate(cmd::DO, opt::NAWS),
+    ];
+    let term = Arc::new(TelnetTerm {
+        tx,
+        ended: AtomicBool::new(false),
+        wake: Notify::new(),
+        parser: Mutex::new(parser),
+        go_ahead: AtomicBool::new(true),
+        width: AtomicU16::new(0),
+    });
+    let writer_task = tokio::spawn(async move {
+        while let Some(out) = rx.recv().await {
+            match out {
+                Out::Bytes(bytes) => {
+                    if writer.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+                Out::Close => break,
+            }
+        }
+        let _ = writer.shutdown().await;
+    });
+    for offer in offers {
+        term.send(offer.to_bytes());
+    }
+    tracing::debug!(%peer, "telnet connection");
+    let mut session = Session::new(players.clone(), term.clone());
+    let mut lines = LineBuffer::new(players.limits.max_line_chars);
+    let mut keepalive = tokio::time::interval(players.limits.keepalive);
+    keepalive.tick().await;
+    let mut buf = vec![0u8; 4096];
+    'conn: loop {
+        tokio::select! {
+            read = reader.read(&mut buf) => {
+                let n = match read {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let events = term.parser.lock().expect("parser lock").receive(&buf[..n]);
+                for event in events {
+                    match event {
+                        TelnetEvents::DataSend(bytes) => term.send(bytes),
+                        TelnetEvents::DataReceive(data) => {
+                            for line in lines.push(&data) {
+                                let line = match line {
+                                    Ok(line) => line,
+                                    Err(too_long) => {
+                                        term.deliver(&too_long);
+                                        continue;
+                                    }
+                                };
+                                if session.line(&line).await == Flow::Quit {
+                                    break 'conn;
+                                }
+                            }
+                        }
+                        TelnetEvents::Negotiation(n) if n.option == opt::SGA => {
+                            term.go_ahead.store(n.command != cmd::DO, Ordering::SeqCst);
+                        }
+                        TelnetEvents::Subnegotiation(sb) if sb.option == opt::NAWS => {
+                            if let [w0, w1, ..] = sb.buffer[..] {
+                                term.width.store(u16::from_be_bytes([w0, w1]), Ordering::SeqCst);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            () = term.wake.notified() => break,
+            _ = keepalive.tick() => term.send(Bytes::from_static(&[cmd::IAC, cmd::NOP])),
+        }
+        if term.ended.load(Ordering::SeqCst) {
+            break;
+        }
+    }
+    session.end();
+    // Let the writer send what is queued (a goodbye), then close; a writer stuck on a client
+    // that stopped reading is cut off.
+    let _ = term.tx.try_send(Out::Close);
+    let mut writer_task = writer_task;
+    if tokio::time::timeout(std::time::Duration::from_secs(2), &mut writer_task)
+        .await
+        .is_err()
+    {
+        writer_task.abort();
+    }
+    tracing::debug!(%peer, "telnet connection closed");
+}
+
+/// Splits received bytes into lines (`\n`, `\r\n` or a lone `\r`), dropping any line longer
+/// than the limit with a warning instead of buffering it.
+struct LineBuffer {
+    line: Vec<u8>,
+    max_chars: usize,
+    /// The line being read is over the limit: its bytes are skipped to the next newline.
+    skipping: bool,
+    /// The last byte was `\r` (a following `\n` belongs to it).
+    after_cr: bool,
+}
+
+impl LineBuffer {
+    fn new(max_chars: usize) -> Self {
+        LineBuffer {
+            line: Vec::new(),
+            max_chars,
+            skipping: false,
+            after_cr: false,
+        }
+    }
+
+    /// The lines completed by `data`: each the text, or the warning that replaced it.
+    fn push(&mut self, data: &[u8]) -> Vec<Result<String, String>> {
+        let mut done = Vec::new();
+        for &byte in data {
+            let after_cr = std::mem::replace(&mut self.after_cr, byte == b'\r');
+            match byte {
+                b'\n' if after_cr => {}
+                b'\n' | b'\r' => done.push(self.finish()),
+                0 => {}
+                _ if self.skipping => {}
+                _ => {
+                    self.line.push(byte);
+                    // A character is at most 4 bytes: past that the line is surely too long.
+                    if self.line.len() > 4 * self.max_chars {
+                        self.line.clear();
+                        self.skipping = true;
+                    }
+                }
+            }
+        }
+        done
+    }
+
+    fn finish(&mut self) -> Result<String, String> {
+        let line = String::from_utf8_lossy(&std::mem::take(&mut self.line)).into_owned();
+        let skipped = std::mem::take(&mut self.skipping);
+        if skipped || line.chars().count() > self.max_chars {
+            Err(format!(
+                "That line was longer than {} characters and was dropped.",
+                self.max_chars
+            ))
+        } else {
+            Ok(line)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_on_any_newline_and_long_ones_are_dropped() {
+        let mut b = LineBuffer::new(8);
+        assert_eq!(
+            b.push(b"look\r\nsay hi\n"),
+            [Ok("look".into()), Ok("say hi".into())]
+        );
+        assert_eq!(b.push(b"a\rb"), [Ok("a".into())]);
+        assert_eq!(b.push(b"c\r\n"), [Ok("bc".into())]);
+        let long = b.push(&[b'x'; 64]);
+        assert!(long.is_empty());
+        assert!(b.push(b"yy\nok\n")[0].is_err());
+        assert_eq!(b.push(b"fine\n"), [Ok("fine".into())]);
+    }
+}

@@ -1,0 +1,89 @@
+//! [`Outbox`]: where text objects accept goes — to the player sessions attached to them.
+//!
+//! The world thread owns it. After every turn (a job or a timer fire) it takes the turn's
+//! deliveries and resolves them to the [`Listener`]s attached to their objects; the text is
+//! handed over only when the commit policy says the turn is durable (with the job answers of the
+//! same commit group), so a player is never told about something a crash could undo. Handing
+//! over never waits: a listener queues the text or, if its queue is full, drops its session.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::value::ObjectId;
+use crate::world::Delivery;
+
+/// One session's end of the outbox (implemented by the network front).
+pub trait Listener: Send + Sync {
+    /// Queues `text` for the session without waiting; if the session cannot take it (its
+    /// queue is full: a reader that stopped reading), the session is dropped.
+    fn deliver(&self, text: &str);
+    /// Ends the session (another session took over its object).
+    fn kick(&self, reason: &str);
+}
+
+/// A session attached to an object.
+#[derive(Clone)]
+pub struct Attachment {
+    /// Tells the session's attachments apart.
+    pub session: u64,
+    /// Where its text goes.
+    pub listener: Arc<dyn Listener>,
+}
+
+/// Text resolved to listeners, waiting for its turn to be durable.
+pub(crate) type Routed = Vec<(Arc<dyn Listener>, String)>;
+
+/// Objects and the sessions attached to them.
+#[derive(Default)]
+pub(crate) struct Outbox {
+    routes: HashMap<ObjectId, Vec<Attachment>>,
+}
+
+impl Outbox {
+    /// Attaches a session to `object`. With `exclusive`, every other session attached to it is
+    /// kicked and detached first (a second login takes over).
+    pub(crate) fn attach(&mut self, object: ObjectId, attachment: Attachment, exclusive: bool) {
+        let list = self.routes.entry(object).or_default();
+        if exclusive {
+            for old in list.drain(..) {
+                old.listener
+                    .kick("Another connection logged in to this character.");
+            }
+        }
+        list.push(attachment);
+    }
+
+    /// Detaches session `session` from `object`; true if no session is left on it.
+    pub(crate) fn detach(&mut self, object: ObjectId, session: u64) -> bool {
+        let Some(list) = self.routes.get_mut(&object) else {
+            return false;
+        };
+        list.retain(|a| a.session != session);
+        let empty = list.is_empty();
+        if empty {
+            self.routes.remove(&object);
+        }
+        empty
+    }
+
+    /// The listeners of each delivery's object, with the text (deliveries to objects nobody
+    /// is attached to go nowhere).
+    pub(crate) fn resolve(&self, deliveries: Vec<Delivery>) -> Routed {
+        let mut routed = Vec::new();
+        for d in deliveries {
+            if let Some(list) = self.routes.get(&d.to) {
+                for a in list {
+                    routed.push((a.listener.clone(), d.text.clone()));
+                }
+            }
+        }
+        routed
+    }
+}
+
+/// Hands `routed` over to its listeners.
+pub(crate) fn hand_over(routed: Routed) {
+    for (listener, text) in routed {
+        listener.deliver(&text);
+    }
+}

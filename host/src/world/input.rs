@@ -1,0 +1,85 @@
+//! A player's input line: offered, as `at-command`, to the character typing it, then to its
+//! location, then to the other objects there, until one handles it (Evennia merges the command
+//! sets of the same objects). All of it is one turn.
+
+use crate::runtime::Hook;
+use crate::runtime::dispatch::call_hook;
+use crate::value::ObjectId;
+use crate::world::{World, WorldError, WorldState};
+
+/// Objects in the room asked at most (a room with thousands of items must not make every
+/// command cost thousands of hook calls).
+pub const MAX_ASKED_CONTENTS: usize = 200;
+
+type Outcome<T> = (Box<WorldState>, Result<T, WorldError>);
+
+/// Offers `line` to the objects in reach of `character`; true if one handled it. A hook that
+/// fails is logged and the next object is asked; if none handled the line, the first failure
+/// is the answer. A limit fails the whole turn.
+fn dispatch(world: Box<WorldState>, character: ObjectId, line: &str) -> Outcome<bool> {
+    let hook = Hook::Command {
+        caller: character,
+        input: line,
+    };
+    let mut first_error = None;
+    let mut ask = |world: Box<WorldState>, target: ObjectId| -> Outcome<bool> {
+        let (mut world, result) = call_hook(world, target, hook);
+        match result {
+            Err(e) if !world.turn_aborted() && !matches!(e, WorldError::Limit(_)) => {
+                world.log_failure(&e);
+                first_error.get_or_insert(e);
+                (world, Ok(false))
+            }
+            other => (world, other),
+        }
+    };
+    let (mut world, handled) = ask(world, character);
+    if !matches!(handled, Ok(false)) {
+        return (world, handled);
+    }
+    let place = match world.location(character) {
+        Ok(place) => place,
+        Err(e) => return (world, Err(e)),
+    };
+    if let Some(place) = place {
+        let (w, handled) = ask(world, place);
+        world = w;
+        if !matches!(handled, Ok(false)) {
+            return (world, handled);
+        }
+        let contents = match world.contents(place) {
+            Ok(contents) => contents,
+            Err(e) => return (world, Err(e)),
+        };
+        for target in contents
+            .into_iter()
+            .filter(|&id| id != character)
+            .take(MAX_ASKED_CONTENTS)
+        {
+            let (w, handled) = ask(world, target);
+            world = w;
+            if !matches!(handled, Ok(false)) {
+                return (world, handled);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => (world, Err(e)),
+        None => (world, Ok(false)),
+    }
+}
+
+impl World {
+    /// `character`'s player typed `line`: offered to the character, its location and the
+    /// objects there, in that order, as one turn. True if one of them handled it.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing character; the first hook failure if nothing
+    /// handled the line; a limit.
+    pub fn player_input(&mut self, character: ObjectId, line: &str) -> Result<bool, WorldError> {
+        self.turn(|mut w| match w.check_exists(character) {
+            Ok(()) => dispatch(w, character, line),
+            Err(e) => (w, Err(e)),
+        })
+    }
+}

@@ -1,0 +1,359 @@
+//! Players over raw TCP telnet against the real `wasmud serve`: bytes asserted, negotiation
+//! included. Two players create accounts, see each other speak, walk, leave and come back to
+//! where they were; the two-prompt login hides the password with `WILL ECHO`/`WONT ECHO`; a
+//! second login takes the character over; a connected character is pinned through a flush;
+//! limits on line length and command rate; a client that stops reading is dropped without
+//! slowing anyone else.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wasmud");
+const IAC: u8 = 255;
+const WILL: u8 = 251;
+const WONT: u8 = 252;
+const DO: u8 = 253;
+const GA: u8 = 249;
+const ECHO: u8 = 1;
+const SGA: u8 = 3;
+const NAWS: u8 = 31;
+
+struct Server {
+    child: Child,
+    data: PathBuf,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let log = dir.path().join("server.log");
+        let child = Command::new(BIN)
+            .args(["serve", "--no-prompt", "--no-watch"])
+            .args([
+                "--console-addr",
+                "127.0.0.1:0",
+                "--telnet-addr",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .arg("--data")
+            .arg(&data)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !data.join("telnet.addr").exists() || !data.join("console.addr").exists() {
+            assert!(Instant::now() < deadline, "the server never came up");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Server {
+            child,
+            data,
+            log,
+            _dir: dir,
+        }
+    }
+
+    fn connect(&self) -> Client {
+        let addr = std::fs::read_to_string(self.data.join("telnet.addr")).unwrap();
+        let stream = TcpStream::connect(addr.trim()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        Client {
+            stream,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Runs an admin console command and returns its JSON.
+    fn console(&self, command: &str) -> serde_json::Value {
+        let mut args = vec!["console", "--data"];
+        let data = self.data.to_str().unwrap();
+        args.push(data);
+        args.extend(command.split(' '));
+        args.push("--json");
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(out.status.success(), "{command}: {out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw TCP client that never answers telnet negotiation.
+struct Client {
+    stream: TcpStream,
+    /// Everything received and not yet consumed by `expect`.
+    seen: Vec<u8>,
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+impl Client {
+    fn send(&mut self, line: &str) {
+        self.stream
+            .write_all(format!("{line}\r\n").as_bytes())
+            .unwrap();
+    }
+
+    /// Reads until `needle` arrives (within `within`) and returns everything up to and
+    /// including it; what follows stays for the next call.
+    fn expect_within(&mut self, needle: &[u8], within: Duration) -> Vec<u8> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(at) = find(&self.seen, needle) {
+                let rest = self.seen.split_off(at + needle.len());
+                return std::mem::replace(&mut self.seen, rest);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{:?} never arrived; got {:?}",
+                String::from_utf8_lossy(needle),
+                String::from_utf8_lossy(&self.seen)
+            );
+            let mut buf = [0u8; 4096];
+            match self.stream.read(&mut buf) {
+                Ok(0) => panic!(
+                    "connection closed before {:?}; got {:?}",
+                    String::from_utf8_lossy(needle),
+                    String::from_utf8_lossy(&self.seen)
+                ),
+                Ok(n) => self.seen.extend_from_slice(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+    }
+
+    fn expect(&mut self, text: &str) -> String {
+        let got = self.expect_within(text.as_bytes(), Duration::from_secs(20));
+        String::from_utf8_lossy(&got).into_owned()
+    }
+
+    /// True if the server closed the connection within `within`.
+    fn closed_within(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(n) => self.seen.extend_from_slice(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => return true,
+            }
+        }
+        false
+    }
+}
+
+#[test]
+fn two_players_create_accounts_talk_walk_leave_and_come_back() {
+    let server = Server::start(&[]);
+    let mut alice = server.connect();
+    // Negotiation offers first, then the banner at once: nothing waits for an answer.
+    let opening = alice.expect_within(b"Welcome to wasmud.", Duration::from_secs(2));
+    assert!(
+        opening.starts_with(&[IAC, WILL, SGA, IAC, DO, NAWS]),
+        "{opening:?}"
+    );
+    alice.expect("quit");
+    alice.send("create alice password1");
+    alice.expect("Account alice created.");
+    alice.expect("Welcome, alice!");
+    alice.expect("Limbo: A featureless grey void.");
+
+    // Bob's whole login is in his very first packet, before any negotiation.
+    let mut bob = server.connect();
+    bob.send("create bob password2");
+    bob.expect("Welcome, bob!");
+    bob.expect("Limbo:");
+
+    alice.send("say hello there");
+    bob.expect("alice says: hello there");
+    bob.send("go Tavern");
+    bob.send("look");
+    bob.expect("Tavern: A warm room");
+    bob.send("quit");
+    bob.expect("Goodbye.");
+    assert!(bob.closed_within(Duration::from_secs(5)));
+
+    // Back again, through the two-prompt login: the password is typed with echo off.
+    let mut bob = server.connect();
+    bob.expect("quit");
+    bob.send("bob");
+    let prompt = bob.expect_within(b"Password: ", Duration::from_secs(20));
+    assert!(find(&prompt, &[IAC, WILL, ECHO]).is_some(), "{prompt:?}");
+    // A client that ignored SGA gets IAC GA after the prompt.
+    bob.expect_within(&[IAC, GA], Duration::from_secs(5));
+    bob.send("password2");
+    let after = bob.expect_within(b"Welcome, bob!", Duration::from_secs(20));
+    assert!(after.starts_with(&[IAC, WONT, ECHO]), "{after:?}");
+    bob.expect("Tavern: A warm room");
+
+    // A wrong password, and a name that does not exist, get the same answer.
+    let mut mallory = server.connect();
+    mallory.send("connect bob wrongpassword");
+    mallory.expect("Wrong name or password.");
+    mallory.send("connect nobody wrongpassword");
+    mallory.expect("Wrong name or password.");
+    let log = server.log();
+    for secret in ["password1", "password2", "wrongpassword"] {
+        assert!(!log.contains(secret), "a password in the log:\n{log}");
+    }
+}
+
+#[test]
+fn a_second_login_takes_over_and_a_connected_character_is_pinned() {
+    let server = Server::start(&[]);
+    let mut first = server.connect();
+    first.send("create carol password3");
+    first.expect("Limbo");
+    first.send("inspect stats");
+    first.expect("stats =");
+    // ndb.commands counts the commands since the character was loaded: a flush would reset it,
+    // and even a forced flush keeps a connected player's character.
+    server.console("flush --force");
+    let carol = server.console("find carol");
+    let id = carol["objects"][0]["id"].as_u64().unwrap();
+    let examined = server.console(&format!("examine #{id}"));
+    assert_eq!(examined["ndb"]["commands"], 2, "{examined}");
+
+    let mut second = server.connect();
+    second.send("connect carol password3");
+    second.expect("Welcome, carol!");
+    first.expect("Another connection logged in to this character.");
+    assert!(first.closed_within(Duration::from_secs(5)));
+    second.send("say still here");
+    second.send("inspect stats");
+    second.expect("stats =");
+    // Still pinned after the first session left (the second one is on it).
+    server.console("flush --force");
+    let examined = server.console(&format!("examine #{id}"));
+    assert!(
+        examined["ndb"]["commands"].as_i64().unwrap() >= 5,
+        "{examined}"
+    );
+}
+
+#[test]
+fn long_lines_and_fast_commands_are_dropped_with_a_warning() {
+    let server = Server::start(&[]);
+    let mut dave = server.connect();
+    dave.send("create dave password4");
+    dave.expect("Limbo");
+    dave.send(&"x".repeat(7_000));
+    dave.expect("longer than 6000 characters and was dropped");
+    // More than 80 commands in a second: the rest are dropped with a warning.
+    let burst: String = (0..200).map(|_| "inspect stats\r\n").collect();
+    dave.stream.write_all(burst.as_bytes()).unwrap();
+    dave.expect("You are sending commands too fast");
+    std::thread::sleep(Duration::from_millis(1_100));
+    dave.send("look");
+    dave.expect("Limbo:");
+}
+
+#[test]
+fn a_client_that_stops_reading_is_dropped_without_slowing_the_others() {
+    let server = Server::start(&["--max-output-queue", "16"]);
+    // Erin never reads; three talkers in her room say 6 KB lines as fast as their rate allows
+    // (and read what they hear); frank, elsewhere, keeps looking around.
+    let mut stalled = server.connect();
+    stalled.send("create erin password5");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.console("find erin")["objects"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "erin was never created");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut frank = server.connect();
+    frank.send("create frank password6");
+    frank.expect("Welcome, frank!");
+    frank.send("go Tavern");
+    frank.send("look");
+    frank.expect("Tavern:");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let talkers: Vec<_> = (0..3)
+        .map(|i| {
+            let mut talker = server.connect();
+            talker.send(&format!("create talker{i} password{i}xx"));
+            talker.expect("Limbo:");
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let line = format!("say {}\r\n", "x".repeat(5_990));
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    for _ in 0..40 {
+                        if talker.stream.write_all(line.as_bytes()).is_err() {
+                            return;
+                        }
+                        let mut buf = [0u8; 65536];
+                        while let Ok(n) = talker.stream.read(&mut buf) {
+                            if n == 0 {
+                                return;
+                            }
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut dropped = false;
+    while started.elapsed() < Duration::from_secs(90) {
+        let asked = Instant::now();
+        frank.send("look");
+        frank.expect("Tavern:");
+        frank.seen.clear();
+        assert!(
+            asked.elapsed() < Duration::from_secs(5),
+            "frank waited {:?}",
+            asked.elapsed()
+        );
+        if server.log().contains("fell too far behind") {
+            dropped = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for talker in talkers {
+        talker.join().unwrap();
+    }
+    assert!(dropped, "the stalled reader was never dropped");
+    // It was erin's connection that was closed (what it had buffered, then the end)...
+    assert!(stalled.closed_within(Duration::from_secs(10)));
+    // ...and frank is still served.
+    frank.send("look");
+    frank.expect("Tavern");
+}
