@@ -15,6 +15,7 @@
 //! - [`server`]: the `serve` command (hot reload, console, shutdown).
 //! - [`net`]: the player ports (telnet), sessions and logins.
 //! - [`console`]: the admin console (commands, TCP port, interactive prompt).
+//! - [`throttle`]: failures per address, for logins on every port.
 //! - [`seed`]: the small world a fresh data dir starts with.
 //! - [`mod@bench`]: the `bench` command's measurements.
 //! - [`scripts`]: where the example typeclasses from `scripts/` were built.
@@ -35,6 +36,7 @@ pub mod seed;
 pub mod server;
 pub mod store;
 pub mod symbol;
+pub mod throttle;
 pub mod value;
 pub mod world;
 pub mod world_thread;

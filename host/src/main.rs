@@ -75,6 +75,9 @@ enum Cmd {
         /// disconnected.
         #[arg(long, default_value_t = wasmud::net::NetLimits::default().output_queue)]
         max_output_queue: usize,
+        /// Accounts one address may create per 10 minutes (0: no limit).
+        #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_new_accounts)]
+        max_new_accounts: u32,
         /// No interactive prompt even when stdin is a terminal.
         #[arg(long)]
         no_prompt: bool,
@@ -161,6 +164,7 @@ fn main() -> anyhow::Result<()> {
             telnet_addr,
             no_telnet,
             max_output_queue,
+            max_new_accounts,
             no_prompt,
             hook_deadline_ms,
             turn_budget_ms,
@@ -172,6 +176,7 @@ fn main() -> anyhow::Result<()> {
             config.watch = !no_watch;
             config.net.telnet = (!no_telnet).then_some(telnet_addr);
             config.net.limits.output_queue = max_output_queue;
+            config.net.limits.max_new_accounts = max_new_accounts;
             let sandbox = &mut config.options.sandbox;
             sandbox.hook_deadline = std::time::Duration::from_millis(hook_deadline_ms);
             sandbox.turn_budget = std::time::Duration::from_millis(turn_budget_ms);

@@ -29,7 +29,15 @@ struct Server {
 }
 
 impl Server {
+    /// A server whose account-creation throttle is off (the tests create many accounts from
+    /// 127.0.0.1), with `extra` arguments.
     fn start(extra: &[&str]) -> Server {
+        let mut args = vec!["--max-new-accounts", "0"];
+        args.extend_from_slice(extra);
+        Server::start_with(&args)
+    }
+
+    fn start_with(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let log = dir.path().join("server.log");
@@ -356,4 +364,25 @@ fn a_client_that_stops_reading_is_dropped_without_slowing_the_others() {
     // ...and frank is still served.
     frank.send("look");
     frank.expect("Tavern");
+}
+
+#[test]
+fn failed_logins_and_account_creations_are_throttled_per_address() {
+    let server = Server::start_with(&["--max-new-accounts", "2"]);
+    for name in ["gina", "hank"] {
+        let mut c = server.connect();
+        c.send(&format!("create {name} password7"));
+        c.expect(&format!("Welcome, {name}!"));
+    }
+    let mut third = server.connect();
+    third.send("create ivan password7");
+    third.expect("Too many new accounts from your address");
+    // Five wrong passwords, and then even the right one is refused for a while.
+    let mut guesser = server.connect();
+    for _ in 0..5 {
+        guesser.send("connect gina wrongpassword");
+        guesser.expect("Wrong name or password.");
+    }
+    guesser.send("connect gina password7");
+    guesser.expect("Too many failed logins from your address");
 }

@@ -16,14 +16,18 @@ pub mod session;
 pub mod telnet;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
 use crate::server::WorldHandle;
+use crate::throttle::LoginThrottle;
 use crate::value::ObjectId;
+
+/// Addresses whose failed logins and account creations are remembered (the oldest go first).
+const TRACKED_ADDRESSES: usize = 4096;
 
 /// The default telnet address (Evennia's port).
 pub const DEFAULT_TELNET_ADDR: &str = "0.0.0.0:4000";
@@ -46,6 +50,15 @@ pub struct NetLimits {
     pub idle_timeout: Option<Duration>,
     /// How often an idle telnet connection gets a keepalive (`IAC NOP`).
     pub keepalive: Duration,
+    /// Failed logins from one address within `failed_login_window` before it is refused
+    /// for that long.
+    pub max_failed_logins: u32,
+    /// See `max_failed_logins`.
+    pub failed_login_window: Duration,
+    /// Accounts one address may create within `account_creation_window` (0: no limit).
+    pub max_new_accounts: u32,
+    /// See `max_new_accounts`.
+    pub account_creation_window: Duration,
 }
 
 impl Default for NetLimits {
@@ -58,6 +71,10 @@ impl Default for NetLimits {
             concurrent_hashes: 2,
             idle_timeout: None,
             keepalive: Duration::from_secs(30),
+            max_failed_logins: 5,
+            failed_login_window: Duration::from_secs(300),
+            max_new_accounts: 2,
+            account_creation_window: Duration::from_secs(600),
         }
     }
 }
@@ -87,6 +104,11 @@ pub struct Players {
     next_session: AtomicU64,
     /// Connections open now (bounded by `limits.max_connections`).
     open: Arc<Semaphore>,
+    /// Failed logins per address. (A std mutex: held for a map lookup, never across an
+    /// `.await`.)
+    pub(crate) failed_logins: Mutex<LoginThrottle>,
+    /// Accounts created per address (each creation counts as one "failure").
+    pub(crate) new_accounts: Mutex<LoginThrottle>,
 }
 
 impl Players {
@@ -99,6 +121,16 @@ impl Players {
             limits: config.limits.clone(),
             home: config.home,
             next_session: AtomicU64::new(1),
+            failed_logins: Mutex::new(LoginThrottle::new(
+                config.limits.max_failed_logins,
+                config.limits.failed_login_window,
+                TRACKED_ADDRESSES,
+            )),
+            new_accounts: Mutex::new(LoginThrottle::new(
+                config.limits.max_new_accounts,
+                config.limits.account_creation_window,
+                TRACKED_ADDRESSES,
+            )),
         })
     }
 

@@ -2,6 +2,7 @@
 //! then a hidden password), then the puppeted character: every line goes to the world as the
 //! character's input, and the text the character accepts comes back through the outbox.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,6 +47,8 @@ enum State {
 /// One connection's session.
 pub struct Session {
     players: Arc<Players>,
+    /// The client's address (throttles count per address).
+    peer: IpAddr,
     id: u64,
     term: Arc<dyn Terminal>,
     state: State,
@@ -55,9 +58,10 @@ pub struct Session {
 
 impl Session {
     /// A session on `term`, at the login screen (the banner is shown).
-    pub fn new(players: Arc<Players>, term: Arc<dyn Terminal>) -> Self {
+    pub fn new(players: Arc<Players>, term: Arc<dyn Terminal>, peer: IpAddr) -> Self {
         term.deliver(BANNER);
         Session {
+            peer,
             id: players.session_id(),
             players,
             term,
@@ -150,6 +154,15 @@ impl Session {
     }
 
     async fn connect(&mut self, name: &str, password: &str) {
+        let blocked = (self.players.failed_logins.lock())
+            .expect("throttle lock")
+            .blocked(self.peer, Instant::now());
+        if let Some(retry) = blocked {
+            return self.term.deliver(&format!(
+                "Too many failed logins from your address; try again in {} s.",
+                retry.as_secs() + 1
+            ));
+        }
         let record = match self.account(name).await {
             Ok(record) => record,
             Err(e) => return self.term.deliver(&e),
@@ -159,10 +172,14 @@ impl Session {
         let matches = self
             .hashing(move || accounts::verify_password(phc.as_deref(), &password))
             .await;
+        let ok = record.is_some() && matches;
+        let now_blocked = (self.players.failed_logins.lock())
+            .expect("throttle lock")
+            .record(self.peer, Instant::now(), ok);
         match record {
-            Some(record) if matches => self.puppet(record).await,
+            Some(record) if ok => self.puppet(record).await,
             _ => {
-                tracing::info!(session = self.id, "failed login");
+                tracing::info!(session = self.id, peer = %self.peer, now_blocked, "failed login");
                 self.term.deliver("Wrong name or password.");
             }
         }
@@ -171,6 +188,16 @@ impl Session {
     async fn create(&mut self, name: &str, password: &str) {
         if let Err(e) = accounts::check_name(name).and(accounts::check_password(password)) {
             return self.term.deliver(&format!("Sorry: {e}."));
+        }
+        let limited = self.players.limits.max_new_accounts > 0;
+        let blocked = (self.players.new_accounts.lock())
+            .expect("throttle lock")
+            .blocked(self.peer, Instant::now());
+        if let Some(retry) = blocked.filter(|_| limited) {
+            return self.term.deliver(&format!(
+                "Too many new accounts from your address; try again in {} s.",
+                retry.as_secs() + 1
+            ));
         }
         match self.account(name).await {
             Ok(Some(_)) => {
@@ -204,6 +231,11 @@ impl Session {
             .await;
         match created {
             Ok(Ok(record)) => {
+                if limited {
+                    (self.players.new_accounts.lock())
+                        .expect("throttle lock")
+                        .record(self.peer, Instant::now(), false);
+                }
                 tracing::info!(session = self.id, account = %record.name, "account created");
                 self.term
                     .deliver(&format!("Account {} created.", record.name));

@@ -199,7 +199,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
         term.send(offer.to_bytes());
     }
     tracing::debug!(%peer, "telnet connection");
-    let mut session = Session::new(players.clone(), term.clone());
+    let mut session = Session::new(players.clone(), term.clone(), peer.ip());
     let mut lines = LineBuffer::new(players.limits.max_line_chars);
     let mut keepalive = tokio::time::interval(players.limits.keepalive);
     keepalive.tick().await;

@@ -115,7 +115,7 @@ pub async fn serve_with(
     let shared = Arc::new(Shared {
         token,
         ctx,
-        logins: Mutex::new(LoginThrottle::new(&limits)),
+        logins: Mutex::new(limits.login_throttle()),
         limits,
     });
     let mut backoff = AcceptBackoff::default();
