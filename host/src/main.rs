@@ -136,6 +136,9 @@ enum Cmd {
         /// Instead: run this many durable transfers and report the store file's size.
         #[arg(long)]
         soak_transfers: Option<u64>,
+        /// Instead: only the player figures (telnet clients against a server in-process).
+        #[arg(long)]
+        players: bool,
     },
     /// Internal: the cold-load half of `bench`, run in a fresh process.
     #[command(hide = true)]
@@ -197,9 +200,11 @@ fn main() -> anyhow::Result<()> {
             remote_console(server, &words)
         }
         Cmd::Check { data, repair, json } => check(&data, repair, json),
+        Cmd::Bench { players: true, .. } => wasmud::bench::players_only(),
         Cmd::Bench {
             objects,
             soak_transfers: Some(n),
+            ..
         } => {
             let _ = objects;
             wasmud::bench::soak(n)

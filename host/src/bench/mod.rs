@@ -5,10 +5,11 @@
 //! command looping `n` times, minus the time of an empty command, divided by `n`. The
 //! `hostile` module runs the storm cases of hostile typeclasses and reports the host's memory
 //! growth and longest stall; `durability` the commit policies; `timers` timer throughput,
-//! cost and lateness.
+//! cost and lateness; `players` telnet commands end to end, memory per player, login cost.
 
 mod durability;
 mod hostile;
+mod players;
 mod timers;
 
 use std::hint::black_box;
@@ -46,6 +47,18 @@ pub fn soak(transfers: u64) -> anyhow::Result<()> {
     result
 }
 
+/// Runs only the player measurements (`bench --players`).
+///
+/// # Errors
+/// If the server cannot start or a client fails.
+pub fn players_only() -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    println!("{:<46} {:>16}   target", "measurement", "result");
+    let result = players::players(&dir);
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
 /// Runs every measurement with `objects` objects for the bulk ones and prints the figures.
 ///
 /// # Errors
@@ -79,6 +92,7 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     hostile::storms(&dir, &runtime)?;
     durability::transfers(&dir, &runtime)?;
     timers::timers(&dir, &runtime)?;
+    players::players(&dir)?;
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }
