@@ -20,6 +20,10 @@ const GA: u8 = 249;
 const ECHO: u8 = 1;
 const SGA: u8 = 3;
 const NAWS: u8 = 31;
+const SB: u8 = 250;
+const SE: u8 = 240;
+const GMCP: u8 = 201;
+const MSSP: u8 = 70;
 
 struct Server {
     child: Child,
@@ -385,4 +389,75 @@ fn failed_logins_and_account_creations_are_throttled_per_address() {
     }
     guesser.send("connect gina password7");
     guesser.expect("Too many failed logins from your address");
+}
+
+fn gmcp(message: &str) -> Vec<u8> {
+    let mut sb = vec![IAC, SB, GMCP];
+    sb.extend_from_slice(message.as_bytes());
+    sb.extend_from_slice(&[IAC, SE]);
+    sb
+}
+
+#[test]
+fn gmcp_clients_get_char_and_room_info_and_crawlers_get_mssp() {
+    let server = Server::start(&[]);
+    let mut client = server.connect();
+    let opening = client.expect_within(b"Welcome to wasmud.", Duration::from_secs(2));
+    assert!(find(&opening, &[IAC, WILL, GMCP]).is_some(), "{opening:?}");
+    assert!(find(&opening, &[IAC, WILL, MSSP]).is_some(), "{opening:?}");
+    let mut hello = vec![IAC, DO, GMCP, IAC, DO, MSSP];
+    hello.extend(gmcp(r#"Core.Hello {"client":"test","version":"1"}"#));
+    hello.extend(gmcp(r#"Core.Supports.Set ["Char 1", "Room 1"]"#));
+    hello.extend(gmcp("Core.Ping"));
+    hello.extend(gmcp("Made.Up.Package {}"));
+    client.stream.write_all(&hello).unwrap();
+    // MSSP: the table, with the start time as UPTIME.
+    let table = client.expect_within(
+        &[1, b'U', b'P', b'T', b'I', b'M', b'E', 2],
+        Duration::from_secs(5),
+    );
+    assert!(find(&table, &[IAC, SB, MSSP, 1, b'N', b'A', b'M', b'E', 2]).is_some());
+    let uptime = client.expect_within(&[1], Duration::from_secs(5));
+    let started: u64 = String::from_utf8_lossy(&uptime[..uptime.len() - 1])
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(started <= now && now - started < 300, "{started} vs {now}");
+    client.expect_within(&gmcp("Core.Ping"), Duration::from_secs(5));
+    client.send("create gwen password8");
+    let login = client.expect("Room.Info");
+    assert!(
+        find(login.as_bytes(), b"Char.Name {").is_some(),
+        "{login:?}"
+    );
+    assert!(login.contains(r#""name":"gwen""#), "{login:?}");
+    client.expect(r#""name":"Limbo""#);
+    client.send("go Tavern");
+    client.expect("Room.Info");
+    client.expect(r#""name":"Tavern""#);
+    assert!(!server.log().contains("ERROR"), "{}", server.log());
+
+    // A client that never accepted GMCP gets none of it.
+    let mut plain = server.connect();
+    plain.send("create hugo password9");
+    // (Raw bytes: a lossy string would hide the IAC.)
+    let got = plain.expect_within(b"Limbo:", Duration::from_secs(20));
+    assert!(find(&got, &[IAC, SB]).is_none(), "{got:?}");
+    plain.send("go Tavern");
+    plain.send("look");
+    let got = plain.expect_within(b"Tavern:", Duration::from_secs(20));
+    assert!(find(&got, &[IAC, SB]).is_none(), "{got:?}");
+    // The same check finds GMCP where it was sent.
+    client.send("look");
+    let got = client.expect_within(b"Tavern:", Duration::from_secs(20));
+    assert!(
+        find(&got, &[IAC, SB, GMCP]).is_none(),
+        "no room change, no Room.Info"
+    );
+    client.send("go Limbo");
+    let got = client.expect_within(b"Room.Info", Duration::from_secs(20));
+    assert!(find(&got, &[IAC, SB, GMCP]).is_some(), "{got:?}");
 }

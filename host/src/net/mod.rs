@@ -1,7 +1,8 @@
 //! The network front: where players connect.
 //!
 //! # Layout
-//! - [`telnet`]: the telnet port: negotiation, lines in, text out, keepalive.
+//! - [`telnet`]: the telnet port: negotiation, lines in, text out, keepalive; [`gmcp`] and
+//!   [`mssp`], the out-of-band protocols it speaks.
 //! - [`session`]: what a connection is, whatever its protocol: the login screen, accounts,
 //!   the puppeted character, input to the world and output back.
 //! - this module: [`NetConfig`] (addresses and limits) and [`Players`] (what every connection
@@ -12,11 +13,13 @@
 //! the world thread's outbox (`crate::outbox`), handed over once the turn is durable and never
 //! waited for: a session whose output queue is full is dropped.
 
+pub mod gmcp;
+pub mod mssp;
 pub mod session;
 pub mod telnet;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -109,6 +112,10 @@ pub struct Players {
     pub(crate) failed_logins: Mutex<LoginThrottle>,
     /// Accounts created per address (each creation counts as one "failure").
     pub(crate) new_accounts: Mutex<LoginThrottle>,
+    /// Sessions logged in now (MSSP `PLAYERS`).
+    pub(crate) online: AtomicUsize,
+    /// When the server started, in Unix seconds (MSSP `UPTIME`).
+    pub(crate) started_unix: u64,
 }
 
 impl Players {
@@ -126,6 +133,10 @@ impl Players {
                 config.limits.failed_login_window,
                 TRACKED_ADDRESSES,
             )),
+            online: AtomicUsize::new(0),
+            started_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
             new_accounts: Mutex::new(LoginThrottle::new(
                 config.limits.max_new_accounts,
                 config.limits.account_creation_window,

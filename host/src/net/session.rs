@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::accounts::{self, AccountError};
@@ -19,6 +20,15 @@ pub trait Terminal: Listener {
     fn prompt(&self, text: &str);
     /// Hides (`false`) or shows again (`true`) what the player types (passwords).
     fn echo(&self, visible: bool);
+    /// True if the client asked for out-of-band `package` data (GMCP `Room`, `Char`).
+    fn wants(&self, package: &str) -> bool {
+        let _ = package;
+        false
+    }
+    /// Sends out-of-band data, if the client asked for its package.
+    fn gmcp(&self, package: &str, data: &serde_json::Value) {
+        let _ = (package, data);
+    }
 }
 
 /// The first thing a connection sees.
@@ -44,6 +54,9 @@ enum State {
     Playing { character: ObjectId },
 }
 
+/// The room a character is in, as GMCP `Room.Info` tells it.
+type Room = Option<(ObjectId, String)>;
+
 /// One connection's session.
 pub struct Session {
     players: Arc<Players>,
@@ -54,6 +67,8 @@ pub struct Session {
     state: State,
     /// The current second of the command rate limit, and the commands in it.
     window: (Instant, u32),
+    /// The room last reported over GMCP.
+    room: Room,
 }
 
 impl Session {
@@ -67,6 +82,7 @@ impl Session {
             term,
             state: State::Login,
             window: (Instant::now(), 0),
+            room: None,
         }
     }
 
@@ -92,6 +108,7 @@ impl Session {
     pub fn end(&mut self) {
         if let State::Playing { character } = self.state {
             let _ = self.players.world.detach(character, self.id);
+            self.players.online.fetch_sub(1, Ordering::Relaxed);
         }
         self.state = State::Login;
     }
@@ -259,7 +276,10 @@ impl Session {
         }
         tracing::info!(session = self.id, account = %record.name, character, "logged in");
         self.state = State::Playing { character };
+        self.players.online.fetch_add(1, Ordering::Relaxed);
         self.term.deliver(&format!("Welcome, {}!", record.name));
+        let name = serde_json::json!({ "name": &*record.name, "fullname": &*record.name });
+        self.term.gmcp("Char.Name", &name);
         let _ = self.play_line(character, "look").await;
     }
 
@@ -292,11 +312,31 @@ impl Session {
             return Flow::Quit;
         }
         let input = line.to_owned();
+        let wants_room = self.term.wants("Room.Info");
         let answer = self
             .players
             .world
-            .call(move |w| w.player_input(character, &input))
-            .await;
+            .call(move |w| {
+                let answer = w.player_input(character, &input);
+                // Where the character is now, for GMCP, in the same job (no extra round trip).
+                let room: Room = if wants_room {
+                    w.place_of(character)
+                } else {
+                    None
+                };
+                (answer, room)
+            })
+            .await
+            .map(|(answer, room)| {
+                if wants_room && room != self.room {
+                    if let Some((num, name)) = &room {
+                        let info = serde_json::json!({ "num": num, "name": name, "exits": {} });
+                        self.term.gmcp("Room.Info", &info);
+                    }
+                    self.room = room;
+                }
+                answer
+            });
         match answer {
             Ok(Ok(true)) => {}
             Ok(Ok(false)) => self.term.deliver("Huh? Nothing here understands that."),

@@ -1,7 +1,7 @@
 //! The telnet port: what MUD clients (Mudlet, TinTin++, MUSHclient, plain `telnet`) speak.
 //!
-//! Parsing is `libmudtelnet`'s. On connect the server offers `WILL SGA` and `DO NAWS` and shows
-//! the banner at once: nothing waits for an answer, so a client that ignores telnet entirely
+//! Parsing is `libmudtelnet`'s. On connect the server offers `WILL SGA`, `DO NAWS`, `WILL GMCP`
+//! and `WILL MSSP` and shows the banner at once: nothing waits for an answer, so a client that ignores telnet entirely
 //! logs in as well as one that negotiates, and `connect name pass` in the very first packet
 //! works. Options the server does not offer are refused (`DONT`/`WONT`), and an answer to an
 //! answer is never sent twice, so negotiation cannot loop. Passwords are typed between `WILL
@@ -20,14 +20,15 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use libmudtelnet::Parser;
 use libmudtelnet::compatibility::{CompatibilityEntry, CompatibilityTable};
-use libmudtelnet::events::TelnetEvents;
+use libmudtelnet::events::{TelnetEvents, TelnetSubnegotiation};
 use libmudtelnet::telnet::{op_command as cmd, op_option as opt};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
 
-use super::Players;
+use super::gmcp::{self, GmcpState};
 use super::session::{Flow, Session, Terminal};
+use super::{Players, mssp};
 use crate::outbox::Listener;
 
 /// Binds the telnet port.
@@ -85,6 +86,10 @@ struct TelnetTerm {
     go_ahead: AtomicBool,
     /// The client's window width (NAWS), 0 if unknown.
     width: AtomicU16,
+    /// The client accepted GMCP (`DO GMCP`).
+    gmcp_on: AtomicBool,
+    /// What the client said over GMCP.
+    gmcp: Mutex<GmcpState>,
 }
 
 impl TelnetTerm {
@@ -129,7 +134,25 @@ impl Listener for TelnetTerm {
     }
 }
 
+impl TelnetTerm {
+    /// Sends one GMCP message.
+    fn send_gmcp(&self, message: &str) {
+        let sb = TelnetSubnegotiation::new(opt::GMCP, Bytes::copy_from_slice(message.as_bytes()));
+        self.send(sb.to_bytes());
+    }
+}
+
 impl Terminal for TelnetTerm {
+    fn wants(&self, package: &str) -> bool {
+        self.gmcp_on.load(Ordering::SeqCst) && self.gmcp.lock().expect("gmcp lock").wants(package)
+    }
+
+    fn gmcp(&self, package: &str, data: &serde_json::Value) {
+        if self.wants(package) {
+            self.send_gmcp(&gmcp::message(package, data));
+        }
+    }
+
     fn prompt(&self, text: &str) {
         let mut bytes = Self::encode(text).to_vec();
         if self.go_ahead.load(Ordering::SeqCst) {
@@ -153,13 +176,15 @@ impl Terminal for TelnetTerm {
     }
 }
 
-/// The options the server speaks: it offers SGA (and ECHO around passwords) itself and asks
-/// for NAWS. (NAWS is marked local too: the parser reports subnegotiations only for options
+/// The options the server speaks: it offers SGA, GMCP and MSSP (and ECHO around passwords)
+/// itself and asks for NAWS. (NAWS is marked local too: the parser reports subnegotiations only for options
 /// enabled locally.)
 fn options() -> CompatibilityTable {
     let mut table = CompatibilityTable::new();
     table.support_local(opt::SGA);
     table.support_local(opt::ECHO);
+    table.support_local(opt::GMCP);
+    table.support_local(opt::MSSP);
     table.set_option(opt::NAWS, CompatibilityEntry::new(true, true, true, false));
     table
 }
@@ -173,6 +198,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
     let offers = [
         parser.negotiate(cmd::WILL, opt::SGA),
         parser.negotiate(cmd::DO, opt::NAWS),
+        parser.negotiate(cmd::WILL, opt::GMCP),
+        parser.negotiate(cmd::WILL, opt::MSSP),
     ];
     let term = Arc::new(TelnetTerm {
         tx,
@@ -181,6 +208,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
         parser: Mutex::new(parser),
         go_ahead: AtomicBool::new(true),
         width: AtomicU16::new(0),
+        gmcp_on: AtomicBool::new(false),
+        gmcp: Mutex::new(GmcpState::default()),
     });
     let writer_task = tokio::spawn(async move {
         while let Some(out) = rx.recv().await {
@@ -231,6 +260,25 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                         }
                         TelnetEvents::Negotiation(n) if n.option == opt::SGA => {
                             term.go_ahead.store(n.command != cmd::DO, Ordering::SeqCst);
+                        }
+                        TelnetEvents::Negotiation(n) if n.option == opt::GMCP => {
+                            term.gmcp_on.store(n.command == cmd::DO, Ordering::SeqCst);
+                        }
+                        TelnetEvents::Negotiation(n)
+                            if n.option == opt::MSSP && n.command == cmd::DO =>
+                        {
+                            let port = reader.local_addr().map_or(0, |a| a.port());
+                            let online = players.online.load(Ordering::Relaxed);
+                            let table = mssp::table(online, players.started_unix, port);
+                            let sb = TelnetSubnegotiation::new(opt::MSSP, Bytes::from(table));
+                            term.send(sb.to_bytes());
+                        }
+                        TelnetEvents::Subnegotiation(sb) if sb.option == opt::GMCP => {
+                            let text = String::from_utf8_lossy(&sb.buffer);
+                            let reply = term.gmcp.lock().expect("gmcp lock").receive(&text);
+                            if let gmcp::Reply::Send(message) = reply {
+                                term.send_gmcp(&message);
+                            }
                         }
                         TelnetEvents::Subnegotiation(sb) if sb.option == opt::NAWS => {
                             if let [w0, w1, ..] = sb.buffer[..] {

@@ -70,6 +70,16 @@ fn dispatch(world: Box<WorldState>, character: ObjectId, line: &str) -> Outcome<
 }
 
 impl World {
+    /// Where `character` is, as (id, key), read without a turn (no loading, no hooks): for
+    /// reports such as GMCP `Room.Info` right after a command. (A turn would begin by dropping
+    /// the deliveries of the command's turn before the world thread hands them out.)
+    pub fn place_of(&mut self, character: ObjectId) -> Option<(ObjectId, String)> {
+        let w = self.state();
+        let place = w.current_record(character).ok()?.location?;
+        let key = w.current_record(place).ok()?.key;
+        Some((place, key.into()))
+    }
+
     /// `character`'s player typed `line`: offered to the character, its location and the
     /// objects there, in that order, as one turn. True if one of them handled it.
     ///

@@ -505,7 +505,9 @@ impl World {
 
     /// Takes the text objects accepted in the last turn, oldest first. Deliveries are kept
     /// only until the next turn begins: those nobody took are then counted
-    /// ([`WorldStats::deliveries_dropped`]) and dropped, so they never pile up in memory.
+    /// ([`WorldStats::deliveries_dropped`]) and dropped, so they never pile up in memory. (So a
+    /// world-thread job that runs a turn for a player must not run another turn after it: the
+    /// thread hands out the deliveries of the job's last turn.)
     pub fn take_deliveries(&mut self) -> Vec<Delivery> {
         std::mem::take(&mut self.state().deliveries)
     }
