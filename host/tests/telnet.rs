@@ -143,21 +143,29 @@ impl Client {
                 String::from_utf8_lossy(needle),
                 String::from_utf8_lossy(&self.seen)
             );
-            let mut buf = [0u8; 4096];
-            match self.stream.read(&mut buf) {
-                Ok(0) => panic!(
-                    "connection closed before {:?}; got {:?}",
-                    String::from_utf8_lossy(needle),
-                    String::from_utf8_lossy(&self.seen)
-                ),
-                Ok(n) => self.seen.extend_from_slice(&buf[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => panic!("read: {e}"),
+            assert!(
+                self.read_some(),
+                "connection closed before {:?}; got {:?}",
+                String::from_utf8_lossy(needle),
+                String::from_utf8_lossy(&self.seen)
+            );
+        }
+    }
+
+    /// Reads what has arrived (waiting at most the read timeout) into `seen`; false once the
+    /// connection is closed.
+    fn read_some(&mut self) -> bool {
+        let mut buf = [0u8; 4096];
+        match self.stream.read(&mut buf) {
+            Ok(0) => false,
+            Ok(n) => {
+                self.seen.extend_from_slice(&buf[..n]);
+                true
             }
+            Err(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
         }
     }
 
@@ -169,17 +177,9 @@ impl Client {
     /// True if the server closed the connection within `within`.
     fn closed_within(&mut self, within: Duration) -> bool {
         let deadline = Instant::now() + within;
-        let mut buf = [0u8; 4096];
         while Instant::now() < deadline {
-            match self.stream.read(&mut buf) {
-                Ok(0) => return true,
-                Ok(n) => self.seen.extend_from_slice(&buf[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(_) => return true,
+            if !self.read_some() {
+                return true;
             }
         }
         false
