@@ -78,6 +78,12 @@ enum Cmd {
         /// Accounts one address may create per 10 minutes (0: no limit).
         #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_new_accounts)]
         max_new_accounts: u32,
+        /// Player connections one address may have open at once.
+        #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_connections_per_address)]
+        max_connections_per_address: usize,
+        /// Seconds a player connection has to log in.
+        #[arg(long, default_value_t = wasmud::net::NetLimits::default().login_timeout.as_secs())]
+        login_timeout_secs: u64,
         /// No interactive prompt even when stdin is a terminal.
         #[arg(long)]
         no_prompt: bool,
@@ -168,6 +174,8 @@ fn main() -> anyhow::Result<()> {
             no_telnet,
             max_output_queue,
             max_new_accounts,
+            max_connections_per_address,
+            login_timeout_secs,
             no_prompt,
             hook_deadline_ms,
             turn_budget_ms,
@@ -180,6 +188,8 @@ fn main() -> anyhow::Result<()> {
             config.net.telnet = (!no_telnet).then_some(telnet_addr);
             config.net.limits.output_queue = max_output_queue;
             config.net.limits.max_new_accounts = max_new_accounts;
+            config.net.limits.max_connections_per_address = max_connections_per_address;
+            config.net.limits.login_timeout = std::time::Duration::from_secs(login_timeout_secs);
             let sandbox = &mut config.options.sandbox;
             sandbox.hook_deadline = std::time::Duration::from_millis(hook_deadline_ms);
             sandbox.turn_budget = std::time::Duration::from_millis(turn_budget_ms);

@@ -305,7 +305,6 @@ impl Server {
     }
 }
 
-/// Compiles `path` off the world thread, then installs it with one world job. Logs the outcome.
 /// Where `serve` writes the telnet port's bound address (for scripts and tests that bind
 /// port 0).
 pub const TELNET_ADDR_FILE: &str = "telnet.addr";
@@ -335,6 +334,7 @@ fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
     Some((meta.modified().ok()?, meta.len(), inode, ctime, ctime_ns))
 }
 
+/// Compiles `path` off the world thread, then installs it with one world job. Logs the outcome.
 async fn reload_file(
     runtime: &Runtime,
     handle: &WorldHandle,

@@ -72,7 +72,9 @@ impl LoginThrottle {
     }
 
     /// Records the outcome of an attempt from `ip` (a success forgets its failures); true if
-    /// this failure got the address refused.
+    /// this failure got the address refused. (Callers whose check takes a while count the
+    /// attempt as a failure *before* checking and record the success after, so parallel
+    /// attempts cannot all pass a `blocked` test first.)
     pub(crate) fn record(&mut self, ip: IpAddr, now: Instant, success: bool) -> bool {
         let key = address_key(ip);
         if success {
@@ -132,7 +134,7 @@ impl LoginThrottle {
 }
 
 /// The key failures are counted under: the address, or for IPv6 its /64.
-fn address_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn address_key(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => {
             let mut segments = v6.segments();

@@ -461,3 +461,72 @@ fn gmcp_clients_get_char_and_room_info_and_crawlers_get_mssp() {
     let got = client.expect_within(b"Room.Info", Duration::from_secs(20));
     assert!(find(&got, &[IAC, SB, GMCP]).is_some(), "{got:?}");
 }
+
+#[test]
+fn hostile_input_is_bounded_endless_subnegotiations_control_codes_and_idle_logins() {
+    let server = Server::start(&["--login-timeout-secs", "2"]);
+    let mut alice = server.connect();
+    alice.send("create alice password1");
+    alice.expect("Limbo:");
+    let mut bob = server.connect();
+    bob.send("create bob password2");
+    bob.expect("Limbo:");
+    // Escape codes typed by one player never reach another's terminal.
+    alice.send("say hi\x1b[2J\x07there");
+    let heard = bob.expect_within(b"there", Duration::from_secs(20));
+    assert!(
+        find(&heard, b"alice says: hi[2Jthere").is_some(),
+        "{heard:?}"
+    );
+    assert!(
+        !heard.contains(&0x1b) && !heard.contains(&0x07),
+        "{heard:?}"
+    );
+    // A subnegotiation that never ends is cut off, not buffered.
+    let mut endless = server.connect();
+    let mut bytes = vec![IAC, SB, GMCP];
+    bytes.extend(std::iter::repeat_n(b'x', 20_000));
+    endless.stream.write_all(&bytes).unwrap();
+    endless.expect("subnegotiation was too long");
+    assert!(endless.closed_within(Duration::from_secs(5)));
+    // A connection that never logs in is closed after the login timeout.
+    let mut idle = server.connect();
+    idle.expect_within(b"Timed out waiting for a login.", Duration::from_secs(10));
+    assert!(idle.closed_within(Duration::from_secs(5)));
+    // The players who logged in were not timed out.
+    alice.send("look");
+    alice.expect("Limbo:");
+}
+
+#[test]
+fn one_address_cannot_hold_every_slot_or_guess_in_parallel() {
+    let server = Server::start(&["--max-connections-per-address", "12"]);
+    let mut owner = server.connect();
+    owner.send("create gina password7");
+    owner.expect("Welcome, gina!");
+    // Ten guesses sent at once: at most five are even checked.
+    let mut guessers: Vec<Client> = (0..10).map(|_| server.connect()).collect();
+    for g in &mut guessers {
+        g.expect("quit");
+    }
+    for g in &mut guessers {
+        g.send("connect gina wrongpassword");
+    }
+    let (mut wrong, mut refused) = (0, 0);
+    for g in &mut guessers {
+        let answer = g.expect(".");
+        if answer.contains("Wrong name or password") {
+            wrong += 1;
+        } else if answer.contains("Too many failed logins") {
+            refused += 1;
+        }
+    }
+    assert_eq!(wrong + refused, 10);
+    assert!(wrong <= 5, "{wrong} guesses were checked");
+    // The twelfth connection from this address is the last one allowed.
+    let mut last = server.connect();
+    last.expect("Welcome to wasmud.");
+    let mut over = server.connect();
+    over.expect("Too many connections from your address.");
+    assert!(over.closed_within(Duration::from_secs(5)));
+}

@@ -6,6 +6,10 @@
 
 use std::collections::BTreeSet;
 
+/// Most packages a client may list, and the longest package name kept.
+const MAX_SUPPORTS: usize = 64;
+const MAX_PACKAGE_LEN: usize = 64;
+
 /// What a client told the server over GMCP.
 #[derive(Debug, Default)]
 pub struct GmcpState {
@@ -39,6 +43,8 @@ impl GmcpState {
                 .unwrap_or_default()
                 .into_iter()
                 .filter_map(|item| item.split_whitespace().next().map(str::to_owned))
+                .filter(|name| name.len() <= MAX_PACKAGE_LEN)
+                .take(MAX_SUPPORTS)
                 .collect()
         };
         match package.to_ascii_lowercase().as_str() {
@@ -59,7 +65,10 @@ impl GmcpState {
                 ));
             }
             "core.supports.set" => self.supports = list().into_iter().collect(),
-            "core.supports.add" => self.supports.extend(list()),
+            "core.supports.add" => {
+                let room = MAX_SUPPORTS.saturating_sub(self.supports.len());
+                self.supports.extend(list().into_iter().take(room));
+            }
             "core.supports.remove" => {
                 for item in list() {
                     self.supports.remove(&item);
@@ -99,5 +108,13 @@ mod tests {
         assert_eq!(g.receive("Some.Unknown.Package {}"), Reply::None);
         assert_eq!(g.receive("Core.Supports.Set not json"), Reply::None);
         assert!(!g.wants("Char"));
+        // A client cannot grow the list without bound.
+        for i in 0..1_000 {
+            g.receive(&format!(
+                r#"Core.Supports.Add ["P{i} 1", "{} 1"]"#,
+                "x".repeat(100)
+            ));
+        }
+        assert!(g.supports.len() <= MAX_SUPPORTS);
     }
 }

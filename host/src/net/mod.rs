@@ -18,7 +18,8 @@ pub mod mssp;
 pub mod session;
 pub mod telnet;
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -49,8 +50,12 @@ pub struct NetLimits {
     pub output_queue: usize,
     /// Password hashes computed at once (each costs tens of milliseconds of CPU).
     pub concurrent_hashes: usize,
-    /// Disconnect a session idle this long (`None`: never).
-    pub idle_timeout: Option<Duration>,
+    /// Connections open at once from one address (IPv6: one /64).
+    pub max_connections_per_address: usize,
+    /// Bytes of output queued for a session; past it, the session is disconnected.
+    pub output_bytes: usize,
+    /// How long a connection may take to log in.
+    pub login_timeout: Duration,
     /// How often an idle telnet connection gets a keepalive (`IAC NOP`).
     pub keepalive: Duration,
     /// Failed logins from one address within `failed_login_window` before it is refused
@@ -72,7 +77,9 @@ impl Default for NetLimits {
             commands_per_second: 80,
             output_queue: 1_024,
             concurrent_hashes: 2,
-            idle_timeout: None,
+            max_connections_per_address: 32,
+            output_bytes: 1 << 20,
+            login_timeout: Duration::from_secs(120),
             keepalive: Duration::from_secs(30),
             max_failed_logins: 5,
             failed_login_window: Duration::from_secs(300),
@@ -112,6 +119,8 @@ pub struct Players {
     pub(crate) failed_logins: Mutex<LoginThrottle>,
     /// Accounts created per address (each creation counts as one "failure").
     pub(crate) new_accounts: Mutex<LoginThrottle>,
+    /// Connections open now per address key.
+    per_address: Mutex<HashMap<IpAddr, usize>>,
     /// Sessions logged in now (MSSP `PLAYERS`).
     pub(crate) online: AtomicUsize,
     /// When the server started, in Unix seconds (MSSP `UPTIME`).
@@ -134,6 +143,7 @@ impl Players {
                 TRACKED_ADDRESSES,
             )),
             online: AtomicUsize::new(0),
+            per_address: Mutex::new(HashMap::new()),
             started_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
@@ -147,5 +157,39 @@ impl Players {
 
     fn session_id(&self) -> u64 {
         self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Counts a connection from `ip`, or `None` if that address has as many open as allowed;
+    /// the count goes down when the guard is dropped.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<AddressSlot> {
+        let key = crate::throttle::address_key(ip);
+        let mut open = self.per_address.lock().expect("address lock");
+        let count = open.entry(key).or_default();
+        if *count >= self.limits.max_connections_per_address {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot {
+            players: self.clone(),
+            key,
+        })
+    }
+}
+
+/// One open connection of an address (see [`Players::admit`]).
+struct AddressSlot {
+    players: Arc<Players>,
+    key: IpAddr,
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self.players.per_address.lock().expect("address lock");
+        if let Some(count) = open.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
     }
 }

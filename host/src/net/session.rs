@@ -86,9 +86,24 @@ impl Session {
         }
     }
 
+    /// True once the player logged in.
+    pub fn logged_in(&self) -> bool {
+        matches!(self.state, State::Playing { .. })
+    }
+
     /// Handles one line the player typed.
     pub async fn line(&mut self, line: &str) -> Flow {
         let line = line.trim();
+        if !line.is_empty() && !self.within_rate() {
+            // Said once per second, not once per dropped line: a flood must not fill its own
+            // output queue with warnings.
+            if self.window.1 == self.players.limits.commands_per_second + 1 {
+                self.term.deliver(
+                    "You are sending commands too fast; the rest of this second's are dropped.",
+                );
+            }
+            return Flow::Go;
+        }
         match std::mem::replace(&mut self.state, State::Login) {
             State::Login => self.login_line(line).await,
             State::Password { name } => {
@@ -131,19 +146,14 @@ impl Session {
                 self.term
                     .deliver(&format!("Usage: {verb} <name> <password>"));
             }
-            (_, []) => {
-                let name = line.to_owned();
-                match self.account(&name).await {
-                    Ok(Some(_)) => {
-                        self.term.echo(false);
-                        self.term.prompt("Password: ");
-                        self.state = State::Password { name };
-                    }
-                    Ok(None) => self.term.deliver(&format!(
-                        "There is no account called {name}. To make one: create {name} <password>"
-                    )),
-                    Err(e) => self.term.deliver(&e),
-                }
+            (_, []) if accounts::check_name(line).is_ok() => {
+                // Asked whether the account exists or not: the answer after the password is
+                // the same either way, so names cannot be listed.
+                self.term.echo(false);
+                self.term.prompt("Password: ");
+                self.state = State::Password {
+                    name: line.to_owned(),
+                };
             }
             _ => self
                 .term
@@ -171,9 +181,17 @@ impl Session {
     }
 
     async fn connect(&mut self, name: &str, password: &str) {
-        let blocked = (self.players.failed_logins.lock())
-            .expect("throttle lock")
-            .blocked(self.peer, Instant::now());
+        // Counted as a failure before any work, and forgiven on success: parallel attempts
+        // from one address cannot all pass the check before any of them is recorded.
+        let blocked = {
+            let mut throttle = self.players.failed_logins.lock().expect("throttle lock");
+            let now = Instant::now();
+            let blocked = throttle.blocked(self.peer, now);
+            if blocked.is_none() {
+                throttle.record(self.peer, now, false);
+            }
+            blocked
+        };
         if let Some(retry) = blocked {
             return self.term.deliver(&format!(
                 "Too many failed logins from your address; try again in {} s.",
@@ -189,15 +207,17 @@ impl Session {
         let matches = self
             .hashing(move || accounts::verify_password(phc.as_deref(), &password))
             .await;
-        let ok = record.is_some() && matches;
-        let now_blocked = (self.players.failed_logins.lock())
-            .expect("throttle lock")
-            .record(self.peer, Instant::now(), ok);
         match record {
-            Some(record) if ok => self.puppet(record).await,
+            Some(record) if matches => {
+                (self.players.failed_logins.lock())
+                    .expect("throttle lock")
+                    .record(self.peer, Instant::now(), true);
+                self.puppet(record).await;
+            }
             _ => {
-                tracing::info!(session = self.id, peer = %self.peer, now_blocked, "failed login");
-                self.term.deliver("Wrong name or password.");
+                tracing::info!(session = self.id, peer = %self.peer, "failed login");
+                self.term
+                    .deliver("Wrong name or password. (New here? Type: create <name> <password>)");
             }
         }
     }
@@ -207,10 +227,19 @@ impl Session {
             return self.term.deliver(&format!("Sorry: {e}."));
         }
         let limited = self.players.limits.max_new_accounts > 0;
-        let blocked = (self.players.new_accounts.lock())
-            .expect("throttle lock")
-            .blocked(self.peer, Instant::now());
-        if let Some(retry) = blocked.filter(|_| limited) {
+        // Counted before any work (see `connect`).
+        let blocked = limited
+            .then(|| {
+                let mut throttle = self.players.new_accounts.lock().expect("throttle lock");
+                let now = Instant::now();
+                let blocked = throttle.blocked(self.peer, now);
+                if blocked.is_none() {
+                    throttle.record(self.peer, now, false);
+                }
+                blocked
+            })
+            .flatten();
+        if let Some(retry) = blocked {
             return self.term.deliver(&format!(
                 "Too many new accounts from your address; try again in {} s.",
                 retry.as_secs() + 1
@@ -248,11 +277,6 @@ impl Session {
             .await;
         match created {
             Ok(Ok(record)) => {
-                if limited {
-                    (self.players.new_accounts.lock())
-                        .expect("throttle lock")
-                        .record(self.peer, Instant::now(), false);
-                }
                 tracing::info!(session = self.id, account = %record.name, "account created");
                 self.term
                     .deliver(&format!("Account {} created.", record.name));
@@ -295,16 +319,6 @@ impl Session {
 
     async fn play_line(&mut self, character: ObjectId, line: &str) -> Flow {
         if line.is_empty() {
-            return Flow::Go;
-        }
-        if !self.within_rate() {
-            // Said once per second, not once per dropped command: a flood must not fill its
-            // own output queue with warnings.
-            if self.window.1 == self.players.limits.commands_per_second + 1 {
-                self.term.deliver(
-                    "You are sending commands too fast; the rest of this second's are dropped.",
-                );
-            }
             return Flow::Go;
         }
         if line.eq_ignore_ascii_case("quit") {

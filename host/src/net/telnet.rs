@@ -14,7 +14,7 @@
 //! that queue; a client that stops reading fills it and is disconnected, and no one waits.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -59,10 +59,19 @@ pub async fn serve(listener: TcpListener, players: Arc<Players>) {
             });
             continue;
         };
+        let Some(slot) = players.admit(peer.ip()) else {
+            tokio::spawn(async move {
+                let mut stream = stream;
+                let _ = stream
+                    .write_all(b"Too many connections from your address.\r\n")
+                    .await;
+            });
+            continue;
+        };
         let players = players.clone();
         tokio::spawn(async move {
             connection(stream, peer, players).await;
-            drop(permit);
+            drop((permit, slot));
         });
     }
 }
@@ -77,6 +86,12 @@ enum Out {
 /// thread's outbox.
 struct TelnetTerm {
     tx: mpsc::Sender<Out>,
+    /// Bytes queued and not yet written (the writer subtracts what it wrote).
+    queued: Arc<AtomicUsize>,
+    /// Most bytes that may be queued.
+    max_queued: usize,
+    /// The client, for the log.
+    peer: SocketAddr,
     /// Set when the connection must end (kicked, or its queue overflowed).
     ended: AtomicBool,
     wake: Notify,
@@ -94,14 +109,16 @@ struct TelnetTerm {
 
 impl TelnetTerm {
     fn send(&self, bytes: Bytes) {
-        if self.tx.try_send(Out::Bytes(bytes)).is_err() {
-            self.end("your connection fell too far behind its output");
+        let len = bytes.len();
+        let queued = self.queued.fetch_add(len, Ordering::SeqCst) + len;
+        if queued > self.max_queued || self.tx.try_send(Out::Bytes(bytes)).is_err() {
+            self.end("the connection fell too far behind its output");
         }
     }
 
     fn end(&self, why: &str) {
         if !self.ended.swap(true, Ordering::SeqCst) {
-            tracing::info!("telnet connection ends: {why}");
+            tracing::info!(peer = %self.peer, "telnet connection ends: {why}");
             self.wake.notify_one();
         }
     }
@@ -201,8 +218,12 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
         parser.negotiate(cmd::WILL, opt::GMCP),
         parser.negotiate(cmd::WILL, opt::MSSP),
     ];
+    let queued = Arc::new(AtomicUsize::new(0));
     let term = Arc::new(TelnetTerm {
         tx,
+        queued: queued.clone(),
+        max_queued: players.limits.output_bytes,
+        peer,
         ended: AtomicBool::new(false),
         wake: Notify::new(),
         parser: Mutex::new(parser),
@@ -218,6 +239,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                     if writer.write_all(&bytes).await.is_err() {
                         break;
                     }
+                    queued.fetch_sub(bytes.len(), Ordering::SeqCst);
                 }
                 Out::Close => break,
             }
@@ -232,6 +254,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
     let mut lines = LineBuffer::new(players.limits.max_line_chars);
     let mut keepalive = tokio::time::interval(players.limits.keepalive);
     keepalive.tick().await;
+    let login_deadline = tokio::time::Instant::now() + players.limits.login_timeout;
+    let mut guard = SubnegotiationGuard::default();
     let mut buf = vec![0u8; 4096];
     'conn: loop {
         tokio::select! {
@@ -240,12 +264,20 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 };
+                if !guard.check(&buf[..n]) {
+                    term.kick("That telnet subnegotiation was too long.");
+                    break;
+                }
                 let events = term.parser.lock().expect("parser lock").receive(&buf[..n]);
                 for event in events {
                     match event {
                         TelnetEvents::DataSend(bytes) => term.send(bytes),
                         TelnetEvents::DataReceive(data) => {
                             for line in lines.push(&data) {
+                                // Kicked (taken over, too far behind): no more input counts.
+                                if term.ended.load(Ordering::SeqCst) {
+                                    break 'conn;
+                                }
                                 let line = match line {
                                     Ok(line) => line,
                                     Err(too_long) => {
@@ -290,6 +322,10 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                 }
             }
             () = term.wake.notified() => break,
+            () = tokio::time::sleep_until(login_deadline), if !session.logged_in() => {
+                term.kick("Timed out waiting for a login.");
+                break;
+            }
             _ = keepalive.tick() => term.send(Bytes::from_static(&[cmd::IAC, cmd::NOP])),
         }
         if term.ended.load(Ordering::SeqCst) {
@@ -308,6 +344,52 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
         writer_task.abort();
     }
     tracing::debug!(%peer, "telnet connection closed");
+}
+
+/// The longest telnet subnegotiation accepted (GMCP messages included).
+const MAX_SUBNEGOTIATION: usize = 8 * 1024;
+
+/// Follows the stream for subnegotiations (`IAC SB ... IAC SE`): the parser keeps an unfinished
+/// one whole and scans it again on every read, so one must not grow without bound.
+#[derive(Default)]
+struct SubnegotiationGuard {
+    state: SbState,
+    len: usize,
+}
+
+#[derive(Clone, Copy, Default)]
+enum SbState {
+    #[default]
+    Data,
+    Iac,
+    Sb,
+    SbIac,
+}
+
+impl SubnegotiationGuard {
+    /// False once a subnegotiation is longer than [`MAX_SUBNEGOTIATION`].
+    fn check(&mut self, data: &[u8]) -> bool {
+        for &byte in data {
+            self.state = match (self.state, byte) {
+                (SbState::Data, cmd::IAC) => SbState::Iac,
+                (SbState::Iac, cmd::SB) => {
+                    self.len = 0;
+                    SbState::Sb
+                }
+                (SbState::Data | SbState::Iac, _) => SbState::Data,
+                (SbState::Sb, cmd::IAC) => SbState::SbIac,
+                (SbState::SbIac, cmd::SE) => SbState::Data,
+                (SbState::Sb | SbState::SbIac, _) => {
+                    self.len += 1;
+                    SbState::Sb
+                }
+            };
+            if self.len > MAX_SUBNEGOTIATION {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// Splits received bytes into lines (`\n`, `\r\n` or a lone `\r`), dropping any line longer
@@ -355,7 +437,12 @@ impl LineBuffer {
     }
 
     fn finish(&mut self) -> Result<String, String> {
-        let line = String::from_utf8_lossy(&std::mem::take(&mut self.line)).into_owned();
+        // Control characters (escape sequences, bells, backspaces) are not passed on: a line
+        // typed by one player is shown to others.
+        let line: String = String::from_utf8_lossy(&std::mem::take(&mut self.line))
+            .chars()
+            .filter(|&c| c == '\t' || !c.is_control())
+            .collect();
         let skipped = std::mem::take(&mut self.skipping);
         if skipped || line.chars().count() > self.max_chars {
             Err(format!(
@@ -385,5 +472,20 @@ mod tests {
         assert!(long.is_empty());
         assert!(b.push(b"yy\nok\n")[0].is_err());
         assert_eq!(b.push(b"fine\n"), [Ok("fine".into())]);
+        assert_eq!(b.push(b"a\x1b[2Jb\x07\tc\n"), [Ok("a[2Jb\tc".into())]);
+    }
+
+    #[test]
+    fn subnegotiations_are_bounded_across_reads() {
+        let mut g = SubnegotiationGuard::default();
+        assert!(g.check(&[cmd::IAC, cmd::SB, 201]));
+        assert!(g.check(&[b'x'; 8_000]));
+        assert!(g.check(&[cmd::IAC, cmd::SE, b'a']));
+        // A new one starts from zero; an endless one is refused.
+        assert!(g.check(&[cmd::IAC, cmd::SB, 201]));
+        assert!(!g.check(&[b'x'; 9_000]));
+        // Plain data with doubled IACs never trips it.
+        let mut g = SubnegotiationGuard::default();
+        assert!(g.check(&[b'x', cmd::IAC, cmd::IAC, b'y'].repeat(10_000)));
     }
 }
