@@ -71,6 +71,18 @@ impl LoginThrottle {
         None
     }
 
+    /// Starts an attempt from `ip` whose check takes a while: refused (how long for) while the
+    /// address is blocked, else counted as a failure at once, to be forgiven with
+    /// `record(ip, now, true)` if it succeeds. Parallel attempts from one address cannot then
+    /// all pass before any of them is recorded.
+    pub(crate) fn begin(&mut self, ip: IpAddr, now: Instant) -> Option<Duration> {
+        let blocked = self.blocked(ip, now);
+        if blocked.is_none() {
+            self.record(ip, now, false);
+        }
+        blocked
+    }
+
     /// Records the outcome of an attempt from `ip` (a success forgets its failures); true if
     /// this failure got the address refused. (Callers whose check takes a while count the
     /// attempt as a failure *before* checking and record the success after, so parallel

@@ -181,17 +181,10 @@ impl Session {
     }
 
     async fn connect(&mut self, name: &str, password: &str) {
-        // Counted as a failure before any work, and forgiven on success: parallel attempts
-        // from one address cannot all pass the check before any of them is recorded.
-        let blocked = {
-            let mut throttle = self.players.failed_logins.lock().expect("throttle lock");
-            let now = Instant::now();
-            let blocked = throttle.blocked(self.peer, now);
-            if blocked.is_none() {
-                throttle.record(self.peer, now, false);
-            }
-            blocked
-        };
+        // Counted as a failure before any work, and forgiven on success.
+        let blocked = (self.players.failed_logins.lock())
+            .expect("throttle lock")
+            .begin(self.peer, Instant::now());
         if let Some(retry) = blocked {
             return self.term.deliver(&format!(
                 "Too many failed logins from your address; try again in {} s.",
@@ -230,13 +223,9 @@ impl Session {
         // Counted before any work (see `connect`).
         let blocked = limited
             .then(|| {
-                let mut throttle = self.players.new_accounts.lock().expect("throttle lock");
-                let now = Instant::now();
-                let blocked = throttle.blocked(self.peer, now);
-                if blocked.is_none() {
-                    throttle.record(self.peer, now, false);
-                }
-                blocked
+                (self.players.new_accounts.lock())
+                    .expect("throttle lock")
+                    .begin(self.peer, Instant::now())
             })
             .flatten();
         if let Some(retry) = blocked {

@@ -51,21 +51,11 @@ pub async fn serve(listener: TcpListener, players: Arc<Players>) {
             }
         };
         let Ok(permit) = players.open.clone().try_acquire_owned() else {
-            tokio::spawn(async move {
-                let mut stream = stream;
-                let _ = stream
-                    .write_all(b"The server is full; please try again later.\r\n")
-                    .await;
-            });
+            refuse(stream, b"The server is full; please try again later.\r\n");
             continue;
         };
         let Some(slot) = players.admit(peer.ip()) else {
-            tokio::spawn(async move {
-                let mut stream = stream;
-                let _ = stream
-                    .write_all(b"Too many connections from your address.\r\n")
-                    .await;
-            });
+            refuse(stream, b"Too many connections from your address.\r\n");
             continue;
         };
         let players = players.clone();
@@ -74,6 +64,15 @@ pub async fn serve(listener: TcpListener, players: Arc<Players>) {
             drop((permit, slot));
         });
     }
+}
+
+/// Tells a connection it cannot be served, and closes it (in a task of its own: the accept loop
+/// never waits on a client).
+fn refuse(mut stream: TcpStream, why: &'static [u8]) {
+    tokio::spawn(async move {
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(5), stream.write_all(why)).await;
+    });
 }
 
 /// What goes to the writer task.
