@@ -84,6 +84,9 @@ enum Cmd {
         /// Seconds a player connection has to log in.
         #[arg(long, default_value_t = wasmud::net::NetLimits::default().login_timeout.as_secs())]
         login_timeout_secs: u64,
+        /// Disconnect players who send nothing for this many seconds (default: never).
+        #[arg(long)]
+        idle_timeout_secs: Option<u64>,
         /// No interactive prompt even when stdin is a terminal.
         #[arg(long)]
         no_prompt: bool,
@@ -176,6 +179,7 @@ fn main() -> anyhow::Result<()> {
             max_new_accounts,
             max_connections_per_address,
             login_timeout_secs,
+            idle_timeout_secs,
             no_prompt,
             hook_deadline_ms,
             turn_budget_ms,
@@ -190,6 +194,7 @@ fn main() -> anyhow::Result<()> {
             config.net.limits.max_new_accounts = max_new_accounts;
             config.net.limits.max_connections_per_address = max_connections_per_address;
             config.net.limits.login_timeout = std::time::Duration::from_secs(login_timeout_secs);
+            config.net.limits.idle_timeout = idle_timeout_secs.map(std::time::Duration::from_secs);
             let sandbox = &mut config.options.sandbox;
             sandbox.hook_deadline = std::time::Duration::from_millis(hook_deadline_ms);
             sandbox.turn_budget = std::time::Duration::from_millis(turn_budget_ms);

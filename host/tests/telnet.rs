@@ -530,3 +530,25 @@ fn one_address_cannot_hold_every_slot_or_guess_in_parallel() {
     over.expect("Too many connections from your address.");
     assert!(over.closed_within(Duration::from_secs(5)));
 }
+
+#[test]
+fn an_idle_player_is_disconnected_when_an_idle_timeout_is_set() {
+    let server = Server::start(&["--idle-timeout-secs", "2"]);
+    let mut busy = server.connect();
+    busy.send("create ida password9");
+    busy.expect("Limbo:");
+    let mut idle = server.connect();
+    idle.send("create ivo password9");
+    idle.expect("Limbo:");
+    let started = Instant::now();
+    // One keeps typing, the other does not.
+    while started.elapsed() < Duration::from_secs(4) {
+        busy.send("look");
+        busy.expect("Limbo:");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    idle.expect("Idle timeout");
+    assert!(idle.closed_within(Duration::from_secs(5)));
+    busy.send("look");
+    busy.expect("Limbo:");
+}

@@ -56,6 +56,9 @@ pub struct NetLimits {
     pub output_bytes: usize,
     /// How long a connection may take to log in.
     pub login_timeout: Duration,
+    /// Disconnect a logged-in player who sent nothing (no line, no GMCP keepalive) this long
+    /// (`None`: never, the default).
+    pub idle_timeout: Option<Duration>,
     /// How often an idle telnet connection gets a keepalive (`IAC NOP`).
     pub keepalive: Duration,
     /// Failed logins from one address within `failed_login_window` before it is refused
@@ -80,6 +83,7 @@ impl Default for NetLimits {
             max_connections_per_address: 32,
             output_bytes: 1 << 20,
             login_timeout: Duration::from_secs(120),
+            idle_timeout: None,
             keepalive: Duration::from_secs(30),
             max_failed_logins: 5,
             failed_login_window: Duration::from_secs(300),
