@@ -66,3 +66,25 @@ fn seeding_is_one_turn_a_failed_seed_leaves_the_world_empty() {
     assert_eq!(timers.len(), 1, "{timers:?}");
     assert_eq!(timers[0].name, "wander");
 }
+
+#[test]
+fn a_backup_holds_every_table_timers_and_accounts_included() {
+    let mut t = TestWorld::new();
+    let c = t.w().create("c", "counter", None).unwrap();
+    t.w()
+        .schedule_timer(c, "later", std::time::Duration::from_secs(60), true)
+        .unwrap();
+    let account = t
+        .w()
+        .create_account("anna", "$argon2id$fake", None)
+        .unwrap();
+    let dest = t.path().with_file_name("backup.redb");
+    t.w().snapshot().unwrap().backup_to(&dest).unwrap();
+    t.close();
+    let mut copy = open(&dest).unwrap();
+    let timers = copy.timers(Some(c), 10).unwrap();
+    assert_eq!(timers.len(), 1, "{timers:?}");
+    assert_eq!(timers[0].interval_ms, Some(60_000));
+    assert_eq!(copy.next_timer_due().unwrap(), Some(timers[0].due_ms));
+    assert_eq!(copy.account("ANNA").unwrap(), Some(account));
+}

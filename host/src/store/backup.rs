@@ -11,9 +11,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use redb::{Durability, ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
+use redb::{
+    Durability, Key, MultimapTableDefinition, ReadTransaction, ReadableMultimapTable,
+    ReadableTable, ReadableTableMetadata, TableDefinition, Value, WriteTransaction,
+};
 
-use super::schema::{ATTRS, CONTENTS, KEYS, META, OBJECTS, TOMBSTONES};
+use super::schema::{
+    ACCOUNTS, ATTRS, CONTENTS, KEYS, META, OBJECTS, TIMER_QUEUE, TIMERS, TOMBSTONES,
+};
 use super::{StoreError, StoreRead};
 
 /// What a backup wrote.
@@ -81,41 +86,16 @@ impl StoreRead {
         let mut txn = db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let from = &self.txn;
-        {
-            let mut to = txn.open_table(META)?;
-            for row in from.open_table(META)?.iter()? {
-                let (k, v) = row?;
-                to.insert(k.value(), v.value())?;
-            }
-            let mut to = txn.open_table(OBJECTS)?;
-            for row in from.open_table(OBJECTS)?.iter()? {
-                let (k, v) = row?;
-                to.insert(k.value(), v.value())?;
-            }
-            let mut to = txn.open_table(ATTRS)?;
-            for row in from.open_table(ATTRS)?.iter()? {
-                let (k, v) = row?;
-                to.insert(k.value(), v.value())?;
-            }
-            let mut to = txn.open_table(TOMBSTONES)?;
-            for row in from.open_table(TOMBSTONES)?.iter()? {
-                to.insert(row?.0.value(), ())?;
-            }
-            let mut to = txn.open_multimap_table(CONTENTS)?;
-            for row in from.open_multimap_table(CONTENTS)?.iter()? {
-                let (k, vs) = row?;
-                for v in vs {
-                    to.insert(k.value(), v?.value())?;
-                }
-            }
-            let mut to = txn.open_multimap_table(KEYS)?;
-            for row in from.open_multimap_table(KEYS)?.iter()? {
-                let (k, vs) = row?;
-                for v in vs {
-                    to.insert(k.value(), v?.value())?;
-                }
-            }
-        }
+        // Every table of the schema (`check_or_init_schema` lists the same ones).
+        copy_table(from, &txn, META)?;
+        copy_table(from, &txn, OBJECTS)?;
+        copy_table(from, &txn, ATTRS)?;
+        copy_table(from, &txn, TOMBSTONES)?;
+        copy_table(from, &txn, TIMERS)?;
+        copy_table(from, &txn, TIMER_QUEUE)?;
+        copy_table(from, &txn, ACCOUNTS)?;
+        copy_multimap(from, &txn, CONTENTS)?;
+        copy_multimap(from, &txn, KEYS)?;
         let objects = from.open_table(OBJECTS)?.len()?;
         let attributes = from.open_table(ATTRS)?.len()?;
         txn.commit()?;
@@ -124,6 +104,36 @@ impl StoreRead {
         std::fs::File::open(path)?.sync_all()?;
         Ok((objects, attributes))
     }
+}
+
+/// Copies every row of table `def` from `from` into `to`.
+fn copy_table<K: Key + 'static, V: Value + 'static>(
+    from: &ReadTransaction,
+    to: &WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<(), StoreError> {
+    let mut dst = to.open_table(def)?;
+    for row in from.open_table(def)?.iter()? {
+        let (k, v) = row?;
+        dst.insert(k.value(), v.value())?;
+    }
+    Ok(())
+}
+
+/// Copies every row of multimap table `def` from `from` into `to`.
+fn copy_multimap<K: Key + 'static, V: Key + 'static>(
+    from: &ReadTransaction,
+    to: &WriteTransaction,
+    def: MultimapTableDefinition<K, V>,
+) -> Result<(), StoreError> {
+    let mut dst = to.open_multimap_table(def)?;
+    for row in from.open_multimap_table(def)?.iter()? {
+        let (k, vs) = row?;
+        for v in vs {
+            dst.insert(k.value(), v?.value())?;
+        }
+    }
+    Ok(())
 }
 
 fn exists(dest: &Path) -> StoreError {
