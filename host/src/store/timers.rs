@@ -28,15 +28,11 @@ pub trait TimerView {
     /// # Errors
     /// [`StoreError`] on a storage failure.
     fn timer_count_of(&self, object: ObjectId) -> Result<usize, StoreError>;
-    /// Up to `limit` timers in (object, name) order, starting after `after`.
+    /// The first `limit` timers in (object, name) order.
     ///
     /// # Errors
     /// [`StoreError`] on a storage failure or an undecodable record.
-    fn timers_page(
-        &self,
-        after: Option<(ObjectId, &str)>,
-        limit: usize,
-    ) -> Result<Vec<TimerRow>, StoreError>;
+    fn first_timers(&self, limit: usize) -> Result<Vec<TimerRow>, StoreError>;
     /// The first row of the queue: (due ms, object, name) of the next timer to fire.
     ///
     /// # Errors
@@ -83,26 +79,12 @@ macro_rules! impl_timer_view {
                 Ok(count)
             }
 
-            fn timers_page(
-                &self,
-                after: Option<(ObjectId, &str)>,
-                limit: usize,
-            ) -> Result<Vec<TimerRow>, StoreError> {
+            fn first_timers(&self, limit: usize) -> Result<Vec<TimerRow>, StoreError> {
                 let table = self.txn.open_table(TIMERS)?;
                 let mut rows = Vec::new();
-                let iter = match after {
-                    Some(from) => table.range(from..)?,
-                    None => table.range::<(u64, &str)>(..)?,
-                };
-                for row in iter {
+                for row in table.iter()?.take(limit) {
                     let (k, v) = row?;
                     let (object, name) = k.value();
-                    if after == Some((object, name)) {
-                        continue;
-                    }
-                    if rows.len() == limit {
-                        break;
-                    }
                     rows.push((object, Box::from(name), schema::decode(v.value())?));
                 }
                 Ok(rows)

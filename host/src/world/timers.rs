@@ -601,7 +601,7 @@ impl World {
         match object {
             Some(id) => w.timers_of(id),
             None => {
-                let rows = w.view()?.timers_page(None, limit)?;
+                let rows = w.view()?.first_timers(limit)?;
                 Ok(rows.into_iter().map(TimerInfo::from_row).collect())
             }
         }
