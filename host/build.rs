@@ -11,18 +11,15 @@ use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "script";
-const SCRIPTS: &[&str] = &[
-    "room",
-    "character",
-    "counter",
-    "bench",
-    "greeter",
-    "wanderer",
-];
-/// Components built for the tests and the benchmark only, never installed in the default
-/// world: the hostile `adversary`, the `ledger` of the durability tests, the hot-reload
-/// fixtures, `contract_0_1_0` (built against the previous contract version) and
-/// `mistyped_tick` (an `at-tick` of the wrong type).
+/// The game a new user plays: the typeclasses `serve` loads by default ([`DIR`]).
+const SCRIPTS: &[&str] = &["room", "character", "exit", "item", "wanderer"];
+/// Well-behaved typeclasses for the tests and the benchmark, never served in the default world
+/// (the `counter` can delete any object): in `TEST_DIR` with the game's.
+const TEST_SCRIPTS: &[&str] = &["counter", "bench", "greeter"];
+/// Components built for the tests only, in no directory that is loaded whole: the hostile
+/// `adversary`, the `ledger` of the durability tests, the hot-reload fixtures,
+/// `contract_0_1_0` (built against the previous contract version) and `mistyped_tick` (an
+/// `at-tick` of the wrong type).
 const FIXTURES: &[&str] = &[
     "adversary",
     "ledger",
@@ -52,24 +49,32 @@ fn main() {
     .join("scripts");
     build_scripts(&root, &target_dir);
 
-    // Cargo's output dir also holds fixtures and build files: copy the typeclasses into a dir
-    // of their own (the one `serve` loads and watches), and the fixtures into another.
+    // Cargo's output dir also holds fixtures and build files: copy the game's typeclasses into
+    // a dir of their own (the one `serve` loads and watches), the game's and the test
+    // typeclasses into another, and the fixtures into a third.
     let built = target_dir.join(TARGET).join(PROFILE);
     let typeclasses = target_dir.join("typeclasses");
+    let testing = target_dir.join("testing");
     let fixtures = target_dir.join("fixtures");
     let mut code = String::new();
     writeln!(
         code,
-        "/// The directory holding every built example typeclass (`<name>.wasm`).\n\
-         pub const DIR: &str = {:?};",
-        typeclasses.display().to_string()
+        "/// The directory of the game's typeclasses (`<name>.wasm`), the one `serve` loads.\n\
+         pub const DIR: &str = {:?};\n\
+         /// The game's typeclasses and the test ones (`counter`, `bench`, `greeter`).\n\
+         pub const TEST_DIR: &str = {:?};",
+        typeclasses.display().to_string(),
+        testing.display().to_string()
     )
     .unwrap();
-    for name in SCRIPTS {
-        let path = install(&built, &typeclasses, name);
+    for name in SCRIPTS.iter().chain(TEST_SCRIPTS) {
+        let path = install(&built, &testing, name);
+        if SCRIPTS.contains(name) {
+            install(&built, &typeclasses, name);
+        }
         writeln!(
             code,
-            "/// The built `{name}` typeclass.\npub const {}: &str = {:?};",
+            "/// The built `{name}` typeclass (in [`TEST_DIR`]).\npub const {}: &str = {:?};",
             name.to_uppercase(),
             path.display().to_string()
         )
@@ -77,7 +82,7 @@ fn main() {
     }
     writeln!(
         code,
-        "/// Every example typeclass name.\npub const NAMES: &[&str] = &{SCRIPTS:?};"
+        "/// The game's typeclass names (those in [`DIR`]).\npub const NAMES: &[&str] = &{SCRIPTS:?};"
     )
     .unwrap();
     writeln!(

@@ -14,7 +14,7 @@ pub fn runtime() -> &'static (Runtime, Scripts) {
     RUNTIME.get_or_init(|| {
         let runtime = Runtime::new().expect("engine");
         let mut scripts = runtime
-            .load_dir(std::path::Path::new(wasmud::scripts::DIR))
+            .load_dir(std::path::Path::new(wasmud::scripts::TEST_DIR))
             .expect("compile scripts/");
         // The hostile test typeclass is a fixture: not part of the default world.
         let adversary = std::path::Path::new(wasmud::scripts::fixtures::ADVERSARY);
@@ -158,7 +158,7 @@ pub fn load_script(runtime: &Runtime, name: &str) -> wasmud::runtime::Script {
     let path = if name == "adversary" {
         std::path::PathBuf::from(wasmud::scripts::fixtures::ADVERSARY)
     } else {
-        std::path::Path::new(wasmud::scripts::DIR).join(format!("{name}.wasm"))
+        std::path::Path::new(wasmud::scripts::TEST_DIR).join(format!("{name}.wasm"))
     };
     runtime.load_file(&path).expect("compile the script")
 }

@@ -12,7 +12,7 @@ mod typeclass;
 
 pub use attrs::{Attrs, Value};
 pub use error::{Error, HookResult};
-pub use object::{Object, ObjectId, create, lookup, search};
+pub use object::{Object, ObjectId, create, find_named, lookup, search};
 pub use timers::{Timer, Timers};
 pub use typeclass::Typeclass;
 

@@ -94,6 +94,40 @@ impl Object {
     pub fn delete(&self) -> Result<(), Error> {
         Ok(self.0.delete()?)
     }
+
+    /// True if a player calling it `name` means this object: `name` equals the key, one word
+    /// of the key (not an article), or one of the names in the `db.aliases` list, ignoring case (Evennia's
+    /// aliases: `e` for the `east` exit, `lantern` for `a brass lantern`).
+    pub fn answers_to(&self, name: &str) -> Result<bool, Error> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Ok(false);
+        }
+        let key = self.key()?;
+        if key.eq_ignore_ascii_case(name)
+            || key
+                .split_whitespace()
+                .filter(|w| !ARTICLES.iter().any(|a| a.eq_ignore_ascii_case(w)))
+                .any(|w| w.eq_ignore_ascii_case(name))
+        {
+            return Ok(true);
+        }
+        let aliases: Vec<String> = self.db().get_or("aliases", Vec::new())?;
+        Ok(aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
+    }
+}
+
+/// Words of a key that never name the object alone (`get a` does not mean `a lantern`).
+const ARTICLES: &[&str] = &["a", "an", "the", "of", "some"];
+
+/// The first of `candidates` that [`Object::answers_to`] `name`.
+pub fn find_named(candidates: Vec<Object>, name: &str) -> Result<Option<Object>, Error> {
+    for candidate in candidates {
+        if candidate.answers_to(name)? {
+            return Ok(Some(candidate));
+        }
+    }
+    Ok(None)
 }
 
 impl PartialEq for Object {

@@ -19,6 +19,68 @@ struct Cli {
     command: Cmd,
 }
 
+/// Where players connect (`serve`), and the limits of those ports.
+#[derive(clap::Args)]
+struct PlayerArgs {
+    /// Address of the telnet port for players (its bound address is written to
+    /// `<data>/telnet.addr`).
+    #[arg(long, default_value = wasmud::net::DEFAULT_TELNET_ADDR)]
+    telnet_addr: SocketAddr,
+    /// Do not open the telnet port.
+    #[arg(long)]
+    no_telnet: bool,
+    /// Address of the web client and its websocket (its bound address is written to
+    /// `<data>/web.addr`).
+    #[arg(long, default_value = wasmud::net::DEFAULT_WEB_ADDR)]
+    web_addr: SocketAddr,
+    /// Do not open the web port.
+    #[arg(long)]
+    no_web: bool,
+    /// Player connections open at once (telnet and web together).
+    #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_connections)]
+    max_connections: usize,
+    /// Messages queued for a player whose client does not read; past it, it is
+    /// disconnected.
+    #[arg(long, default_value_t = wasmud::net::NetLimits::default().output_queue)]
+    max_output_queue: usize,
+    /// Accounts one address may create per 10 minutes (0: no limit).
+    #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_new_accounts)]
+    max_new_accounts: u32,
+    /// Player connections one address may have open at once.
+    #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_connections_per_address)]
+    max_connections_per_address: usize,
+    /// Seconds a player connection has to log in.
+    #[arg(long, default_value_t = wasmud::net::NetLimits::default().login_timeout.as_secs())]
+    login_timeout_secs: u64,
+    /// Disconnect players who send nothing for this many seconds (default: never).
+    #[arg(long)]
+    idle_timeout_secs: Option<u64>,
+    /// Seconds between keepalives to an idle connection (telnet `IAC NOP`, websocket ping).
+    #[arg(long, default_value_t = wasmud::net::NetLimits::default().keepalive.as_secs())]
+    keepalive_secs: u64,
+}
+
+impl PlayerArgs {
+    /// The network configuration these flags describe.
+    fn config(&self) -> wasmud::net::NetConfig {
+        let secs = std::time::Duration::from_secs;
+        let mut net = wasmud::net::NetConfig {
+            telnet: (!self.no_telnet).then_some(self.telnet_addr),
+            web: (!self.no_web).then_some(self.web_addr),
+            ..wasmud::net::NetConfig::default()
+        };
+        let limits = &mut net.limits;
+        limits.max_connections = self.max_connections;
+        limits.output_queue = self.max_output_queue;
+        limits.max_new_accounts = self.max_new_accounts;
+        limits.max_connections_per_address = self.max_connections_per_address;
+        limits.login_timeout = secs(self.login_timeout_secs);
+        limits.idle_timeout = self.idle_timeout_secs.map(secs);
+        limits.keepalive = secs(self.keepalive_secs.max(1));
+        net
+    }
+}
+
 /// How `console` and `backup` reach a running server's admin port.
 #[derive(clap::Args)]
 struct RemoteServer {
@@ -64,29 +126,8 @@ enum Cmd {
         /// Do not open the admin console port.
         #[arg(long)]
         no_console: bool,
-        /// Address of the telnet port for players (its bound address is written to
-        /// `<data>/telnet.addr`).
-        #[arg(long, default_value = wasmud::net::DEFAULT_TELNET_ADDR)]
-        telnet_addr: SocketAddr,
-        /// Do not open the telnet port.
-        #[arg(long)]
-        no_telnet: bool,
-        /// Messages queued for a player whose client does not read; past it, it is
-        /// disconnected.
-        #[arg(long, default_value_t = wasmud::net::NetLimits::default().output_queue)]
-        max_output_queue: usize,
-        /// Accounts one address may create per 10 minutes (0: no limit).
-        #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_new_accounts)]
-        max_new_accounts: u32,
-        /// Player connections one address may have open at once.
-        #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_connections_per_address)]
-        max_connections_per_address: usize,
-        /// Seconds a player connection has to log in.
-        #[arg(long, default_value_t = wasmud::net::NetLimits::default().login_timeout.as_secs())]
-        login_timeout_secs: u64,
-        /// Disconnect players who send nothing for this many seconds (default: never).
-        #[arg(long)]
-        idle_timeout_secs: Option<u64>,
+        #[command(flatten)]
+        players: PlayerArgs,
         /// No interactive prompt even when stdin is a terminal.
         #[arg(long)]
         no_prompt: bool,
@@ -173,13 +214,7 @@ fn main() -> anyhow::Result<()> {
             no_watch,
             console_addr,
             no_console,
-            telnet_addr,
-            no_telnet,
-            max_output_queue,
-            max_new_accounts,
-            max_connections_per_address,
-            login_timeout_secs,
-            idle_timeout_secs,
+            players,
             no_prompt,
             hook_deadline_ms,
             turn_budget_ms,
@@ -189,12 +224,7 @@ fn main() -> anyhow::Result<()> {
         } => {
             let mut config = ServeConfig::new(&data, scripts);
             config.watch = !no_watch;
-            config.net.telnet = (!no_telnet).then_some(telnet_addr);
-            config.net.limits.output_queue = max_output_queue;
-            config.net.limits.max_new_accounts = max_new_accounts;
-            config.net.limits.max_connections_per_address = max_connections_per_address;
-            config.net.limits.login_timeout = std::time::Duration::from_secs(login_timeout_secs);
-            config.net.limits.idle_timeout = idle_timeout_secs.map(std::time::Duration::from_secs);
+            config.net = players.config();
             let sandbox = &mut config.options.sandbox;
             sandbox.hook_deadline = std::time::Duration::from_millis(hook_deadline_ms);
             sandbox.turn_budget = std::time::Duration::from_millis(turn_budget_ms);

@@ -120,7 +120,8 @@ pub struct Server {
     started: Instant,
     shutdown: Arc<tokio::sync::Notify>,
     console_task: Option<tokio::task::JoinHandle<()>>,
-    telnet_task: Option<tokio::task::JoinHandle<()>>,
+    /// The accept loops of the player ports.
+    player_tasks: Vec<tokio::task::JoinHandle<()>>,
     watcher: Option<Watcher>,
 }
 
@@ -162,7 +163,7 @@ impl Server {
             started: Instant::now(),
             shutdown: Arc::new(tokio::sync::Notify::new()),
             console_task: None,
-            telnet_task: None,
+            player_tasks: Vec::new(),
             watcher: None,
         };
         if config.watch {
@@ -174,16 +175,7 @@ impl Server {
             let ctx = server.console_context();
             server.console_task = Some(tokio::spawn(console::remote::serve(listener, token, ctx)));
         }
-        if let Some(addr) = config.net.telnet {
-            let listener = crate::net::telnet::bind(addr)
-                .await
-                .with_context(|| format!("bind the telnet port to {addr}"))?;
-            let bound = listener.local_addr()?;
-            write_addr_file(&config.data, TELNET_ADDR_FILE, bound)?;
-            tracing::info!(%bound, "telnet port listening");
-            let players = crate::net::Players::new(server.handle.clone(), &config.net);
-            server.telnet_task = Some(tokio::spawn(crate::net::telnet::serve(listener, players)));
-        }
+        server.player_tasks = server.open_player_ports(&config).await?;
         tracing::info!(
             store = %path.display(),
             objects,
@@ -192,6 +184,36 @@ impl Server {
             "wasmud is serving; press Ctrl-C to stop"
         );
         Ok(server)
+    }
+
+    /// Binds the telnet and web ports (one [`crate::net::Players`] for both: one connection
+    /// cap, one list of who is online) and writes their bound addresses under the data dir.
+    async fn open_player_ports(
+        &self,
+        config: &ServeConfig,
+    ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+        use crate::net::{Players, telnet, web};
+        let players = Players::new(self.handle.clone(), &config.net);
+        let mut tasks = Vec::new();
+        if let Some(addr) = config.net.telnet {
+            let listener = telnet::bind(addr)
+                .await
+                .with_context(|| format!("bind the telnet port to {addr}"))?;
+            let bound = listener.local_addr()?;
+            write_addr_file(&config.data, TELNET_ADDR_FILE, bound)?;
+            tracing::info!(%bound, "telnet port listening");
+            tasks.push(tokio::spawn(telnet::serve(listener, players.clone())));
+        }
+        if let Some(addr) = config.net.web {
+            let listener = web::bind(addr)
+                .await
+                .with_context(|| format!("bind the web port to {addr}"))?;
+            let bound = listener.local_addr()?;
+            write_addr_file(&config.data, WEB_ADDR_FILE, bound)?;
+            tracing::info!(%bound, "web client listening: http://{bound}/");
+            tasks.push(tokio::spawn(web::serve(listener, players)));
+        }
+        Ok(tasks)
     }
 
     /// A handle to the world thread.
@@ -285,11 +307,11 @@ impl Server {
             thread,
             reloader,
             console_task,
-            telnet_task,
+            player_tasks,
             watcher,
             ..
         } = self;
-        if let Some(task) = telnet_task {
+        for task in player_tasks {
             task.abort();
             let _ = task.await;
         }
@@ -308,6 +330,9 @@ impl Server {
 /// Where `serve` writes the telnet port's bound address (for scripts and tests that bind
 /// port 0).
 pub const TELNET_ADDR_FILE: &str = "telnet.addr";
+
+/// Where `serve` writes the web port's bound address.
+pub const WEB_ADDR_FILE: &str = "web.addr";
 
 /// Writes `addr` to `<data>/<file>`, whole (written, then renamed).
 fn write_addr_file(data: &std::path::Path, file: &str, addr: SocketAddr) -> anyhow::Result<()> {

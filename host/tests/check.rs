@@ -56,6 +56,7 @@ fn serve(data: &Path) -> (bool, String) {
             "serve",
             "--telnet-addr",
             "127.0.0.1:0",
+            "--no-web",
             "--no-prompt",
             "--no-watch",
             "--no-console",

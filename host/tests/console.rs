@@ -73,10 +73,14 @@ impl Serve {
                 "serve",
                 "--telnet-addr",
                 "127.0.0.1:0",
+                "--no-web",
                 "--no-prompt",
                 "--no-watch",
                 "--console-addr",
                 how.addr,
+                // The game's typeclasses and the test ones (a `counter` to call).
+                "--scripts",
+                wasmud::scripts::TEST_DIR,
             ])
             .args(how.args)
             .arg("--data")
@@ -204,7 +208,7 @@ fn every_command_works_remotely_with_text_and_json() {
     assert!(s.ok(&["help"]).contains("examine <id|key>"));
     assert!(s.ok(&["help", "flush"]).starts_with("usage: flush"));
     let stats = s.json(&["stats"]);
-    assert_eq!(stats["entries"], 5, "{stats}");
+    assert_eq!(stats["entries"], 12, "the seeded world: {stats}");
     assert!(stats["rss_bytes"].as_u64().unwrap() > 0);
     assert_stats_show_every_limit(&stats, &s.ok(&["stats"]));
 
@@ -223,10 +227,11 @@ fn every_command_works_remotely_with_text_and_json() {
     assert_eq!(s.ok(&["find", "limbo"]).trim(), "#1 Limbo (room)");
     let limbo = s.json(&["examine", "Limbo"]);
     assert_eq!(limbo["typeclass"], "room");
-    assert_eq!(limbo["contents"][0]["key"], "Guest");
+    assert_eq!(limbo["contents"][0]["key"], "east");
+    assert_eq!(limbo["contents"][1]["key"], "Guest");
     assert!(
         s.ok(&["examine", "#1"])
-            .contains("desc = \"A featureless grey void.")
+            .contains("desc = \"|wA featureless grey void.|n")
     );
 
     let created = s.json(&["create", "rock", "object", "Limbo"]);
@@ -242,6 +247,7 @@ fn every_command_works_remotely_with_text_and_json() {
     assert_eq!(examined["db"]["owner"]["object"], 3);
     assert_eq!(examined["ndb"]["mood"], "grumpy");
 
+    s.ok(&["create", "tally", "counter", "Tavern"]);
     let called = s.json(&["call", "tally", "at-command", "Guest", "incr"]);
     assert_eq!(called["answer"], true);
     assert_eq!(called["delivered"][0]["text"], "count is 1");
@@ -438,6 +444,7 @@ fn concurrent_admins_are_serialised_and_a_stalled_client_stalls_nobody() {
     let mut stalled = Raw::connect(&s.addr());
     stalled.send(&format!("AUTH {}", s.token())).unwrap();
     stalled.stream.get_mut().write_all(b"sta").unwrap();
+    s.ok(&["create", "tally", "counter", "Tavern"]);
 
     let threads: Vec<_> = (0..4)
         .map(|_| {
@@ -577,6 +584,7 @@ fn serve_refuses_a_token_file_others_can_read_or_a_symlink() {
             "serve",
             "--telnet-addr",
             "127.0.0.1:0",
+            "--no-web",
             "--no-prompt",
             "--no-watch",
             "--console-addr",

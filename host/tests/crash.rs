@@ -54,6 +54,7 @@ fn start(data: &Path, scripts: &Path, extra: &[&str]) -> Child {
             "serve",
             "--telnet-addr",
             "127.0.0.1:0",
+            "--no-web",
             "--no-prompt",
             "--no-watch",
             "--console-addr",

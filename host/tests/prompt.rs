@@ -17,7 +17,7 @@ fn the_local_prompt_completes_remembers_and_runs_commands() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let serve = format!(
-        "{} serve --no-watch --no-console --no-telnet --data {}",
+        "{} serve --no-watch --no-console --no-telnet --no-web --data {}",
         env!("CARGO_BIN_EXE_wasmud"),
         data.display()
     );

@@ -5,13 +5,13 @@
 //! limits on line length and command rate; a client that stops reading is dropped without
 //! slowing anyone else.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wasmud");
+use common::{Client, Server, find};
+
 const IAC: u8 = 255;
 const WILL: u8 = 251;
 const WONT: u8 = 252;
@@ -24,167 +24,6 @@ const SB: u8 = 250;
 const SE: u8 = 240;
 const GMCP: u8 = 201;
 const MSSP: u8 = 70;
-
-struct Server {
-    child: Child,
-    data: PathBuf,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    /// A server whose account-creation throttle is off (the tests create many accounts from
-    /// 127.0.0.1), with `extra` arguments.
-    fn start(extra: &[&str]) -> Server {
-        let mut args = vec!["--max-new-accounts", "0"];
-        args.extend_from_slice(extra);
-        Server::start_with(&args)
-    }
-
-    fn start_with(extra: &[&str]) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let log = dir.path().join("server.log");
-        let child = Command::new(BIN)
-            .args(["serve", "--no-prompt", "--no-watch"])
-            .args([
-                "--console-addr",
-                "127.0.0.1:0",
-                "--telnet-addr",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
-            .arg("--data")
-            .arg(&data)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !data.join("telnet.addr").exists() || !data.join("console.addr").exists() {
-            assert!(Instant::now() < deadline, "the server never came up");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Server {
-            child,
-            data,
-            log,
-            _dir: dir,
-        }
-    }
-
-    fn connect(&self) -> Client {
-        let addr = std::fs::read_to_string(self.data.join("telnet.addr")).unwrap();
-        let stream = TcpStream::connect(addr.trim()).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(50)))
-            .unwrap();
-        Client {
-            stream,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Runs an admin console command and returns its JSON.
-    fn console(&self, command: &str) -> serde_json::Value {
-        let mut args = vec!["console", "--data"];
-        let data = self.data.to_str().unwrap();
-        args.push(data);
-        args.extend(command.split(' '));
-        args.push("--json");
-        let out = Command::new(BIN).args(&args).output().unwrap();
-        assert!(out.status.success(), "{command}: {out:?}");
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A raw TCP client that never answers telnet negotiation.
-struct Client {
-    stream: TcpStream,
-    /// Everything received and not yet consumed by `expect`.
-    seen: Vec<u8>,
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-impl Client {
-    fn send(&mut self, line: &str) {
-        self.stream
-            .write_all(format!("{line}\r\n").as_bytes())
-            .unwrap();
-    }
-
-    /// Reads until `needle` arrives (within `within`) and returns everything up to and
-    /// including it; what follows stays for the next call.
-    fn expect_within(&mut self, needle: &[u8], within: Duration) -> Vec<u8> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(at) = find(&self.seen, needle) {
-                let rest = self.seen.split_off(at + needle.len());
-                return std::mem::replace(&mut self.seen, rest);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{:?} never arrived; got {:?}",
-                String::from_utf8_lossy(needle),
-                String::from_utf8_lossy(&self.seen)
-            );
-            assert!(
-                self.read_some(),
-                "connection closed before {:?}; got {:?}",
-                String::from_utf8_lossy(needle),
-                String::from_utf8_lossy(&self.seen)
-            );
-        }
-    }
-
-    /// Reads what has arrived (waiting at most the read timeout) into `seen`; false once the
-    /// connection is closed.
-    fn read_some(&mut self) -> bool {
-        let mut buf = [0u8; 4096];
-        match self.stream.read(&mut buf) {
-            Ok(0) => false,
-            Ok(n) => {
-                self.seen.extend_from_slice(&buf[..n]);
-                true
-            }
-            Err(e) => matches!(
-                e.kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-            ),
-        }
-    }
-
-    fn expect(&mut self, text: &str) -> String {
-        let got = self.expect_within(text.as_bytes(), Duration::from_secs(20));
-        String::from_utf8_lossy(&got).into_owned()
-    }
-
-    /// True if the server closed the connection within `within`.
-    fn closed_within(&mut self, within: Duration) -> bool {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if !self.read_some() {
-                return true;
-            }
-        }
-        false
-    }
-}
 
 #[test]
 fn two_players_create_accounts_talk_walk_leave_and_come_back() {
@@ -200,19 +39,29 @@ fn two_players_create_accounts_talk_walk_leave_and_come_back() {
     alice.send("create alice password1");
     alice.expect("Account alice created.");
     alice.expect("Welcome, alice!");
-    alice.expect("Limbo: A featureless grey void.");
+    alice.expect("Limbo\r\nA featureless grey void.");
 
     // Bob's whole login is in his very first packet, before any negotiation.
     let mut bob = server.connect();
     bob.send("create bob password2");
     bob.expect("Welcome, bob!");
-    bob.expect("Limbo:");
+    bob.expect("Limbo\r\n");
 
     alice.send("say hello there");
-    bob.expect("alice says: hello there");
-    bob.send("go Tavern");
+    bob.expect("alice says, \"hello there\"");
+    bob.send("east");
+    bob.expect("Tavern\r\nA warm room");
+    alice.expect("bob leaves east.");
     bob.send("look");
-    bob.expect("Tavern: A warm room");
+    bob.expect("Exits: west and north");
+    bob.send("n");
+    bob.expect("Garden\r\n");
+    bob.send("get lantern");
+    bob.expect("You pick up a brass lantern.");
+    bob.send("i");
+    bob.expect("You are carrying: a brass lantern.");
+    bob.send("dance");
+    bob.expect("Huh? Nothing here understands \"dance\". (Type help for help.)");
     bob.send("quit");
     bob.expect("Goodbye.");
     assert!(bob.closed_within(Duration::from_secs(5)));
@@ -228,7 +77,11 @@ fn two_players_create_accounts_talk_walk_leave_and_come_back() {
     bob.send("password2");
     let after = bob.expect_within(b"Welcome, bob!", Duration::from_secs(20));
     assert!(after.starts_with(&[IAC, WONT, ECHO]), "{after:?}");
-    bob.expect("Tavern: A warm room");
+    bob.expect("Garden\r\nA small walled garden");
+    bob.send("inventory");
+    bob.expect("You are carrying: a brass lantern.");
+    alice.send("who");
+    alice.expect("Players online (2): alice, bob");
 
     // A wrong password, and a name that does not exist, get the same answer.
     let mut mallory = server.connect();
@@ -248,8 +101,8 @@ fn a_second_login_takes_over_and_a_connected_character_is_pinned() {
     let mut first = server.connect();
     first.send("create carol password3");
     first.expect("Limbo");
-    first.send("inspect stats");
-    first.expect("stats =");
+    first.send("stats");
+    first.expect("hp 100 level 1");
     // ndb.commands counts the commands since the character was loaded: a flush would reset it,
     // and even a forced flush keeps a connected player's character.
     server.console("flush --force");
@@ -264,8 +117,8 @@ fn a_second_login_takes_over_and_a_connected_character_is_pinned() {
     first.expect("Another connection logged in to this character.");
     assert!(first.closed_within(Duration::from_secs(5)));
     second.send("say still here");
-    second.send("inspect stats");
-    second.expect("stats =");
+    second.send("stats");
+    second.expect("hp 100 level 1");
     // Still pinned after the first session left (the second one is on it).
     server.console("flush --force");
     let examined = server.console(&format!("examine #{id}"));
@@ -284,12 +137,12 @@ fn long_lines_and_fast_commands_are_dropped_with_a_warning() {
     dave.send(&"x".repeat(7_000));
     dave.expect("longer than 6000 characters and was dropped");
     // More than 80 commands in a second: the rest are dropped with a warning.
-    let burst: String = (0..200).map(|_| "inspect stats\r\n").collect();
+    let burst: String = (0..200).map(|_| "stats\r\n").collect();
     dave.stream.write_all(burst.as_bytes()).unwrap();
     dave.expect("You are sending commands too fast");
     std::thread::sleep(Duration::from_millis(1_100));
     dave.send("look");
-    dave.expect("Limbo:");
+    dave.expect("Limbo\r\n");
 }
 
 #[test]
@@ -313,13 +166,13 @@ fn a_client_that_stops_reading_is_dropped_without_slowing_the_others() {
     frank.expect("Welcome, frank!");
     frank.send("go Tavern");
     frank.send("look");
-    frank.expect("Tavern:");
+    frank.expect("Tavern\r\n");
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let talkers: Vec<_> = (0..3)
         .map(|i| {
             let mut talker = server.connect();
             talker.send(&format!("create talker{i} password{i}xx"));
-            talker.expect("Limbo:");
+            talker.expect("Limbo\r\n");
             let stop = stop.clone();
             std::thread::spawn(move || {
                 let line = format!("say {}\r\n", "x".repeat(5_990));
@@ -345,7 +198,7 @@ fn a_client_that_stops_reading_is_dropped_without_slowing_the_others() {
     while started.elapsed() < Duration::from_secs(90) {
         let asked = Instant::now();
         frank.send("look");
-        frank.expect("Tavern:");
+        frank.expect("Tavern\r\n");
         frank.seen.clear();
         assert!(
             asked.elapsed() < Duration::from_secs(5),
@@ -444,15 +297,15 @@ fn gmcp_clients_get_char_and_room_info_and_crawlers_get_mssp() {
     let mut plain = server.connect();
     plain.send("create hugo password9");
     // (Raw bytes: a lossy string would hide the IAC.)
-    let got = plain.expect_within(b"Limbo:", Duration::from_secs(20));
+    let got = plain.expect_within(b"Limbo\r\n", Duration::from_secs(20));
     assert!(find(&got, &[IAC, SB]).is_none(), "{got:?}");
     plain.send("go Tavern");
     plain.send("look");
-    let got = plain.expect_within(b"Tavern:", Duration::from_secs(20));
+    let got = plain.expect_within(b"Tavern\r\n", Duration::from_secs(20));
     assert!(find(&got, &[IAC, SB]).is_none(), "{got:?}");
     // The same check finds GMCP where it was sent.
     client.send("look");
-    let got = client.expect_within(b"Tavern:", Duration::from_secs(20));
+    let got = client.expect_within(b"Tavern\r\n", Duration::from_secs(20));
     assert!(
         find(&got, &[IAC, SB, GMCP]).is_none(),
         "no room change, no Room.Info"
@@ -467,15 +320,15 @@ fn hostile_input_is_bounded_endless_subnegotiations_control_codes_and_idle_login
     let server = Server::start(&["--login-timeout-secs", "2"]);
     let mut alice = server.connect();
     alice.send("create alice password1");
-    alice.expect("Limbo:");
+    alice.expect("Limbo\r\n");
     let mut bob = server.connect();
     bob.send("create bob password2");
-    bob.expect("Limbo:");
+    bob.expect("Limbo\r\n");
     // Escape codes typed by one player never reach another's terminal.
     alice.send("say hi\x1b[2J\x07there");
     let heard = bob.expect_within(b"there", Duration::from_secs(20));
     assert!(
-        find(&heard, b"alice says: hi[2Jthere").is_some(),
+        find(&heard, b"alice says, \"hi[2Jthere").is_some(),
         "{heard:?}"
     );
     assert!(
@@ -495,7 +348,7 @@ fn hostile_input_is_bounded_endless_subnegotiations_control_codes_and_idle_login
     assert!(idle.closed_within(Duration::from_secs(5)));
     // The players who logged in were not timed out.
     alice.send("look");
-    alice.expect("Limbo:");
+    alice.expect("Limbo\r\n");
 }
 
 #[test]
@@ -536,19 +389,86 @@ fn an_idle_player_is_disconnected_when_an_idle_timeout_is_set() {
     let server = Server::start(&["--idle-timeout-secs", "2"]);
     let mut busy = server.connect();
     busy.send("create ida password9");
-    busy.expect("Limbo:");
+    busy.expect("Limbo\r\n");
     let mut idle = server.connect();
     idle.send("create ivo password9");
-    idle.expect("Limbo:");
+    idle.expect("Limbo\r\n");
     let started = Instant::now();
     // One keeps typing, the other does not.
     while started.elapsed() < Duration::from_secs(4) {
         busy.send("look");
-        busy.expect("Limbo:");
+        busy.expect("Limbo\r\n");
         std::thread::sleep(Duration::from_millis(300));
     }
     idle.expect("Idle timeout");
     assert!(idle.closed_within(Duration::from_secs(5)));
     busy.send("look");
-    busy.expect("Limbo:");
+    busy.expect("Limbo\r\n");
+}
+
+const TTYPE: u8 = 24;
+const NOP: u8 = 241;
+const DONT: u8 = 254;
+const TTYPE_SEND: [u8; 6] = [IAC, SB, TTYPE, 1, IAC, SE];
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+fn ttype_is(name: &str) -> Vec<u8> {
+    let mut sb = vec![IAC, SB, TTYPE, 0];
+    sb.extend_from_slice(name.as_bytes());
+    sb.extend_from_slice(&[IAC, SE]);
+    sb
+}
+
+#[test]
+fn ttype_decides_colour_offers_are_said_once_and_idle_connections_get_nops() {
+    let server = Server::start(&["--keepalive-secs", "1"]);
+    let mut client = server.connect();
+    let mut heard = client.expect_within(b"Welcome to wasmud.", Duration::from_secs(2));
+    assert!(find(&heard, &[IAC, DO, TTYPE]).is_some(), "{heard:?}");
+    // A client that agrees to everything, then answers three TTYPE rounds, Mudlet-style.
+    client
+        .stream
+        .write_all(&[IAC, WILL, TTYPE, IAC, WILL, NAWS, IAC, DO, SGA])
+        .unwrap();
+    for answer in ["MUDLET", "XTERM", "MTTS 137"] {
+        heard.extend(client.expect_within(&TTYPE_SEND, Duration::from_secs(5)));
+        client.stream.write_all(&ttype_is(answer)).unwrap();
+    }
+    client.send("create tina password1");
+    // MTTS 137 = ANSI | 256 colours | proxy: the room name in colour.
+    let room = client.expect("Exits:");
+    assert!(room.contains("\x1b[1;36mLimbo\x1b[0m"), "{room:?}");
+    heard.extend(room.as_bytes());
+    // An agreement is never answered: each offer was said once, and no fourth TTYPE round.
+    for offer in [[IAC, DO, TTYPE], [IAC, DO, NAWS], [IAC, WILL, SGA]] {
+        assert_eq!(count(&heard, &offer), 1, "{offer:?} in {heard:?}");
+    }
+    assert_eq!(count(&heard, &TTYPE_SEND), 3, "{heard:?}");
+
+    // A late DONT SGA is acknowledged once, and the connection carries on.
+    client.stream.write_all(&[IAC, DONT, SGA]).unwrap();
+    client.send("look");
+    let after = client.expect_within(b"Exits:", Duration::from_secs(20));
+    assert_eq!(count(&after, &[IAC, WONT, SGA]), 1, "{after:?}");
+    // Idle: a keepalive every second.
+    client.expect_within(&[IAC, NOP], Duration::from_secs(3));
+    client.expect_within(&[IAC, NOP], Duration::from_secs(3));
+
+    // A dumb terminal gets no colour.
+    let mut dumb = server.connect();
+    dumb.stream.write_all(&[IAC, WILL, TTYPE]).unwrap();
+    dumb.expect_within(&TTYPE_SEND, Duration::from_secs(5));
+    dumb.stream.write_all(&ttype_is("DUMB")).unwrap();
+    dumb.send("create ulla password1");
+    let room = dumb.expect("Exits:");
+    assert!(
+        room.contains("Limbo\r\n") && !room.contains('\x1b'),
+        "{room:?}"
+    );
 }

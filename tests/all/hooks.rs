@@ -23,10 +23,14 @@ fn a_say_fans_out_through_the_room_to_every_other_listener() {
         .map(|d| (d.to, d.text, d.from))
         .collect();
     got.sort();
-    let line = "Ann says: hello".to_string();
+    let line = "Ann says, \"hello\"".to_string();
     assert_eq!(
         got,
-        vec![(bob, line.clone(), Some(ann)), (cid, line, Some(ann))]
+        vec![
+            (ann, "You say, \"hello\"".to_string(), None),
+            (bob, line.clone(), Some(ann)),
+            (cid, line, Some(ann))
+        ]
     );
 }
 
@@ -87,22 +91,51 @@ fn creating_objects_inside_a_hook_runs_their_hooks_nested() {
 }
 
 #[test]
-fn walking_between_rooms_announces_the_arrival() {
+fn walking_through_an_exit_announces_the_departure_and_the_arrival() {
     let mut t = TestWorld::new();
     let limbo = t.w().create("Limbo", "room", None).unwrap();
     let tavern = t.w().create("Tavern", "room", None).unwrap();
+    let door = t.w().create("east", "exit", Some(limbo)).unwrap();
+    t.w()
+        .set_attr(door, AttrKind::Db, "destination", Value::Object(tavern))
+        .unwrap();
+    t.w()
+        .set_attr(
+            door,
+            AttrKind::Db,
+            "aliases",
+            Value::Json(r#"["e","tavern"]"#.into()),
+        )
+        .unwrap();
     let ann = t.w().create("Ann", "character", Some(limbo)).unwrap();
     let bob = t.w().create("Bob", "character", Some(tavern)).unwrap();
+    let cid = t.w().create("Cid", "character", Some(limbo)).unwrap();
     t.w().take_deliveries();
-    t.cmd(ann, "go tavern");
-    // Deliveries are held only until the next turn begins: take them first.
+    t.cmd(ann, "go nowhere");
     let got = t.w().take_deliveries();
+    assert_eq!(got[0].text, "You cannot go nowhere from here.");
+    assert_eq!(t.w().location(ann).unwrap(), Some(limbo));
+    // By an alias, through the character (which leaves `go` to the exit), then the exit.
+    assert!(t.w().player_input(ann, "go tavern").unwrap());
+    // Deliveries are held only until the next turn begins: take them first.
+    let got: Vec<(u64, String)> = t
+        .w()
+        .take_deliveries()
+        .into_iter()
+        .map(|d| (d.to, d.text))
+        .collect();
     assert_eq!(t.w().location(ann).unwrap(), Some(tavern));
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!((got[0].to, got[0].text.as_str()), (bob, "Ann arrives."));
+    assert_eq!(got.len(), 3, "exits do not listen: {got:?}");
+    assert_eq!(got[0], (cid, "Ann leaves east.".into()));
+    assert_eq!(got[1].0, ann, "the arrival shows the room: {got:?}");
+    assert!(got[1].1.starts_with("|cTavern|n\n"), "{got:?}");
+    assert_eq!(got[2], (bob, "Ann arrives.".into()));
     t.cmd(bob, "look");
     let look = t.w().take_deliveries();
-    assert_eq!(look[0].text, "Tavern: An unremarkable place. You see: Ann.");
+    assert_eq!(
+        look[0].text,
+        "|cTavern|n\nAn unremarkable place.\n|wYou see:|n Ann."
+    );
 }
 
 #[test]

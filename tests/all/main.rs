@@ -1,5 +1,6 @@
 //! Integration tests through real components built from `scripts/` and real redb files.
 //!
+//! - `demo`: the seeded demo world played line by line: exits, items, speech, the cat.
 //! - `identity`: one entry per id, one store load.
 //! - `attributes`: `db` persistence, `ndb` lifetime, typed values, object references.
 //! - `flush`: flush rules, protections, the memory budget, no hidden references.
@@ -20,6 +21,7 @@
 //! cargo gives only to its own package).
 
 mod attributes;
+mod demo;
 mod errors;
 mod flush;
 mod hooks;

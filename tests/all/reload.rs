@@ -36,6 +36,8 @@ async fn setup(watch: bool) -> Setup {
         ("greeter", scripts::GREETER),
         ("room", scripts::ROOM),
         ("character", scripts::CHARACTER),
+        ("exit", scripts::EXIT),
+        ("item", scripts::ITEM),
         ("counter", scripts::COUNTER),
         ("wanderer", scripts::WANDERER),
     ] {
@@ -124,7 +126,7 @@ async fn a_new_version_takes_over_with_objects_and_ndb_intact() {
         .call(|w| w.object_count().unwrap())
         .await
         .unwrap();
-    assert_eq!(count, 7, "seeded 5 + greeter + visitor");
+    assert_eq!(count, 14, "seeded 12 + greeter + visitor");
 
     // Reloading bytes seen before loads the precompiled artifact.
     let again = s.reload("greeter").await;

@@ -44,10 +44,10 @@ fn a_truncated_world_file_is_an_error_not_a_panic() {
 #[test]
 fn seeding_is_one_turn_a_failed_seed_leaves_the_world_empty() {
     let mut t = wasmud_tests::TestWorld::new();
-    // Without the `counter` typeclass the seed's last creation fails...
+    // Without the `wanderer` typeclass the seed's last creation fails...
     let (runtime, all) = wasmud_tests::runtime();
     let mut without = wasmud::Scripts::default();
-    for name in all.names().filter(|n| *n != "counter") {
+    for name in all.names().filter(|n| *n != "wanderer") {
         without.insert(wasmud_tests::load_script(runtime, name));
     }
     t.reopen_with(&without);
@@ -56,11 +56,16 @@ fn seeding_is_one_turn_a_failed_seed_leaves_the_world_empty() {
     assert_eq!(t.w().object_count().unwrap(), 0);
     t.restart();
     let seeded = wasmud::seed::seed_if_empty(t.w()).unwrap().expect("seeded");
-    assert_eq!(t.w().object_count().unwrap(), 5);
+    assert_eq!(
+        t.w().object_count().unwrap(),
+        12,
+        "3 rooms, 4 exits, 3 items, 2 characters"
+    );
     assert_eq!(
         t.w().contents(seeded.limbo).unwrap(),
-        vec![seeded.guest, seeded.cat]
+        vec![seeded.limbo_east, seeded.guest, seeded.cat]
     );
+    assert_eq!(t.w().location(seeded.lantern).unwrap(), Some(seeded.garden));
     // The cat's repeating timer was seeded with it.
     let timers = t.w().timers(Some(seeded.cat), 10).unwrap();
     assert_eq!(timers.len(), 1, "{timers:?}");

@@ -52,7 +52,7 @@ pub(super) fn storms(dir: &Path, runtime: &Runtime) -> anyhow::Result<()> {
 }
 
 fn run_storms(path: &Path, runtime: &Runtime) -> anyhow::Result<()> {
-    let mut scripts = runtime.load_dir(Path::new(crate::scripts::DIR))?;
+    let mut scripts = runtime.load_dir(Path::new(crate::scripts::TEST_DIR))?;
     scripts.insert(runtime.load_file(Path::new(crate::scripts::fixtures::ADVERSARY))?);
     let mut options = WorldOptions::default();
     // Every case traps on purpose, over and over: keep the adversary out of quarantine.

@@ -75,7 +75,7 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
 
     let runtime = Runtime::new()?;
     let scripts = runtime
-        .load_dir(std::path::Path::new(crate::scripts::DIR))
+        .load_dir(std::path::Path::new(crate::scripts::TEST_DIR))
         .context("load the example scripts")?;
     let options = bench_options();
     let path = dir.join("bench.redb");
@@ -322,7 +322,7 @@ fn sandbox_cost(dir: &std::path::Path) -> anyhow::Result<()> {
         ),
     ];
     for (i, (label, runtime, options)) in setups.into_iter().enumerate() {
-        let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::DIR))?;
+        let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::TEST_DIR))?;
         let path = dir.join(format!("sandbox-{i}.redb"));
         let mut world = World::open(&path, &runtime, &scripts, &options)?;
         let b = world.create("bench", "bench", None)?;
@@ -356,7 +356,7 @@ fn reload_latency(dir: &std::path::Path) -> anyhow::Result<()> {
     let cache_dir = dir.join("artifacts");
     let runtime =
         Runtime::new()?.with_artifact_cache(crate::runtime::ArtifactCache::new(&cache_dir));
-    let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::DIR))?;
+    let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::TEST_DIR))?;
     let mut world = World::open(
         &dir.join("reload.redb"),
         &runtime,
@@ -467,7 +467,7 @@ fn cold_load_and_memory(
 /// If the store or the scripts fail, or an object is missing.
 pub fn run_cold_load(path: &std::path::Path, first: u64, count: u64) -> anyhow::Result<()> {
     let runtime = Runtime::new()?;
-    let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::DIR))?;
+    let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::TEST_DIR))?;
     let options = bench_options();
     let objects = count;
     let mut world = World::open(path, &runtime, &scripts, &options)?;

@@ -18,7 +18,7 @@ const PER_OBJECT: u64 = 100;
 
 fn world(path: &Path, runtime: &Runtime) -> anyhow::Result<World> {
     let mut scripts = Scripts::default();
-    let bench = Path::new(crate::scripts::DIR).join("bench.wasm");
+    let bench = Path::new(crate::scripts::TEST_DIR).join("bench.wasm");
     scripts.insert(runtime.load_file(&bench)?);
     let options = WorldOptions {
         store_cache_bytes: 16 << 20,

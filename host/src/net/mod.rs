@@ -1,8 +1,12 @@
 //! The network front: where players connect.
 //!
 //! # Layout
-//! - [`telnet`]: the telnet port: negotiation, lines in, text out, keepalive; [`gmcp`] and
-//!   [`mssp`], the out-of-band protocols it speaks.
+//! - [`telnet`]: the telnet port: negotiation, lines in, text out, keepalive; [`gmcp`],
+//!   [`mssp`] and [`ttype`], the protocols it speaks beside text.
+//! - [`web`]: the web port: the web client page and its websocket.
+//! - [`markup`]: Evennia's colour markup, rendered for each client.
+//! - [`outlet`] and [`lines`]: a connection's bounded output and its input lines, whatever
+//!   the protocol.
 //! - [`session`]: what a connection is, whatever its protocol: the login screen, accounts,
 //!   the puppeted character, input to the world and output back.
 //! - this module: [`NetConfig`] (addresses and limits) and [`Players`] (what every connection
@@ -14,13 +18,18 @@
 //! waited for: a session whose output queue is full is dropped.
 
 pub mod gmcp;
+pub mod lines;
+pub mod markup;
 pub mod mssp;
+pub mod outlet;
 pub mod session;
 pub mod telnet;
+pub mod ttype;
+pub mod web;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +44,9 @@ const TRACKED_ADDRESSES: usize = 4096;
 
 /// The default telnet address (Evennia's port).
 pub const DEFAULT_TELNET_ADDR: &str = "0.0.0.0:4000";
+
+/// The default web client address (Evennia's port).
+pub const DEFAULT_WEB_ADDR: &str = "0.0.0.0:4001";
 
 /// Limits of the player ports (Evennia's defaults where it has one).
 #[derive(Clone, Debug)]
@@ -98,6 +110,8 @@ impl Default for NetLimits {
 pub struct NetConfig {
     /// The telnet address (`None`: no telnet port).
     pub telnet: Option<SocketAddr>,
+    /// The web client's address (`None`: no web port).
+    pub web: Option<SocketAddr>,
     /// The limits.
     pub limits: NetLimits,
     /// Where new characters start (the seeded Limbo when `None`).
@@ -125,8 +139,8 @@ pub struct Players {
     pub(crate) new_accounts: Mutex<LoginThrottle>,
     /// Connections open now per address key.
     per_address: Mutex<HashMap<IpAddr, usize>>,
-    /// Sessions logged in now (MSSP `PLAYERS`).
-    pub(crate) online: AtomicUsize,
+    /// Sessions logged in now, by session id: the account name (`who`, MSSP `PLAYERS`).
+    online: Mutex<BTreeMap<u64, String>>,
     /// When the server started, in Unix seconds (MSSP `UPTIME`).
     pub(crate) started_unix: u64,
 }
@@ -146,7 +160,7 @@ impl Players {
                 config.limits.failed_login_window,
                 TRACKED_ADDRESSES,
             )),
-            online: AtomicUsize::new(0),
+            online: Mutex::new(BTreeMap::new()),
             per_address: Mutex::new(HashMap::new()),
             started_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -159,8 +173,47 @@ impl Players {
         })
     }
 
+    /// Players logged in now.
+    pub fn online_count(&self) -> usize {
+        self.online.lock().expect("online lock").len()
+    }
+
+    /// The names of the players logged in now, sorted, each once.
+    pub fn online_names(&self) -> Vec<String> {
+        let online = self.online.lock().expect("online lock");
+        let mut names: Vec<String> = online.values().cloned().collect();
+        names.sort_unstable_by_key(|n| n.to_lowercase());
+        names.dedup();
+        names
+    }
+
+    /// Session `session` logged in as `name` (`None`: it logged out).
+    fn set_online(&self, session: u64, name: Option<&str>) {
+        let mut online = self.online.lock().expect("online lock");
+        match name {
+            Some(name) => online.insert(session, name.to_owned()),
+            None => online.remove(&session),
+        };
+    }
+
     fn session_id(&self) -> u64 {
         self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Admits a connection from `ip` (both ports count together), or says why not: the
+    /// server is full, or that address has as many connections open as allowed. The returned
+    /// guard holds the places until the connection ends.
+    pub fn enter(self: &Arc<Self>, ip: IpAddr) -> Result<Entry, &'static str> {
+        let Ok(permit) = self.open.clone().try_acquire_owned() else {
+            return Err("The server is full; please try again later.");
+        };
+        let Some(slot) = self.admit(ip) else {
+            return Err("Too many connections from your address.");
+        };
+        Ok(Entry {
+            _permit: permit,
+            _slot: slot,
+        })
     }
 
     /// Counts a connection from `ip`, or `None` if that address has as many open as allowed;
@@ -178,6 +231,12 @@ impl Players {
             key,
         })
     }
+}
+
+/// An admitted connection's places (see [`Players::enter`]).
+pub struct Entry {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    _slot: AddressSlot,
 }
 
 /// One open connection of an address (see [`Players::admit`]).

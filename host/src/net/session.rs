@@ -4,7 +4,6 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::accounts::{self, AccountError};
@@ -123,7 +122,7 @@ impl Session {
     pub fn end(&mut self) {
         if let State::Playing { character } = self.state {
             let _ = self.players.world.detach(character, self.id);
-            self.players.online.fetch_sub(1, Ordering::Relaxed);
+            self.players.set_online(self.id, None);
         }
         self.state = State::Login;
     }
@@ -289,7 +288,7 @@ impl Session {
         }
         tracing::info!(session = self.id, account = %record.name, character, "logged in");
         self.state = State::Playing { character };
-        self.players.online.fetch_add(1, Ordering::Relaxed);
+        self.players.set_online(self.id, Some(&record.name[..]));
         self.term.deliver(&format!("Welcome, {}!", record.name));
         let name = serde_json::json!({ "name": &*record.name, "fullname": &*record.name });
         self.term.gmcp("Char.Name", &name);
@@ -313,6 +312,15 @@ impl Session {
         if line.eq_ignore_ascii_case("quit") {
             self.term.deliver("Goodbye.");
             return Flow::Quit;
+        }
+        if line.eq_ignore_ascii_case("who") {
+            let names = self.players.online_names();
+            self.term.deliver(&format!(
+                "|wPlayers online ({}):|n {}",
+                names.len(),
+                names.join(", ")
+            ));
+            return Flow::Go;
         }
         let input = line.to_owned();
         let wants_room = self.term.wants("Room.Info");
@@ -342,7 +350,12 @@ impl Session {
             });
         match answer {
             Ok(Ok(true)) => {}
-            Ok(Ok(false)) => self.term.deliver("Huh? Nothing here understands that."),
+            Ok(Ok(false)) => {
+                let verb = line.split_whitespace().next().unwrap_or(line);
+                self.term.deliver(&format!(
+                    "Huh? Nothing here understands \"{verb}\". (Type |whelp|n for help.)"
+                ));
+            }
             Ok(Err(WorldError::Limit(hit))) => {
                 self.term.deliver(&format!("That was too much: {hit}."));
             }

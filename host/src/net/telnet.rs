@@ -1,11 +1,12 @@
 //! The telnet port: what MUD clients (Mudlet, TinTin++, MUSHclient, plain `telnet`) speak.
 //!
-//! Parsing is `libmudtelnet`'s. On connect the server offers `WILL SGA`, `DO NAWS`, `WILL GMCP`
-//! and `WILL MSSP` and shows the banner at once: nothing waits for an answer, so a client that ignores telnet entirely
+//! Parsing is `libmudtelnet`'s. On connect the server offers `WILL SGA`, `DO NAWS`, `DO TTYPE`,
+//! `WILL GMCP` and `WILL MSSP` and shows the banner at once: nothing waits for an answer, so a client that ignores telnet entirely
 //! logs in as well as one that negotiates, and `connect name pass` in the very first packet
 //! works. Options the server does not offer are refused (`DONT`/`WONT`), and an answer to an
 //! answer is never sent twice, so negotiation cannot loop. Passwords are typed between `WILL
-//! ECHO` and `WONT ECHO` (the client stops echoing; Mudlet's convention). Prompts end in
+//! ECHO` and `WONT ECHO` (the client stops echoing; Mudlet's convention). TTYPE/MTTS answers
+//! decide the colour the client gets (none until it says; see [`super::ttype`]). Prompts end in
 //! `IAC GA` unless the client accepted SGA. An idle connection gets `IAC NOP` every
 //! [`super::NetLimits::keepalive`] (home routers drop silent TCP connections).
 //!
@@ -14,7 +15,7 @@
 //! that queue; a client that stops reading fills it and is disconnected, and no one waits.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -24,10 +25,13 @@ use libmudtelnet::events::{TelnetEvents, TelnetSubnegotiation};
 use libmudtelnet::telnet::{op_command as cmd, op_option as opt};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, mpsc};
 
 use super::gmcp::{self, GmcpState};
+use super::lines::LineBuffer;
+use super::markup::{self, ColorLevel};
+use super::outlet::Outlet;
 use super::session::{Flow, Session, Terminal};
+use super::ttype::{self, Ttype};
 use super::{Players, mssp};
 use crate::outbox::Listener;
 
@@ -50,50 +54,35 @@ pub async fn serve(listener: TcpListener, players: Arc<Players>) {
                 continue;
             }
         };
-        let Ok(permit) = players.open.clone().try_acquire_owned() else {
-            refuse(stream, b"The server is full; please try again later.\r\n");
-            continue;
-        };
-        let Some(slot) = players.admit(peer.ip()) else {
-            refuse(stream, b"Too many connections from your address.\r\n");
-            continue;
+        let entry = match players.enter(peer.ip()) {
+            Ok(entry) => entry,
+            Err(why) => {
+                refuse(stream, why);
+                continue;
+            }
         };
         let players = players.clone();
         tokio::spawn(async move {
             connection(stream, peer, players).await;
-            drop((permit, slot));
+            drop(entry);
         });
     }
 }
 
 /// Tells a connection it cannot be served, and closes it (in a task of its own: the accept loop
 /// never waits on a client).
-fn refuse(mut stream: TcpStream, why: &'static [u8]) {
+fn refuse(mut stream: TcpStream, why: &'static str) {
     tokio::spawn(async move {
-        let _ =
-            tokio::time::timeout(std::time::Duration::from_secs(5), stream.write_all(why)).await;
+        let line = format!("{why}\r\n");
+        let write = stream.write_all(line.as_bytes());
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), write).await;
     });
-}
-
-/// What goes to the writer task.
-enum Out {
-    Bytes(Bytes),
-    Close,
 }
 
 /// A telnet connection's output side, shared by its reader, its session and the world
 /// thread's outbox.
 struct TelnetTerm {
-    tx: mpsc::Sender<Out>,
-    /// Bytes queued and not yet written (the writer subtracts what it wrote).
-    queued: Arc<AtomicUsize>,
-    /// Most bytes that may be queued.
-    max_queued: usize,
-    /// The client, for the log.
-    peer: SocketAddr,
-    /// Set when the connection must end (kicked, or its queue overflowed).
-    ended: AtomicBool,
-    wake: Notify,
+    out: Outlet<Bytes>,
     /// The option state (the session's echo changes it while the reader parses).
     parser: Mutex<Parser>,
     /// True until the client accepts SGA: prompts end in `IAC GA`.
@@ -104,22 +93,22 @@ struct TelnetTerm {
     gmcp_on: AtomicBool,
     /// What the client said over GMCP.
     gmcp: Mutex<GmcpState>,
+    /// The client's colour level ([`ColorLevel::code`]), from TTYPE.
+    color: AtomicU8,
+    /// The client said (MTTS) it does not take UTF-8.
+    ascii: AtomicBool,
 }
 
 impl TelnetTerm {
     fn send(&self, bytes: Bytes) {
         let len = bytes.len();
-        let queued = self.queued.fetch_add(len, Ordering::SeqCst) + len;
-        if queued > self.max_queued || self.tx.try_send(Out::Bytes(bytes)).is_err() {
-            self.end("the connection fell too far behind its output");
-        }
+        self.out.send(bytes, len);
     }
 
-    fn end(&self, why: &str) {
-        if !self.ended.swap(true, Ordering::SeqCst) {
-            tracing::info!(peer = %self.peer, "telnet connection ends: {why}");
-            self.wake.notify_one();
-        }
+    /// `text` with its colour markup rendered for this client.
+    fn render(&self, text: &str) -> String {
+        let level = ColorLevel::from_code(self.color.load(Ordering::Relaxed));
+        markup::render(text, level, self.ascii.load(Ordering::Relaxed))
     }
 
     /// Telnet line endings for `text`.
@@ -138,15 +127,14 @@ impl TelnetTerm {
 
 impl Listener for TelnetTerm {
     fn deliver(&self, text: &str) {
-        let mut line = String::with_capacity(text.len() + 1);
-        line.push_str(text);
+        let mut line = self.render(text);
         line.push('\n');
         self.send(Self::encode(&line));
     }
 
     fn kick(&self, reason: &str) {
         self.deliver(reason);
-        self.end(reason);
+        self.out.end(reason);
     }
 }
 
@@ -170,7 +158,7 @@ impl Terminal for TelnetTerm {
     }
 
     fn prompt(&self, text: &str) {
-        let mut bytes = Self::encode(text).to_vec();
+        let mut bytes = Self::encode(&self.render(text)).to_vec();
         if self.go_ahead.load(Ordering::SeqCst) {
             bytes.extend_from_slice(&[cmd::IAC, cmd::GA]);
         }
@@ -193,8 +181,8 @@ impl Terminal for TelnetTerm {
 }
 
 /// The options the server speaks: it offers SGA, GMCP and MSSP (and ECHO around passwords)
-/// itself and asks for NAWS. (NAWS is marked local too: the parser reports subnegotiations only for options
-/// enabled locally.)
+/// itself and asks for NAWS and TTYPE. (Those two are marked local too: the parser reports
+/// subnegotiations only for options enabled locally.)
 fn options() -> CompatibilityTable {
     let mut table = CompatibilityTable::new();
     table.support_local(opt::SGA);
@@ -202,46 +190,42 @@ fn options() -> CompatibilityTable {
     table.support_local(opt::GMCP);
     table.support_local(opt::MSSP);
     table.set_option(opt::NAWS, CompatibilityEntry::new(true, true, true, false));
+    table.set_option(opt::TTYPE, CompatibilityEntry::new(true, true, true, false));
     table
 }
 
 async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) {
     let _ = stream.set_nodelay(true);
     let (mut reader, mut writer) = stream.into_split();
-    let (tx, mut rx) = mpsc::channel::<Out>(players.limits.output_queue.max(4));
+    let (out, mut drain) = Outlet::new(peer, &players.limits);
     let mut parser = Parser::with_support(options());
     // Offers, sent as they are (the answers arrive as events; nothing waits for them).
     let offers = [
         parser.negotiate(cmd::WILL, opt::SGA),
         parser.negotiate(cmd::DO, opt::NAWS),
+        parser.negotiate(cmd::DO, opt::TTYPE),
         parser.negotiate(cmd::WILL, opt::GMCP),
         parser.negotiate(cmd::WILL, opt::MSSP),
     ];
-    let queued = Arc::new(AtomicUsize::new(0));
+    // The parser confirms a client's agreement by repeating the offer; an offer is said once.
+    let mut unanswered: Vec<Bytes> = offers.iter().map(|o| o.clone().to_bytes()).collect();
+    let mut ttype = Ttype::default();
     let term = Arc::new(TelnetTerm {
-        tx,
-        queued: queued.clone(),
-        max_queued: players.limits.output_bytes,
-        peer,
-        ended: AtomicBool::new(false),
-        wake: Notify::new(),
+        out,
         parser: Mutex::new(parser),
         go_ahead: AtomicBool::new(true),
         width: AtomicU16::new(0),
         gmcp_on: AtomicBool::new(false),
         gmcp: Mutex::new(GmcpState::default()),
+        color: AtomicU8::new(ColorLevel::None.code()),
+        ascii: AtomicBool::new(false),
     });
     let writer_task = tokio::spawn(async move {
-        while let Some(out) = rx.recv().await {
-            match out {
-                Out::Bytes(bytes) => {
-                    if writer.write_all(&bytes).await.is_err() {
-                        break;
-                    }
-                    queued.fetch_sub(bytes.len(), Ordering::SeqCst);
-                }
-                Out::Close => break,
+        while let Some((bytes, len)) = drain.next().await {
+            if writer.write_all(&bytes).await.is_err() {
+                break;
             }
+            drain.written(len);
         }
         let _ = writer.shutdown().await;
     });
@@ -277,11 +261,33 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                 let events = term.parser.lock().expect("parser lock").receive(&buf[..n]);
                 for event in events {
                     match event {
-                        TelnetEvents::DataSend(bytes) => term.send(bytes),
+                        TelnetEvents::DataSend(bytes) => {
+                            match unanswered.iter().position(|offer| *offer == bytes) {
+                                Some(i) => drop(unanswered.swap_remove(i)),
+                                None => term.send(bytes),
+                            }
+                        }
+                        TelnetEvents::Negotiation(n)
+                            if n.option == opt::TTYPE && n.command == cmd::WILL =>
+                        {
+                            if ttype.ask() {
+                                term.send(ttype_send());
+                            }
+                        }
+                        TelnetEvents::Subnegotiation(sb)
+                            if sb.option == opt::TTYPE && sb.buffer.first() == Some(&ttype::IS) =>
+                        {
+                            let again = ttype.answer(&sb.buffer[1..]);
+                            term.color.store(ttype.color.code(), Ordering::Relaxed);
+                            term.ascii.store(!ttype.utf8, Ordering::Relaxed);
+                            if again && ttype.ask() {
+                                term.send(ttype_send());
+                            }
+                        }
                         TelnetEvents::DataReceive(data) => {
                             for line in lines.push(&data) {
                                 // Kicked (taken over, too far behind): no more input counts.
-                                if term.ended.load(Ordering::SeqCst) {
+                                if term.out.is_ended() {
                                     break 'conn;
                                 }
                                 let line = match line {
@@ -306,7 +312,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                             if n.option == opt::MSSP && n.command == cmd::DO =>
                         {
                             let port = reader.local_addr().map_or(0, |a| a.port());
-                            let online = players.online.load(Ordering::Relaxed);
+                            let online = players.online_count();
                             let table = mssp::table(online, players.started_unix, port);
                             let sb = TelnetSubnegotiation::new(opt::MSSP, Bytes::from(table));
                             term.send(sb.to_bytes());
@@ -327,7 +333,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                     }
                 }
             }
-            () = term.wake.notified() => break,
+            () = term.out.ending() => break,
             () = tokio::time::sleep_until(login_deadline), if !session.logged_in() => {
                 term.kick("Timed out waiting for a login.");
                 break;
@@ -340,22 +346,25 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
             }
             _ = keepalive.tick() => term.send(Bytes::from_static(&[cmd::IAC, cmd::NOP])),
         }
-        if term.ended.load(Ordering::SeqCst) {
+        if term.out.is_ended() {
             break;
         }
     }
     session.end();
-    // Let the writer send what is queued (a goodbye), then close; a writer stuck on a client
-    // that stopped reading is cut off.
-    let _ = term.tx.try_send(Out::Close);
-    let mut writer_task = writer_task;
-    if tokio::time::timeout(std::time::Duration::from_secs(2), &mut writer_task)
-        .await
-        .is_err()
-    {
-        writer_task.abort();
-    }
+    term.out.close(writer_task).await;
     tracing::debug!(%peer, "telnet connection closed");
+}
+
+/// `IAC SB TTYPE SEND IAC SE`: asks the client for its (next) terminal type.
+fn ttype_send() -> Bytes {
+    Bytes::from_static(&[
+        cmd::IAC,
+        cmd::SB,
+        opt::TTYPE,
+        ttype::SEND,
+        cmd::IAC,
+        cmd::SE,
+    ])
 }
 
 /// The longest telnet subnegotiation accepted (GMCP messages included).
@@ -404,88 +413,9 @@ impl SubnegotiationGuard {
     }
 }
 
-/// Splits received bytes into lines (`\n`, `\r\n` or a lone `\r`), dropping any line longer
-/// than the limit with a warning instead of buffering it.
-struct LineBuffer {
-    line: Vec<u8>,
-    max_chars: usize,
-    /// The line being read is over the limit: its bytes are skipped to the next newline.
-    skipping: bool,
-    /// The last byte was `\r` (a following `\n` belongs to it).
-    after_cr: bool,
-}
-
-impl LineBuffer {
-    fn new(max_chars: usize) -> Self {
-        LineBuffer {
-            line: Vec::new(),
-            max_chars,
-            skipping: false,
-            after_cr: false,
-        }
-    }
-
-    /// The lines completed by `data`: each the text, or the warning that replaced it.
-    fn push(&mut self, data: &[u8]) -> Vec<Result<String, String>> {
-        let mut done = Vec::new();
-        for &byte in data {
-            let after_cr = std::mem::replace(&mut self.after_cr, byte == b'\r');
-            match byte {
-                b'\n' if after_cr => {}
-                b'\n' | b'\r' => done.push(self.finish()),
-                0 => {}
-                _ if self.skipping => {}
-                _ => {
-                    self.line.push(byte);
-                    // A character is at most 4 bytes: past that the line is surely too long.
-                    if self.line.len() > 4 * self.max_chars {
-                        self.line.clear();
-                        self.skipping = true;
-                    }
-                }
-            }
-        }
-        done
-    }
-
-    fn finish(&mut self) -> Result<String, String> {
-        // Control characters (escape sequences, bells, backspaces) are not passed on: a line
-        // typed by one player is shown to others.
-        let line: String = String::from_utf8_lossy(&std::mem::take(&mut self.line))
-            .chars()
-            .filter(|&c| c == '\t' || !c.is_control())
-            .collect();
-        let skipped = std::mem::take(&mut self.skipping);
-        if skipped || line.chars().count() > self.max_chars {
-            Err(format!(
-                "That line was longer than {} characters and was dropped.",
-                self.max_chars
-            ))
-        } else {
-            Ok(line)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_split_on_any_newline_and_long_ones_are_dropped() {
-        let mut b = LineBuffer::new(8);
-        assert_eq!(
-            b.push(b"look\r\nsay hi\n"),
-            [Ok("look".into()), Ok("say hi".into())]
-        );
-        assert_eq!(b.push(b"a\rb"), [Ok("a".into())]);
-        assert_eq!(b.push(b"c\r\n"), [Ok("bc".into())]);
-        let long = b.push(&[b'x'; 64]);
-        assert!(long.is_empty());
-        assert!(b.push(b"yy\nok\n")[0].is_err());
-        assert_eq!(b.push(b"fine\n"), [Ok("fine".into())]);
-        assert_eq!(b.push(b"a\x1b[2Jb\x07\tc\n"), [Ok("a[2Jb\tc".into())]);
-    }
 
     #[test]
     fn subnegotiations_are_bounded_across_reads() {

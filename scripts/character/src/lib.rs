@@ -1,8 +1,11 @@
-//! `character`: something a player controls. Understands `look`, `say <text>`, `go <place>`,
-//! `inspect <attribute>` and `rename <key>`.
+//! `character`: what a player controls, with Evennia's everyday commands: `look`/`l`
+//! (`look <thing>`), `say`/`"`/`'`, `pose`/`:`, `get`, `drop`, `give <item> to <someone>`,
+//! `inventory`/`i`, `stats` and `help`. Walking is the exits' job (`east`, `go east`): a
+//! character only answers `go` when no exit of its room has that name. Text uses Evennia's
+//! colour markup (`|c...|n`), which the host renders for each client.
 
 use serde::{Deserialize, Serialize};
-use wasmud_sdk::{HookResult, Object, Typeclass, search};
+use wasmud_sdk::{HookResult, Object, Typeclass, find_named};
 
 /// Persistent statistics, stored as one structured attribute.
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -11,11 +14,191 @@ struct Stats {
     level: u32,
 }
 
+const HELP: &str = "\
+|wCommands|n
+  |wlook|n (|wl|n) [thing]       look around, or at something
+  |wsay|n (|w\"|n) <text>          speak to the room
+  |wpose|n (|w:|n) <action>        act: `:waves` shows \"<name> waves\"
+  |wget|n / |wdrop|n <item>       pick up or put down
+  |wgive|n <item> |wto|n <name>   hand something over
+  |winventory|n (|wi|n)          what you carry
+  |w<exit>|n or |wgo|n <exit>     walk out (`east`, `e`, `go east`)
+  |wwho|n                     who is online
+  |wquit|n                    leave (your things stay with you)";
+
 struct Character;
+
+/// What kind of thing an object is, by its typeclass.
+fn is(obj: &Object, typeclass: &str) -> HookResult<bool> {
+    Ok(obj.typeclass()? == typeclass)
+}
+
+/// A list of keys as English: "a, b and c".
+fn listing(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+impl Character {
+    /// The room as a player sees it: name, description, exits, who and what is there.
+    fn describe_room(this: &Object, here: &Object) -> HookResult<String> {
+        let desc: String = here.db().get_or("desc", String::new())?;
+        let (mut exits, mut others) = (Vec::new(), Vec::new());
+        for obj in here.contents()? {
+            if obj == *this {
+                continue;
+            }
+            if is(&obj, "exit")? {
+                exits.push(format!("|g{}|n", obj.key()?));
+            } else {
+                others.push(obj.key()?);
+            }
+        }
+        let mut text = format!("|c{}|n\n{desc}", here.key()?);
+        if !exits.is_empty() {
+            text.push_str(&format!("\n|wExits:|n {}", listing(&exits)));
+        }
+        if !others.is_empty() {
+            text.push_str(&format!("\n|wYou see:|n {}.", listing(&others)));
+        }
+        Ok(text)
+    }
+
+    fn look(this: &Object, target: &str) -> HookResult {
+        let Some(here) = this.location()? else {
+            return this.msg("You are nowhere.");
+        };
+        if target.is_empty() || target.eq_ignore_ascii_case("here") {
+            return this.msg(&Self::describe_room(this, &here)?);
+        }
+        let mut reach = this.contents()?;
+        reach.extend(here.contents()?);
+        let text = if target.eq_ignore_ascii_case("me") || this.answers_to(target)? {
+            Self::describe_thing(this)?
+        } else {
+            match find_named(reach, target)? {
+                Some(thing) => Self::describe_thing(&thing)?,
+                None => format!("You see no {target} here."),
+            }
+        };
+        this.msg(&text)
+    }
+
+    /// An object's name, description and, for someone carrying things, what they carry.
+    fn describe_thing(thing: &Object) -> HookResult<String> {
+        let desc: String = thing
+            .db()
+            .get_or("desc", "You see nothing special.".to_string())?;
+        let mut text = format!("|c{}|n\n{desc}", thing.key()?);
+        let carried: Vec<String> = thing
+            .contents()?
+            .iter()
+            .map(Object::key)
+            .collect::<Result<_, _>>()?;
+        if !carried.is_empty() && !is(thing, "room")? {
+            text.push_str(&format!("\nCarrying: {}.", listing(&carried)));
+        }
+        Ok(text)
+    }
+
+    fn get(this: &Object, name: &str) -> HookResult {
+        let Some(here) = this.location()? else {
+            return this.msg("There is nothing here.");
+        };
+        let candidates = here.contents()?.into_iter().filter(|o| o != this).collect();
+        let Some(item) = find_named(candidates, name)? else {
+            return this.msg(&format!("You see no {name} here."));
+        };
+        let key = item.key()?;
+        if !is(&item, "item")? {
+            return this.msg(&format!("You cannot pick up {key}."));
+        }
+        item.move_to(Some(this))?;
+        this.msg(&format!("You pick up {key}."))?;
+        here.msg_from(&format!("{} picks up {key}.", this.key()?), this)
+    }
+
+    fn drop(this: &Object, name: &str) -> HookResult {
+        let Some(item) = find_named(this.contents()?, name)? else {
+            return this.msg(&format!("You are not carrying {name}."));
+        };
+        let here = this.location()?;
+        let key = item.key()?;
+        item.move_to(here.as_ref())?;
+        this.msg(&format!("You drop {key}."))?;
+        match here {
+            Some(here) => here.msg_from(&format!("{} drops {key}.", this.key()?), this),
+            None => Ok(()),
+        }
+    }
+
+    fn give(this: &Object, args: &str) -> HookResult {
+        let Some((item_name, to)) = args
+            .split_once(" to ")
+            .or_else(|| args.split_once('='))
+            .map(|(a, b)| (a.trim(), b.trim()))
+        else {
+            return this.msg("Usage: give <item> to <someone>");
+        };
+        let Some(item) = find_named(this.contents()?, item_name)? else {
+            return this.msg(&format!("You are not carrying {item_name}."));
+        };
+        let here = this.location()?;
+        let people = match &here {
+            Some(here) => here.contents()?.into_iter().filter(|o| o != this).collect(),
+            None => Vec::new(),
+        };
+        let receiver = match find_named(people, to)? {
+            Some(r) if !is(&r, "exit")? && !is(&r, "item")? => r,
+            _ => return this.msg(&format!("There is no {to} here to give it to.")),
+        };
+        let (key, who) = (item.key()?, receiver.key()?);
+        item.move_to(Some(&receiver))?;
+        this.msg(&format!("You give {key} to {who}."))?;
+        receiver.msg_from(&format!("{} gives you {key}.", this.key()?), this)
+    }
+
+    fn inventory(this: &Object) -> HookResult {
+        let carried: Vec<String> = this
+            .contents()?
+            .iter()
+            .map(Object::key)
+            .collect::<Result<_, _>>()?;
+        if carried.is_empty() {
+            this.msg("You are carrying nothing.")
+        } else {
+            this.msg(&format!("You are carrying: {}.", listing(&carried)))
+        }
+    }
+
+    /// `go <name>`: left to the exit of that name, if the room has one.
+    fn go(this: &Object, name: &str) -> HookResult<bool> {
+        if name.is_empty() {
+            this.msg("Go where?")?;
+            return Ok(true);
+        }
+        let exits = match this.location()? {
+            Some(here) => here.contents()?,
+            None => Vec::new(),
+        };
+        for exit in exits {
+            if is(&exit, "exit")? && exit.answers_to(name)? {
+                return Ok(false);
+            }
+        }
+        this.msg(&format!("You cannot go {name} from here."))?;
+        Ok(true)
+    }
+}
 
 impl Typeclass for Character {
     fn at_object_creation(this: &Object) -> HookResult {
-        this.db().set("stats", &Stats { hp: 100, level: 1 })
+        this.db().set("stats", &Stats { hp: 100, level: 1 })?;
+        this.db()
+            .set("desc", "Someone who has just arrived in this world.")
     }
 
     fn at_init(this: &Object) -> HookResult {
@@ -26,48 +209,41 @@ impl Typeclass for Character {
     fn at_command(this: &Object, _caller: &Object, input: &str) -> HookResult<bool> {
         let commands: i64 = this.ndb().get_or("commands", 0)?;
         this.ndb().set("commands", &(commands + 1))?;
-        let (verb, rest) = input.split_once(' ').unwrap_or((input, ""));
-        match verb {
-            "look" => {
-                let Some(here) = this.location()? else {
-                    this.msg("You are nowhere.")?;
-                    return Ok(true);
-                };
-                let desc: String = here.db().get_or("desc", String::new())?;
-                let mut others = Vec::new();
-                for obj in here.contents()? {
-                    if obj != *this {
-                        others.push(obj.key()?);
-                    }
-                }
-                this.msg(&format!(
-                    "{}: {desc} You see: {}.",
-                    here.key()?,
-                    others.join(", ")
-                ))?;
-            }
+        let input = input.trim();
+        let (verb, rest) = match input.chars().next() {
+            Some(c @ ('"' | '\'' | ':')) => (if c == ':' { "pose" } else { "say" }, &input[1..]),
+            _ => input.split_once(' ').unwrap_or((input, "")),
+        };
+        let rest = rest.trim();
+        match verb.to_ascii_lowercase().as_str() {
+            "look" | "l" => Self::look(this, rest)?,
+            "say" if rest.is_empty() => this.msg("Say what?")?,
             "say" => {
-                let line = format!("{} says: {rest}", this.key()?);
+                this.msg(&format!("You say, \"{rest}\""))?;
+                if let Some(here) = this.location()? {
+                    here.msg_from(&format!("{} says, \"{rest}\"", this.key()?), this)?;
+                }
+            }
+            "pose" | "emote" if rest.is_empty() => this.msg("Pose what?")?,
+            "pose" | "emote" => {
+                let line = format!("{} {rest}", this.key()?);
+                this.msg(&line)?;
                 if let Some(here) = this.location()? {
                     here.msg_from(&line, this)?;
                 }
             }
-            "go" => match search(rest)?.into_iter().next() {
-                Some(place) => this.move_to(Some(&place))?,
-                None => this.msg(&format!("There is no {rest:?}."))?,
-            },
-            "inspect" => {
-                let text = match this.db().get_value(rest)? {
-                    Some(value) => format!("{rest} = {value:?}"),
-                    None => format!("{rest} is not set"),
-                };
-                this.msg(&text)?;
-            }
+            "get" | "take" if rest.is_empty() => this.msg("Get what?")?,
+            "get" | "take" => Self::get(this, rest)?,
+            "drop" if rest.is_empty() => this.msg("Drop what?")?,
+            "drop" => Self::drop(this, rest)?,
+            "give" => Self::give(this, rest)?,
+            "inventory" | "inv" | "i" => Self::inventory(this)?,
+            "go" => return Self::go(this, rest),
             "stats" => {
                 let stats: Stats = this.db().get("stats")?.ok_or("no stats")?;
                 this.msg(&format!("hp {} level {}", stats.hp, stats.level))?;
             }
-            "rename" => this.set_key(rest)?,
+            "help" | "?" => this.msg(HELP)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -76,6 +252,7 @@ impl Typeclass for Character {
     fn at_post_move(this: &Object, _source: Option<&Object>) -> HookResult {
         if let Some(here) = this.location()? {
             here.msg_from(&format!("{} arrives.", this.key()?), this)?;
+            this.msg(&Self::describe_room(this, &here)?)?;
         }
         Ok(())
     }

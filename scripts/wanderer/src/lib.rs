@@ -6,6 +6,8 @@
 //! the cache (it is loaded to move), after a hot reload of this typeclass and after a restart
 //! (one catch-up step, then on its usual beat). `db.steps` counts its steps.
 //!
+//! It answers greetings said in its room (`say hello`, or its name), from `db.replies`.
+//!
 //! Commands (with the wanderer in reach): `pace <seconds>` changes its rhythm, `rest` stops it,
 //! `wander` starts it again.
 
@@ -19,17 +21,16 @@ const DEFAULT_PACE: Duration = Duration::from_secs(20);
 struct Wanderer;
 
 impl Wanderer {
-    /// Moves `this` to the room after its current one on its route.
+    /// Moves `this` to the next room of its route (`db.leg` is where it is on it).
     fn step(this: &Object) -> HookResult {
         let route: Vec<u64> = this.db().get_or("route", Vec::new())?;
         if route.is_empty() {
             return Ok(());
         }
+        let leg = (this.db().get_or("leg", 0usize)? + 1) % route.len();
+        let next = lookup(route[leg])?;
+        this.db().set("leg", &leg)?;
         let here = this.location()?;
-        let at = here
-            .as_ref()
-            .and_then(|room| route.iter().position(|&id| id == room.id()));
-        let next = lookup(route[at.map_or(0, |i| (i + 1) % route.len())])?;
         if here.as_ref() == Some(&next) {
             return Ok(());
         }
@@ -42,7 +43,43 @@ impl Wanderer {
         let steps: i64 = this.db().get_or("steps", 0)?;
         this.db().set("steps", &(steps + 1))
     }
+
+    /// What the wanderer answers to `words` said by `speaker`, if anything: it reacts to a
+    /// greeting or to its name (from `db.replies`, a list of lines where `{name}` is the
+    /// speaker; a cat's by default).
+    fn answer(this: &Object, speaker: &str, words: &str) -> HookResult<Option<String>> {
+        let me = this.key()?.to_lowercase();
+        let words = words.to_lowercase();
+        let greeted = words
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| GREETINGS.contains(&w) || w == me);
+        if !greeted {
+            return Ok(None);
+        }
+        let replies: Vec<String> = this.db().get_or("replies", Vec::new())?;
+        let replies: Vec<&str> = if replies.is_empty() {
+            DEFAULT_REPLIES.to_vec()
+        } else {
+            replies.iter().map(String::as_str).collect()
+        };
+        let pick = replies[words.len() % replies.len()];
+        Ok(Some(format!(
+            "{} {}",
+            this.key()?,
+            pick.replace("{name}", speaker)
+        )))
+    }
 }
+
+/// Words the wanderer answers to, besides its name.
+const GREETINGS: &[&str] = &["hello", "hi", "hey", "greetings", "kitty", "cat"];
+
+/// A cat's answers.
+const DEFAULT_REPLIES: &[&str] = &[
+    "looks up at {name} and meows.",
+    "blinks slowly at {name}: a cat's hello.",
+    "purrs and rubs against {name}'s legs.",
+];
 
 impl Typeclass for Wanderer {
     fn at_object_creation(this: &Object) -> HookResult {
@@ -55,6 +92,20 @@ impl Typeclass for Wanderer {
             "wander" => Self::step(this),
             _ => Ok(()),
         }
+    }
+
+    /// Hears speech in its room (`<name> says, "<words>"`) and answers greetings.
+    fn at_msg_receive(this: &Object, text: &str, sender: Option<&Object>) -> HookResult<bool> {
+        if sender.is_none_or(|s| s == this) {
+            return Ok(false);
+        }
+        let Some((name, words)) = text.split_once(" says, \"") else {
+            return Ok(false);
+        };
+        if let (Some(reply), Some(here)) = (Self::answer(this, name, words)?, this.location()?) {
+            here.msg_from(&reply, this)?;
+        }
+        Ok(false)
     }
 
     fn at_command(this: &Object, caller: &Object, input: &str) -> HookResult<bool> {

@@ -1,0 +1,293 @@
+//! The web port: a small web client page (`/`, embedded in the binary) and its websocket
+//! (`/ws`), on one HTTP port (axum).
+//!
+//! Two websocket subprotocols, picked from the client's `Sec-WebSocket-Protocol` list:
+//! - `v1.evennia.com` (also with no header): text frames holding JSON arrays
+//!   `["cmd", [args], {kwargs}]` both ways, as Evennia's web client speaks. In: `["text",
+//!   ["look"], {}]` (Evennia's `["text", ["idle"], {}]` keepalive is ignored). Out: `["text",
+//!   [text], {}]`, `["prompt", [text], {}]` and `["echo", [false], {}]` around a password.
+//!   The text is ANSI, which the page renders.
+//! - `terminal.mudstandards.org`: binary frames of UTF-8 ANSI text both ways, one line per
+//!   newline, no out-of-band data.
+//!
+//! A connection runs the same [`Session`] as telnet under the same limits (one connection cap
+//! for both ports, per-address caps, login and idle timeouts, line length, command rate, a
+//! bounded output queue). Messages over 64 KiB are refused by the websocket layer. The server
+//! pings every [`super::NetLimits::keepalive`]; a socket that answers nothing for two of those
+//! is dropped.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::net::TcpListener;
+
+use super::Players;
+use super::lines::LineBuffer;
+use super::markup::{self, ColorLevel};
+use super::outlet::Outlet;
+use super::session::{Flow, Session, Terminal};
+use crate::outbox::Listener;
+
+/// The page: plain HTML, CSS and JavaScript, no build step.
+const PAGE: &str = include_str!("web/client.html");
+
+/// The subprotocols, in the server's order of preference.
+const PROTOCOLS: [&str; 2] = [V1, TERMINAL];
+const V1: &str = "v1.evennia.com";
+const TERMINAL: &str = "terminal.mudstandards.org";
+
+/// The largest websocket message (and frame) accepted.
+const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Binds the web port.
+///
+/// # Errors
+/// If the address cannot be bound.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+/// Serves the page and the websocket until the task is dropped.
+pub async fn serve(listener: TcpListener, players: Arc<Players>) {
+    let app = Router::new()
+        .route("/", get(page))
+        .route("/ws", get(upgrade))
+        .with_state(players);
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    if let Err(e) = axum::serve(listener, service).await {
+        tracing::error!("the web port stopped: {e}");
+    }
+}
+
+async fn page() -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        Html(PAGE),
+    )
+        .into_response()
+}
+
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    State(players): State<Arc<Players>>,
+) -> Response {
+    let entry = match players.enter(peer.ip()) {
+        Ok(entry) => entry,
+        Err(why) => return (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
+    };
+    let ws = ws
+        .protocols(PROTOCOLS)
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE);
+    let terminal = ws
+        .selected_protocol()
+        .is_some_and(|p| p.as_bytes() == TERMINAL.as_bytes());
+    ws.on_upgrade(move |socket| async move {
+        connection(socket, peer, players, terminal).await;
+        drop(entry);
+    })
+}
+
+/// A websocket connection's output side.
+struct WebTerm {
+    out: Outlet<Message>,
+    /// `terminal.mudstandards.org` (binary ANSI) rather than Evennia's JSON arrays.
+    terminal: bool,
+}
+
+impl WebTerm {
+    /// Sends one Evennia-style command (`["cmd", [args], {}]`), or for the terminal
+    /// protocol the text of a `text` or `prompt` command.
+    fn command(&self, cmd: &str, arg: serde_json::Value) {
+        let message = if self.terminal {
+            let Some(text) = arg.as_str() else { return };
+            let mut text = text.to_owned();
+            if cmd == "text" {
+                text.push_str("\r\n");
+            }
+            Message::Binary(Bytes::from(text))
+        } else {
+            let frame = serde_json::json!([cmd, [arg], {}]).to_string();
+            Message::Text(Utf8Bytes::from(frame))
+        };
+        let len = match &message {
+            Message::Binary(b) => b.len(),
+            Message::Text(t) => t.len(),
+            _ => 0,
+        };
+        self.out.send(message, len);
+    }
+
+    fn render(text: &str) -> String {
+        markup::render(text, ColorLevel::Xterm256, false).replace('\n', "\r\n")
+    }
+}
+
+impl Listener for WebTerm {
+    fn deliver(&self, text: &str) {
+        self.command("text", Self::render(text).into());
+    }
+
+    fn kick(&self, reason: &str) {
+        self.deliver(reason);
+        self.out.end(reason);
+    }
+}
+
+impl Terminal for WebTerm {
+    fn prompt(&self, text: &str) {
+        self.command("prompt", Self::render(text).into());
+    }
+
+    fn echo(&self, visible: bool) {
+        if !self.terminal {
+            self.command("echo", visible.into());
+        }
+    }
+}
+
+/// What one websocket message from the client asks for.
+enum Input {
+    /// Lines typed.
+    Text(String),
+    /// Nothing to do (a keepalive, an unknown command, a pong).
+    Nothing,
+    /// The client closed the socket.
+    Close,
+}
+
+/// Reads an Evennia JSON array: `["text", ["look"], {}]` gives `look`; anything else nothing.
+fn evennia_text(frame: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(frame).ok()?;
+    let array = value.as_array()?;
+    if array.first()?.as_str()? != "text" {
+        return None;
+    }
+    let line = array.get(1)?.as_array()?.first()?.as_str()?;
+    (line != "idle").then(|| line.to_owned())
+}
+
+fn input(message: Message, terminal: bool) -> Input {
+    match message {
+        Message::Text(text) if !terminal => {
+            evennia_text(text.as_str()).map_or(Input::Nothing, |mut line| {
+                line.push('\n');
+                Input::Text(line)
+            })
+        }
+        Message::Text(text) => Input::Text(text.as_str().to_owned()),
+        Message::Binary(bytes) if terminal => {
+            Input::Text(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        Message::Close(_) => Input::Close,
+        _ => Input::Nothing,
+    }
+}
+
+async fn connection(socket: WebSocket, peer: SocketAddr, players: Arc<Players>, terminal: bool) {
+    let (mut sink, mut stream) = socket.split();
+    let (out, mut drain) = Outlet::new(peer, &players.limits);
+    let term = Arc::new(WebTerm { out, terminal });
+    let writer_task = tokio::spawn(async move {
+        while let Some((message, len)) = drain.next().await {
+            if sink.send(message).await.is_err() {
+                break;
+            }
+            drain.written(len);
+        }
+        let _ = sink.close().await;
+    });
+    tracing::debug!(%peer, terminal, "websocket connection");
+    let mut session = Session::new(players.clone(), term.clone(), peer.ip());
+    let mut lines = LineBuffer::new(players.limits.max_line_chars);
+    let limits = &players.limits;
+    let mut keepalive = tokio::time::interval(limits.keepalive);
+    keepalive.tick().await;
+    let login_deadline = tokio::time::Instant::now() + limits.login_timeout;
+    let idle = limits
+        .idle_timeout
+        .unwrap_or(std::time::Duration::from_secs(86_400));
+    // Any message (a pong included) shows the socket is alive; a line shows the player is.
+    let mut last_heard = tokio::time::Instant::now();
+    let mut last_input = last_heard;
+    'conn: loop {
+        tokio::select! {
+            message = stream.next() => {
+                let Some(Ok(message)) = message else { break };
+                last_heard = tokio::time::Instant::now();
+                let text = match input(message, terminal) {
+                    Input::Text(text) => text,
+                    Input::Nothing => continue,
+                    Input::Close => break,
+                };
+                last_input = last_heard;
+                for line in lines.push(text.as_bytes()) {
+                    if term.out.is_ended() {
+                        break 'conn;
+                    }
+                    match line {
+                        Ok(line) => {
+                            if session.line(&line).await == Flow::Quit {
+                                break 'conn;
+                            }
+                        }
+                        Err(too_long) => term.deliver(&too_long),
+                    }
+                }
+            }
+            () = term.out.ending() => break,
+            () = tokio::time::sleep_until(login_deadline), if !session.logged_in() => {
+                term.kick("Timed out waiting for a login.");
+                break;
+            }
+            () = tokio::time::sleep_until(last_input + idle),
+                if session.logged_in() && limits.idle_timeout.is_some() =>
+            {
+                term.kick("Idle timeout: you sent nothing for too long.");
+                break;
+            }
+            _ = keepalive.tick() => {
+                if last_heard.elapsed() > 2 * limits.keepalive {
+                    tracing::info!(%peer, "websocket dropped: no answer to pings");
+                    break;
+                }
+                term.out.send(Message::Ping(Bytes::new()), 0);
+            }
+        }
+        if term.out.is_ended() {
+            break;
+        }
+    }
+    session.end();
+    term.out.close(writer_task).await;
+    tracing::debug!(%peer, "websocket connection closed");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evennia_frames_carry_text_and_the_rest_is_ignored() {
+        assert_eq!(
+            evennia_text(r#"["text", ["look"], {}]"#),
+            Some("look".into())
+        );
+        assert_eq!(evennia_text(r#"["text", ["idle"], {}]"#), None);
+        assert_eq!(evennia_text(r#"["logged_in", [], {}]"#), None);
+        assert_eq!(evennia_text(r#"{"text": "look"}"#), None);
+        assert_eq!(evennia_text("not json"), None);
+    }
+}
