@@ -80,6 +80,7 @@ fn main() {
         )
         .unwrap();
     }
+    remove_stale(&typeclasses, SCRIPTS);
     writeln!(
         code,
         "/// The game's typeclass names (those in [`DIR`]).\npub const NAMES: &[&str] = &{SCRIPTS:?};"
@@ -119,6 +120,24 @@ fn install(built: &Path, dir: &Path, name: &str) -> PathBuf {
         std::fs::rename(&tmp, &to).expect("install a built script");
     }
     to
+}
+
+/// Removes the components in `dir` that are not in `keep` (a typeclass moved out of the
+/// game must not stay served from an old build).
+fn remove_stale(dir: &Path, keep: &[&str]) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if path.extension().is_some_and(|e| e == "wasm") && !keep.contains(&stem) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// Adds the wasm target with rustup if it is not installed (`RUSTUP_AUTO_INSTALL=0` machines).

@@ -268,11 +268,9 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                             }
                         }
                         TelnetEvents::Negotiation(n)
-                            if n.option == opt::TTYPE && n.command == cmd::WILL =>
+                            if n.option == opt::TTYPE && n.command == cmd::WILL && ttype.ask() =>
                         {
-                            if ttype.ask() {
-                                term.send(ttype_send());
-                            }
+                            term.send(ttype_send());
                         }
                         TelnetEvents::Subnegotiation(sb)
                             if sb.option == opt::TTYPE && sb.buffer.first() == Some(&ttype::IS) =>

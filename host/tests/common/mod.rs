@@ -1,6 +1,6 @@
 //! What the player-port tests share: a real `wasmud serve` on loopback ports and a raw TCP
 //! telnet client that never answers negotiation.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test file uses a different part of it")]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -60,6 +60,11 @@ impl Server {
             log,
             _dir: dir,
         }
+    }
+
+    /// The server's data directory.
+    pub fn data(&self) -> &std::path::Path {
+        &self.data
     }
 
     /// The web port's address.
