@@ -39,6 +39,10 @@ struct PlayerArgs {
     /// Player connections open at once (telnet and web together).
     #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_connections)]
     max_connections: usize,
+    /// New player connections admitted per second after a burst of as many; more wait
+    /// their turn (0: no limit).
+    #[arg(long, default_value_t = wasmud::net::NetLimits::default().connection_rate)]
+    connection_rate: u32,
     /// Messages queued for a player whose client does not read; past it, it is
     /// disconnected.
     #[arg(long, default_value_t = wasmud::net::NetLimits::default().output_queue)]
@@ -71,6 +75,7 @@ impl PlayerArgs {
         };
         let limits = &mut net.limits;
         limits.max_connections = self.max_connections;
+        limits.connection_rate = self.connection_rate;
         limits.output_queue = self.max_output_queue;
         limits.max_new_accounts = self.max_new_accounts;
         limits.max_connections_per_address = self.max_connections_per_address;

@@ -472,3 +472,25 @@ fn ttype_decides_colour_offers_are_said_once_and_idle_connections_get_nops() {
         "{room:?}"
     );
 }
+
+#[test]
+fn connections_over_the_rate_wait_their_turn() {
+    let server = Server::start(&["--connection-rate", "2"]);
+    let started = Instant::now();
+    // Eight at once: two (a second's worth) get in at once, the rest one every half second.
+    let mut clients: Vec<Client> = (0..8).map(|_| server.connect()).collect();
+    let mut waited = Vec::new();
+    for client in &mut clients {
+        client.expect_within(b"Welcome to wasmud.", Duration::from_secs(20));
+        waited.push(started.elapsed());
+    }
+    assert!(waited[1] < Duration::from_millis(1_500), "{waited:?}");
+    assert!(waited[7] >= Duration::from_millis(2_500), "{waited:?}");
+    // Queued, not refused: every one of them plays.
+    for (i, client) in clients.iter_mut().enumerate() {
+        client.send(&format!("create rate{i} password1"));
+    }
+    for client in &mut clients {
+        client.expect("Exits:");
+    }
+}

@@ -53,6 +53,9 @@ pub const DEFAULT_WEB_ADDR: &str = "0.0.0.0:4001";
 pub struct NetLimits {
     /// Connections open at once; the next one is told the server is full.
     pub max_connections: usize,
+    /// New connections admitted per second, both ports together, after a burst of as many
+    /// (0: no limit). More wait their turn (telnet ones in the listen backlog).
+    pub connection_rate: u32,
     /// Longest input line, in characters; longer lines are dropped with a warning.
     pub max_line_chars: usize,
     /// Commands a session may send per second; more are dropped with a warning.
@@ -88,6 +91,7 @@ impl Default for NetLimits {
     fn default() -> Self {
         NetLimits {
             max_connections: 1_000,
+            connection_rate: 10,
             max_line_chars: 6_000,
             commands_per_second: 80,
             output_queue: 1_024,
@@ -143,6 +147,8 @@ pub struct Players {
     online: Mutex<BTreeMap<u64, String>>,
     /// When the server started, in Unix seconds (MSSP `UPTIME`).
     pub(crate) started_unix: u64,
+    /// When the next new connection may be admitted (see [`NetLimits::connection_rate`]).
+    next_admission: Mutex<tokio::time::Instant>,
 }
 
 impl Players {
@@ -161,6 +167,7 @@ impl Players {
                 TRACKED_ADDRESSES,
             )),
             online: Mutex::new(BTreeMap::new()),
+            next_admission: Mutex::new(tokio::time::Instant::now()),
             per_address: Mutex::new(HashMap::new()),
             started_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -171,6 +178,26 @@ impl Players {
                 TRACKED_ADDRESSES,
             )),
         })
+    }
+
+    /// Waits for this connection's turn under [`NetLimits::connection_rate`]: a burst of a
+    /// second's worth passes at once, then one every `1/rate` s, in arrival order.
+    pub async fn pace(&self) {
+        let rate = self.limits.connection_rate;
+        if rate == 0 {
+            return;
+        }
+        let interval = Duration::from_secs(1) / rate;
+        // The generic cell rate algorithm: `next` is when the queue of admissions empties.
+        let admit = {
+            let now = tokio::time::Instant::now();
+            let mut next = self.next_admission.lock().expect("admission lock");
+            let due = (*next).max(now);
+            *next = due + interval;
+            due.checked_sub(interval * (rate - 1))
+                .map_or(now, |at| at.max(now))
+        };
+        tokio::time::sleep_until(admit).await;
     }
 
     /// Players logged in now.

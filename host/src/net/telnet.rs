@@ -46,6 +46,8 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// Accepts telnet connections until the task is dropped.
 pub async fn serve(listener: TcpListener, players: Arc<Players>) {
     loop {
+        // Over the connection rate, the next connection waits in the listen backlog.
+        players.pace().await;
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {

@@ -87,6 +87,8 @@ async fn upgrade(
         Ok(entry) => entry,
         Err(why) => return (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
     };
+    // Over the connection rate, the socket waits its turn (holding its place).
+    players.pace().await;
     let ws = ws
         .protocols(PROTOCOLS)
         .max_message_size(MAX_MESSAGE)

@@ -73,16 +73,15 @@ impl Server {
         addr.trim().to_owned()
     }
 
-    pub fn connect(&self) -> Client {
+    /// The telnet port's address.
+    pub fn telnet_addr(&self) -> String {
         let addr = std::fs::read_to_string(self.data.join("telnet.addr")).unwrap();
-        let stream = TcpStream::connect(addr.trim()).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(50)))
-            .unwrap();
-        Client {
-            stream,
-            seen: Vec::new(),
-        }
+        addr.trim().to_owned()
+    }
+
+    /// A new telnet connection.
+    pub fn connect(&self) -> Client {
+        Client::connect(&self.telnet_addr())
     }
 
     /// Runs an admin console command and returns its JSON.
@@ -121,6 +120,18 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 impl Client {
+    /// A new connection to the telnet port at `addr`.
+    pub fn connect(addr: &str) -> Client {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        Client {
+            stream,
+            seen: Vec::new(),
+        }
+    }
+
     pub fn send(&mut self, line: &str) {
         self.stream
             .write_all(format!("{line}\r\n").as_bytes())
