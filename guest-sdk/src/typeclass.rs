@@ -3,6 +3,7 @@
 use crate::error::HookResult;
 use crate::object::Object;
 use crate::wit::exports::wasmud::runtime::hooks::Guest;
+use crate::wit::exports::wasmud::runtime::puppet_hooks::Guest as PuppetGuest;
 use crate::wit::exports::wasmud::runtime::timer_hooks::Guest as TimerGuest;
 use crate::wit::wasmud::runtime::object as raw;
 
@@ -52,6 +53,18 @@ pub trait Typeclass {
         let _ = (this, name);
         Ok(())
     }
+    /// A player took control of the object (logged in; not a second connection taking
+    /// over). Text sent to the object reaches them. Default: nothing.
+    fn at_post_puppet(this: &Object) -> HookResult {
+        let _ = this;
+        Ok(())
+    }
+    /// The last player controlling the object left; their connection is already closed, so
+    /// tell the room, not the object. Default: nothing.
+    fn at_pre_unpuppet(this: &Object) -> HookResult {
+        let _ = this;
+        Ok(())
+    }
 }
 
 fn text<T>(r: HookResult<T>) -> Result<T, String> {
@@ -95,6 +108,15 @@ impl<T: Typeclass> Guest for T {
     }
     fn at_object_delete(this: &raw::Object) -> Result<bool, String> {
         text(T::at_object_delete(Object::from_raw_ref(this)))
+    }
+}
+
+impl<T: Typeclass> PuppetGuest for T {
+    fn at_post_puppet(this: &raw::Object) -> Result<(), String> {
+        text(T::at_post_puppet(Object::from_raw_ref(this)))
+    }
+    fn at_pre_unpuppet(this: &raw::Object) -> Result<(), String> {
+        text(T::at_pre_unpuppet(Object::from_raw_ref(this)))
     }
 }
 

@@ -42,8 +42,15 @@ pub(crate) struct Outbox {
 impl Outbox {
     /// Attaches a session to `object`. With `exclusive`, every other session attached to it is
     /// kicked and detached first (a second login takes over).
-    pub(crate) fn attach(&mut self, object: ObjectId, attachment: Attachment, exclusive: bool) {
+    /// True if the object had no session before (a player arrives, rather than takes over).
+    pub(crate) fn attach(
+        &mut self,
+        object: ObjectId,
+        attachment: Attachment,
+        exclusive: bool,
+    ) -> bool {
         let list = self.routes.entry(object).or_default();
+        let arrived = list.is_empty();
         if exclusive {
             for old in list.drain(..) {
                 old.listener
@@ -51,6 +58,7 @@ impl Outbox {
             }
         }
         list.push(attachment);
+        arrived
     }
 
     /// Detaches session `session` from `object`; true if no session is left on it.

@@ -33,7 +33,7 @@ use tokio::sync::oneshot;
 use crate::outbox::{Attachment, Outbox, hand_over};
 use crate::runtime::sandbox::WORLD_STACK_BYTES;
 use crate::value::ObjectId;
-use crate::world::World;
+use crate::world::{Puppeting, World};
 
 /// When the answers of turns may be released (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,8 +276,16 @@ fn run_world(
 
 /// What the loop does with a message: a job to run, or `Err` when the thread must stop.
 /// Attachments are applied at once (in order with the jobs around them); an object with a
-/// session attached is pinned in the cache, and unpinned when its last session leaves.
+/// session attached is pinned in the cache, and unpinned when its last session leaves. The
+/// first session's arrival and the last one's leaving run the object's puppet hooks, each as
+/// a turn of its own (a takeover runs neither).
 fn job_of(msg: Msg, world: &mut World, outbox: &mut Outbox) -> Result<Option<Job>, ()> {
+    let puppet_hook = |object, hook| -> Job {
+        Box::new(move |w: &mut World| {
+            w.puppet_hook(object, hook);
+            Box::new(|_| {})
+        })
+    };
     match msg {
         Msg::Job(job) => Ok(Some(job)),
         Msg::Attach {
@@ -285,15 +293,16 @@ fn job_of(msg: Msg, world: &mut World, outbox: &mut Outbox) -> Result<Option<Job
             attachment,
             exclusive,
         } => {
-            outbox.attach(object, attachment, exclusive);
+            let arrived = outbox.attach(object, attachment, exclusive);
             world.pin(object);
-            Ok(None)
+            Ok(arrived.then(|| puppet_hook(object, Puppeting::Arrived)))
         }
         Msg::Detach { object, session } => {
-            if outbox.detach(object, session) {
+            let left = outbox.detach(object, session);
+            if left {
                 world.unpin(object);
             }
-            Ok(None)
+            Ok(left.then(|| puppet_hook(object, Puppeting::Left)))
         }
         Msg::Stop => Err(()),
     }

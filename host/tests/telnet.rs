@@ -45,6 +45,8 @@ fn two_players_create_accounts_talk_walk_leave_and_come_back() {
     let mut bob = server.connect();
     bob.send("create bob password2");
     bob.expect("Welcome, bob!");
+    // The character's puppet hook tells the room.
+    alice.expect("bob wakes up.");
     bob.expect("Limbo\r\n");
 
     alice.send("say hello there");
@@ -62,9 +64,13 @@ fn two_players_create_accounts_talk_walk_leave_and_come_back() {
     bob.expect("You are carrying: a brass lantern.");
     bob.send("dance");
     bob.expect("Huh? Nothing here understands \"dance\". (Type help for help.)");
+    alice.send("e");
+    alice.send("go garden");
+    alice.expect("Garden\r\n");
     bob.send("quit");
     bob.expect("Goodbye.");
     assert!(bob.closed_within(Duration::from_secs(5)));
+    alice.expect("bob falls asleep.");
 
     // Back again, through the two-prompt login: the password is typed with echo off.
     let mut bob = server.connect();
@@ -76,6 +82,7 @@ fn two_players_create_accounts_talk_walk_leave_and_come_back() {
     bob.expect_within(&[IAC, GA], Duration::from_secs(5));
     bob.send("password2");
     let after = bob.expect_within(b"Welcome, bob!", Duration::from_secs(20));
+    alice.expect("bob wakes up.");
     assert!(after.starts_with(&[IAC, WONT, ECHO]), "{after:?}");
     bob.expect("Garden\r\nA small walled garden");
     bob.send("inventory");

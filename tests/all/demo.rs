@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmud::world::ManualClock;
+use wasmud::world::{ManualClock, Puppeting};
 use wasmud::{ObjectId, WorldOptions};
 use wasmud_tests::TestWorld;
 
@@ -145,4 +145,27 @@ fn speech_poses_and_the_cat_that_answers_and_wanders() {
         assert!(t.w().fire_due_timer().is_some());
         assert_eq!(t.w().location(s.cat).unwrap(), Some(room));
     }
+}
+
+#[test]
+fn the_puppet_hooks_tell_the_room_when_a_player_arrives_and_leaves() {
+    let clock = ManualClock::new(1_700_000_000_000);
+    let (mut t, s) = seeded(&clock);
+    let ann = t.w().create("Ann", "character", Some(s.limbo)).unwrap();
+    t.w().take_deliveries();
+    t.w().puppet_hook(ann, Puppeting::Arrived);
+    let got = t.w().take_deliveries();
+    let to_guest: Vec<&str> = got
+        .iter()
+        .filter(|d| d.to == s.guest)
+        .map(|d| d.text.as_str())
+        .collect();
+    assert_eq!(to_guest, ["Ann wakes up."]);
+    t.w().puppet_hook(ann, Puppeting::Left);
+    let got = t.w().take_deliveries();
+    assert!(
+        got.iter()
+            .any(|d| d.to == s.guest && d.text == "Ann falls asleep."),
+        "{got:?}"
+    );
 }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use wasmud::runtime::Hook;
 use wasmud::world::{ManualClock, TickOutcome, TimerFire};
 use wasmud::{FlushScope, Limit, ObjectId, Value, WorldError, WorldLimits, WorldOptions};
 use wasmud_tests::{TestWorld, hits, load_script, runtime, text};
@@ -414,7 +415,7 @@ fn a_component_built_for_the_previous_contract_still_loads_and_its_timers_fire()
         .load_file(std::path::Path::new(
             wasmud::scripts::fixtures::CONTRACT_0_1_0,
         ))
-        .expect("a 0.1.0 component loads on a 0.1.1 host");
+        .expect("a 0.1.0 component loads on a 0.1.2 host");
     let mut scripts = all.clone();
     scripts.insert(legacy);
     let mut t = world(&clock);
@@ -427,6 +428,10 @@ fn a_component_built_for_the_previous_contract_still_loads_and_its_timers_fire()
     clock.advance(ms(100));
     assert_eq!(t.w().fire_due_timers(10)[0].outcome, TickOutcome::Fired);
     assert_eq!(t.w().timer_count().unwrap(), 0);
+    // Nor puppet hooks (0.1.2): they run as nothing, and succeed.
+    for hook in [Hook::PostPuppet, Hook::PreUnpuppet] {
+        assert!(t.w().run_hook(old, hook).unwrap());
+    }
 }
 
 #[test]

@@ -449,10 +449,12 @@ fn call(w: &mut World, id: ObjectId, hook: &str, args: &[String]) -> Result<bool
             source: opt_target(w, args.first())?,
         },
         "at-tick" => Hook::Tick { name: &rest },
+        "at-post-puppet" => Hook::PostPuppet,
+        "at-pre-unpuppet" => Hook::PreUnpuppet,
         other => {
             return Err(Failure(
                 format!("unknown hook `{other}`"),
-                "hooks: at-object-creation, at-init, at-msg-receive, at-command, at-pre-move, at-post-move, at-object-delete, at-tick".into(),
+                "hooks: at-object-creation, at-init, at-msg-receive, at-command, at-pre-move, at-post-move, at-object-delete, at-tick, at-post-puppet, at-pre-unpuppet".into(),
             ));
         }
     };

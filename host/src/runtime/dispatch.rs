@@ -66,6 +66,10 @@ pub enum Hook<'a> {
         /// The timer's name.
         name: &'a str,
     },
+    /// `at-post-puppet` (of `puppet-hooks`; a component without it does nothing).
+    PostPuppet,
+    /// `at-pre-unpuppet` (of `puppet-hooks`; a component without it does nothing).
+    PreUnpuppet,
 }
 
 impl Hook<'_> {
@@ -80,6 +84,8 @@ impl Hook<'_> {
             Hook::PostMove { .. } => "at-post-move",
             Hook::ObjectDelete => "at-object-delete",
             Hook::Tick { .. } => "at-tick",
+            Hook::PostPuppet => "at-post-puppet",
+            Hook::PreUnpuppet => "at-pre-unpuppet",
         }
     }
 
@@ -93,7 +99,7 @@ impl Hook<'_> {
     /// skipped.
     fn unavailable_answer(&self, typeclass: String, reason: &str) -> Result<bool, WorldError> {
         match self {
-            Hook::Init | Hook::PostMove { .. } => Ok(true),
+            Hook::Init | Hook::PostMove { .. } | Hook::PostPuppet | Hook::PreUnpuppet => Ok(true),
             _ => Err(WorldError::Unavailable {
                 typeclass,
                 hook: self.name(),
@@ -359,6 +365,14 @@ fn invoke(
             Hook::ObjectDelete => hooks.call_at_object_delete(store, this)?,
             Hook::Tick { name } => match &inst.ticks {
                 Some(ticks) => ticks.call_at_tick(store, this, name)?.map(|()| true),
+                None => Ok(true),
+            },
+            Hook::PostPuppet => match &inst.puppets {
+                Some(p) => p.call_at_post_puppet(store, this)?.map(|()| true),
+                None => Ok(true),
+            },
+            Hook::PreUnpuppet => match &inst.puppets {
+                Some(p) => p.call_at_pre_unpuppet(store, this)?.map(|()| true),
                 None => Ok(true),
             },
         })

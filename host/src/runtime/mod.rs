@@ -114,7 +114,7 @@ impl Runtime {
 
     /// Compiles (or loads from the artifact cache), links and validates one typeclass
     /// component: it must implement the `hooks` interface of the contract this host speaks
-    /// (`wasmud:runtime@0.1.1`, or 0.1.0 from before timers), import nothing the host does not provide, and instantiate
+    /// (`wasmud:runtime@0.1.2`, or 0.1.0 / 0.1.1 from before timers / puppet hooks), import nothing the host does not provide, and instantiate
     /// without trapping. Safe to call off the world thread.
     ///
     /// # Errors
@@ -253,31 +253,41 @@ fn internal(e: wasmtime::Error) -> WorldError {
     WorldError::Internal(format!("{e:#}"))
 }
 
-/// The export name of the timer hook interface (wasmtime also finds other 0.1.x versions).
-const TIMER_HOOKS: &str = "wasmud:runtime/timer-hooks@0.1.1";
+/// The export names of the optional hook interfaces (wasmtime also finds other 0.1.x
+/// versions).
+const TIMER_HOOKS: &str = "wasmud:runtime/timer-hooks@0.1.2";
+const PUPPET_HOOKS: &str = "wasmud:runtime/puppet-hooks@0.1.2";
 
 /// Where a component's hook exports are. `hooks` is required; `timer-hooks` (added in
-/// `wasmud:runtime@0.1.1`) is optional, so components built for 0.1.0 keep loading: wasmtime
-/// matches `@0.1.0` names to the host's `@0.1.1` ones (same semver track), and a component
-/// without `at-tick` lets its timers fire and do nothing.
+/// `wasmud:runtime@0.1.1`) and `puppet-hooks` (0.1.2) are optional, so older components keep
+/// loading: wasmtime matches `@0.1.0` and `@0.1.1` names to the host's `@0.1.2` ones (same
+/// semver track), and a component without `at-tick` lets its timers fire and do nothing.
 #[derive(Clone)]
 struct Exports {
     hooks: bindings::exports::wasmud::runtime::hooks::GuestIndices,
     ticks: Option<bindings::exports::wasmud::runtime::timer_hooks::GuestIndices>,
+    puppets: Option<bindings::exports::wasmud::runtime::puppet_hooks::GuestIndices>,
+}
+
+/// The typed hook functions of one instance.
+pub(crate) struct Guests {
+    pub(crate) hooks: bindings::exports::wasmud::runtime::hooks::Guest,
+    pub(crate) ticks: Option<bindings::exports::wasmud::runtime::timer_hooks::Guest>,
+    pub(crate) puppets: Option<Box<bindings::exports::wasmud::runtime::puppet_hooks::Guest>>,
 }
 
 impl Exports {
     fn new(pre: &wasmtime::component::InstancePre<Ctx>) -> wasmtime::Result<Self> {
-        use bindings::exports::wasmud::runtime::{hooks, timer_hooks};
-        // Only a missing `timer-hooks` is allowed; one that is there must be right.
-        let has_ticks = pre
-            .component()
-            .get_export_index(None, TIMER_HOOKS)
-            .is_some();
+        use bindings::exports::wasmud::runtime::{hooks, puppet_hooks, timer_hooks};
+        // Only a missing optional interface is allowed; one that is there must be right.
+        let has = |name: &str| pre.component().get_export_index(None, name).is_some();
         Ok(Exports {
             hooks: hooks::GuestIndices::new(pre)?,
-            ticks: has_ticks
+            ticks: has(TIMER_HOOKS)
                 .then(|| timer_hooks::GuestIndices::new(pre))
+                .transpose()?,
+            puppets: has(PUPPET_HOOKS)
+                .then(|| puppet_hooks::GuestIndices::new(pre))
                 .transpose()?,
         })
     }
@@ -287,16 +297,21 @@ impl Exports {
         &self,
         store: &mut Store<Ctx>,
         instance: &wasmtime::component::Instance,
-    ) -> wasmtime::Result<(
-        bindings::exports::wasmud::runtime::hooks::Guest,
-        Option<bindings::exports::wasmud::runtime::timer_hooks::Guest>,
-    )> {
+    ) -> wasmtime::Result<Guests> {
         let hooks = self.hooks.load(&mut *store, instance)?;
         let ticks = match &self.ticks {
             Some(ticks) => Some(ticks.load(&mut *store, instance)?),
             None => None,
         };
-        Ok((hooks, ticks))
+        let puppets = match &self.puppets {
+            Some(puppets) => Some(Box::new(puppets.load(&mut *store, instance)?)),
+            None => None,
+        };
+        Ok(Guests {
+            hooks,
+            ticks,
+            puppets,
+        })
     }
 }
 
@@ -364,6 +379,9 @@ pub(crate) struct HookInstance {
     pub(crate) hooks: bindings::exports::wasmud::runtime::hooks::Guest,
     /// `at-tick`, if the component exports it.
     pub(crate) ticks: Option<bindings::exports::wasmud::runtime::timer_hooks::Guest>,
+    /// `at-post-puppet` and `at-pre-unpuppet`, if the component exports them (boxed: rarely
+    /// called, and it keeps the instance small to move).
+    pub(crate) puppets: Option<Box<bindings::exports::wasmud::runtime::puppet_hooks::Guest>>,
     /// The slot generation it was made for; a reload bumps the slot's.
     generation: u64,
 }
@@ -493,7 +511,11 @@ impl Instances {
         // Instantiation (the component's start function) runs on the hook's clock.
         store.data_mut().clock = clock;
         store.set_epoch_deadline(clock.ticks(Instant::now()));
-        let (hooks, ticks) = slot
+        let Guests {
+            hooks,
+            ticks,
+            puppets,
+        } = slot
             .script
             .pre
             .instantiate(&mut store)
@@ -508,6 +530,7 @@ impl Instances {
             store,
             hooks,
             ticks,
+            puppets,
             generation: slot.generation,
         }))
     }

@@ -1,6 +1,7 @@
 //! A player's input line: offered, as `at-command`, to the character typing it, then to its
 //! location, then to the other objects there, until one handles it (Evennia merges the command
-//! sets of the same objects). All of it is one turn.
+//! sets of the same objects). All of it is one turn. Also the puppet hooks, run when a
+//! player arrives at or leaves their character.
 
 use crate::runtime::Hook;
 use crate::runtime::dispatch::call_hook;
@@ -69,7 +70,28 @@ fn dispatch(world: Box<WorldState>, character: ObjectId, line: &str) -> Outcome<
     }
 }
 
+/// A player arriving at or leaving an object they control (see [`World::puppet_hook`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Puppeting {
+    /// The first session attached: `at-post-puppet`.
+    Arrived,
+    /// The last session left: `at-pre-unpuppet`.
+    Left,
+}
+
 impl World {
+    /// Runs `character`'s `at-post-puppet` or `at-pre-unpuppet` as a turn of its own. A failure
+    /// is logged (and, for a limit, charged as usual); the login or logout goes on regardless.
+    pub fn puppet_hook(&mut self, character: ObjectId, event: Puppeting) {
+        let hook = match event {
+            Puppeting::Arrived => Hook::PostPuppet,
+            Puppeting::Left => Hook::PreUnpuppet,
+        };
+        if let Err(e) = self.run_hook(character, hook) {
+            tracing::warn!(character, hook = hook.name(), "puppet hook failed: {e}");
+        }
+    }
+
     /// Where `character` is, as (id, key), read without a turn (no loading, no hooks): for
     /// reports such as GMCP `Room.Info` right after a command. (A turn would begin by dropping
     /// the deliveries of the command's turn before the world thread hands them out.)

@@ -249,6 +249,20 @@ impl Typeclass for Character {
         Ok(true)
     }
 
+    fn at_post_puppet(this: &Object) -> HookResult {
+        if let Some(here) = this.location()? {
+            here.msg_from(&format!("{} wakes up.", this.key()?), this)?;
+        }
+        Ok(())
+    }
+
+    fn at_pre_unpuppet(this: &Object) -> HookResult {
+        if let Some(here) = this.location()? {
+            here.msg_from(&format!("{} falls asleep.", this.key()?), this)?;
+        }
+        Ok(())
+    }
+
     fn at_post_move(this: &Object, _source: Option<&Object>) -> HookResult {
         if let Some(here) = this.location()? {
             here.msg_from(&format!("{} arrives.", this.key()?), this)?;
