@@ -33,11 +33,12 @@ const ACCOUNTS: usize = 20;
 const CLIENTS: usize = 4;
 const GOLD: i64 = 1_000;
 
-/// The scripts directory of the test: the example typeclasses plus the `ledger` fixture.
+/// The scripts directory of the test: the game's and the test typeclasses (a `counter`) plus
+/// the `ledger` fixture.
 fn scripts_dir(root: &Path) -> PathBuf {
     let dir = root.join("scripts");
     std::fs::create_dir_all(&dir).unwrap();
-    for entry in std::fs::read_dir(wasmud::scripts::DIR).unwrap() {
+    for entry in std::fs::read_dir(wasmud::scripts::TEST_DIR).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "wasm") {
             std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();

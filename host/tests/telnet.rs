@@ -294,7 +294,12 @@ fn gmcp_clients_get_char_and_room_info_and_crawlers_get_mssp() {
         "{login:?}"
     );
     assert!(login.contains(r#""name":"gwen""#), "{login:?}");
-    client.expect(r#""name":"Limbo""#);
+    assert!(
+        login.contains(r#"Char.Vitals {"hp":100,"level":1}"#),
+        "{login:?}"
+    );
+    let room = client.expect(r#""name":"Limbo""#);
+    assert!(room.contains(r#" {"exits":{"east":2},"#), "{room:?}");
     client.send("go Tavern");
     client.expect("Room.Info");
     client.expect(r#""name":"Tavern""#);
@@ -499,5 +504,45 @@ fn connections_over_the_rate_wait_their_turn() {
     }
     for client in &mut clients {
         client.expect("Exits:");
+    }
+}
+
+#[test]
+fn the_connection_cap_turns_the_next_one_away_and_a_deleted_character_is_explained() {
+    let scripts = wasmud::scripts::TEST_DIR;
+    let server = Server::start(&["--max-connections", "3", "--scripts", scripts]);
+    let mut open: Vec<Client> = (0..3).map(|_| server.connect()).collect();
+    for client in &mut open {
+        client.expect("Welcome to wasmud.");
+    }
+    let mut fourth = server.connect();
+    fourth.expect("The server is full; please try again later.");
+    assert!(fourth.closed_within(Duration::from_secs(5)));
+
+    // The account's character is deleted by an admin: logging in says so and goes no further.
+    open[0].send("create zed password1");
+    open[0].expect("Exits:");
+    open[0].send("quit");
+    open[0].expect("Goodbye.");
+    let zed = server.console("find zed");
+    let id = zed["objects"][0]["id"].as_u64().unwrap();
+    server.console("create remover counter");
+    server.console(&format!("call remover at-command remover delete {id}"));
+    open[1].send("connect zed password1");
+    open[1].expect("Your character no longer exists (it was deleted).");
+    // Still at the login screen.
+    open[1].send("what now?");
+    open[1].expect("Type `connect <name> <password>`");
+
+    // A place freed is taken again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut again = server.connect();
+        let got = again.expect_within(b".", Duration::from_secs(5));
+        if find(&got, b"Welcome").is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the place was never freed");
+        std::thread::sleep(Duration::from_millis(200));
     }
 }

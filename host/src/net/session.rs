@@ -6,12 +6,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::Value;
 use crate::accounts::{self, AccountError};
 use crate::net::Players;
 use crate::outbox::{Attachment, Listener};
 use crate::store::AccountRecord;
 use crate::value::ObjectId;
-use crate::world::WorldError;
+use crate::world::{AttrKind, Place, WorldError};
 
 /// What a protocol gives a session to write to. [`Listener::deliver`] writes a line.
 pub trait Terminal: Listener {
@@ -54,7 +55,7 @@ enum State {
 }
 
 /// The room a character is in, as GMCP `Room.Info` tells it.
-type Room = Option<(ObjectId, String)>;
+type Room = Option<Place>;
 
 /// One connection's session.
 pub struct Session {
@@ -279,6 +280,18 @@ impl Session {
     /// kicked), then looks around.
     async fn puppet(&mut self, record: AccountRecord) {
         let character = record.character;
+        // An admin may have deleted the character: say so rather than log in to nothing.
+        match self.players.world.call(move |w| w.key(character)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(WorldError::Deleted(_) | WorldError::NotFound(_))) => {
+                tracing::warn!(account = %record.name, character, "login to a deleted character");
+                return self.term.deliver(
+                    "Your character no longer exists (it was deleted). Ask an admin to help.",
+                );
+            }
+            Ok(Err(e)) => return self.term.deliver(&format!("Sorry: {e}.")),
+            Err(e) => return self.term.deliver(&format!("Sorry: {e}.")),
+        }
         let attachment = Attachment {
             session: self.id,
             listener: self.term.clone(),
@@ -292,6 +305,19 @@ impl Session {
         self.term.deliver(&format!("Welcome, {}!", record.name));
         let name = serde_json::json!({ "name": &*record.name, "fullname": &*record.name });
         self.term.gmcp("Char.Name", &name);
+        if self.term.wants("Char.Vitals") {
+            // The character's `db.stats` (the demo's hp and level), as MUME's Char.Vitals.
+            let stats = self
+                .players
+                .world
+                .call(move |w| w.attr(character, AttrKind::Db, "stats"))
+                .await;
+            if let Ok(Ok(Some(Value::Json(json)))) = stats
+                && let Ok(vitals) = serde_json::from_str::<serde_json::Value>(&json)
+            {
+                self.term.gmcp("Char.Vitals", &vitals);
+            }
+        }
         let _ = self.play_line(character, "look").await;
     }
 
@@ -340,8 +366,14 @@ impl Session {
             .await
             .map(|(answer, room)| {
                 if wants_room && room != self.room {
-                    if let Some((num, name)) = &room {
-                        let info = serde_json::json!({ "num": num, "name": name, "exits": {} });
+                    if let Some(place) = &room {
+                        let exits: serde_json::Map<String, serde_json::Value> = (place.exits)
+                            .iter()
+                            .map(|(name, to)| (name.clone(), (*to).into()))
+                            .collect();
+                        let info = serde_json::json!({
+                            "num": place.id, "name": place.key, "exits": exits,
+                        });
                         self.term.gmcp("Room.Info", &info);
                     }
                     self.room = room;

@@ -5,7 +5,7 @@
 
 use crate::runtime::Hook;
 use crate::runtime::dispatch::call_hook;
-use crate::value::ObjectId;
+use crate::value::{ObjectId, Value};
 use crate::world::{World, WorldError, WorldState};
 
 /// Objects in the room asked at most (a room with thousands of items must not make every
@@ -70,6 +70,20 @@ fn dispatch(world: Box<WorldState>, character: ObjectId, line: &str) -> Outcome<
     }
 }
 
+/// The typeclass of exits: objects in a room with a `db.destination` (the demo world's).
+pub const EXIT_TYPECLASS: &str = "exit";
+
+/// Where a character is (see [`World::place_of`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// The room's id.
+    pub id: ObjectId,
+    /// The room's key.
+    pub key: String,
+    /// Its exits: each one's key and the id of the room it leads to.
+    pub exits: Vec<(String, ObjectId)>,
+}
+
 /// A player arriving at or leaving an object they control (see [`World::puppet_hook`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Puppeting {
@@ -92,14 +106,27 @@ impl World {
         }
     }
 
-    /// Where `character` is, as (id, key), read without a turn (no loading, no hooks): for
-    /// reports such as GMCP `Room.Info` right after a command. (A turn would begin by dropping
-    /// the deliveries of the command's turn before the world thread hands them out.)
-    pub fn place_of(&mut self, character: ObjectId) -> Option<(ObjectId, String)> {
+    /// Where `character` is, read without a turn (no loading, no hooks): for reports such as
+    /// GMCP `Room.Info` right after a command. (A turn would begin by dropping the deliveries
+    /// of the command's turn before the world thread hands them out.)
+    pub fn place_of(&mut self, character: ObjectId) -> Option<Place> {
         let w = self.state();
-        let place = w.current_record(character).ok()?.location?;
-        let key = w.current_record(place).ok()?.key;
-        Some((place, key.into()))
+        let id = w.current_record(character).ok()?.location?;
+        let key = w.current_record(id).ok()?.key.into();
+        let mut exits = Vec::new();
+        let contents = w.view().ok()?.contents(id).ok()?;
+        for thing in contents.into_iter().take(MAX_ASKED_CONTENTS) {
+            let Ok(record) = w.current_record(thing) else {
+                continue;
+            };
+            if &*record.typeclass != EXIT_TYPECLASS {
+                continue;
+            }
+            if let Ok(Some(Value::Object(to))) = w.peek_db(thing, "destination") {
+                exits.push((record.key.into(), to));
+            }
+        }
+        Some(Place { id, key, exits })
     }
 
     /// `character`'s player typed `line`: offered to the character, its location and the

@@ -32,7 +32,7 @@ pub use batch::Batch;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::WorldError;
 pub use flush::{FlushJob, FlushReport, FlushScope, KeepReason};
-pub use input::Puppeting;
+pub use input::{Place, Puppeting};
 pub use limits::{Limit, LimitExceeded, WorldLimits};
 pub use state::{AttrKind, Delivery};
 pub(crate) use state::{Event, WorldState};

@@ -306,6 +306,28 @@ impl WorldState {
             .ok_or_else(|| WorldError::Internal(format!("undo: #{id} has no record")))
     }
 
+    /// `id`'s persistent attribute `name`, read without loading it into the cache: from its
+    /// cache entry if it is there, else from the store.
+    pub(super) fn peek_db(
+        &mut self,
+        id: ObjectId,
+        name: &str,
+    ) -> Result<Option<Value>, WorldError> {
+        if let Some(entry) = self.cache.peek(id) {
+            let sym = self.names.get(name);
+            return Ok(sym
+                .and_then(|s| attr_get(entry.attrs(AttrKind::Db), s))
+                .cloned());
+        }
+        let loaded = self.view()?.load(id)?;
+        Ok(loaded.and_then(|(_, attrs)| {
+            attrs
+                .into_iter()
+                .find(|(n, _)| &**n == name)
+                .map(|(_, v)| v)
+        }))
+    }
+
     /// Fails unless `id` names a live object (without loading it into the cache).
     pub(crate) fn check_exists(&mut self, id: ObjectId) -> Result<(), WorldError> {
         if self.cache.contains(id) {
