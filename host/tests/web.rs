@@ -71,11 +71,7 @@ impl Web {
                 }
                 Ok(Message::Binary(bytes)) => self.seen.push_str(&String::from_utf8_lossy(&bytes)),
                 Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
+                Err(e) if timed_out(&e) => {}
                 Err(e) => panic!(
                     "the socket failed before {needle:?}: {e}; got {:?}",
                     self.seen
@@ -91,16 +87,20 @@ impl Web {
             match self.ws.read() {
                 Ok(Message::Close(_)) => return true,
                 Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
+                Err(e) if timed_out(&e) => {}
                 Err(_) => return true,
             }
         }
         false
     }
+}
+
+/// True for a read that only ran into the socket's read timeout.
+fn timed_out(e: &tungstenite::Error) -> bool {
+    matches!(e, tungstenite::Error::Io(e) if matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    ))
 }
 
 /// `GET path` over plain HTTP/1.1: the status line and the body.
