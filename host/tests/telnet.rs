@@ -1,7 +1,8 @@
 //! Players over raw TCP telnet against the real `wasmud serve`: bytes asserted, negotiation
 //! included. Two players create accounts, see each other speak, walk, leave and come back to
 //! where they were; the two-prompt login hides the password with `WILL ECHO`/`WONT ECHO`; a
-//! second login takes the character over; a connected character is pinned through a flush;
+//! second login takes the character over; a connected character is pinned through a flush and
+//! keeps playing through a hot reload;
 //! limits on line length and command rate; a client that stops reading is dropped without
 //! slowing anyone else.
 
@@ -129,10 +130,17 @@ fn a_second_login_takes_over_and_a_connected_character_is_pinned() {
     // Still pinned after the first session left (the second one is on it).
     server.console("flush --force");
     let examined = server.console(&format!("examine #{id}"));
-    assert!(
-        examined["ndb"]["commands"].as_i64().unwrap() >= 5,
-        "{examined}"
-    );
+    let commands = examined["ndb"]["commands"].as_i64().unwrap();
+    assert!(commands >= 5, "{examined}");
+
+    // A hot reload of the character's typeclass mid-session: the session goes on untouched,
+    // the character keeps its ndb data.
+    let reloaded = server.console("reload character");
+    assert_eq!(reloaded["reloaded"][0]["ok"], true, "{reloaded}");
+    second.send("stats");
+    second.expect("hp 100 level 1");
+    let examined = server.console(&format!("examine #{id}"));
+    assert_eq!(examined["ndb"]["commands"], commands + 1, "{examined}");
 }
 
 #[test]

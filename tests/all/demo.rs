@@ -109,6 +109,20 @@ fn a_player_walks_the_demo_world_and_carries_things() {
         "{them:?}"
     );
 
+    // A description of one's own, seen by others.
+    assert_eq!(
+        told(
+            &play(&mut t, ann, "setdesc A tall woman in a grey cloak."),
+            ann
+        ),
+        ["Your description is set."]
+    );
+    let seen = play(&mut t, s.guest, "look ann");
+    assert_eq!(
+        told(&seen, s.guest),
+        ["|cAnn|n\nA tall woman in a grey cloak."]
+    );
+
     // Things persist: the world reopens with everything where it was left.
     t.restart();
     assert_eq!(t.w().location(ann).unwrap(), Some(s.limbo));

@@ -1,8 +1,8 @@
 //! Player figures through the real telnet port of an in-process server (durable commits):
 //! commands per second end to end (client → `at-command` → reply) with their p50/p99 latency
 //! for 1, 100 and 500 connected players (flat out, and each paced at a command per 100 ms),
-//! memory per connected player, and what a login costs. `inspect stats` writes nothing
-//! durable; `rename` (a `db` write, made durable before the reply) is measured too.
+//! memory per connected player, and what a login costs. `stats` writes nothing
+//! durable; `setdesc` (a `db` write, made durable before the reply) is measured too.
 //!
 //! The clients are tokio tasks in the same process, so they share the 2 cores with the server:
 //! the figures are a lower bound. The per-session command rate limit is lifted (a closed-loop
@@ -57,21 +57,21 @@ impl Player {
         let line = format!("connect {name} {PASSWORD}\r\n");
         player.writer.write_all(line.as_bytes()).await?;
         player.until(&format!("Welcome, {name}!")).await?;
-        player.until("You see").await?;
+        player.until("Exits:").await?;
         Ok(player)
     }
 
     /// One command and its reply: the latency. With `durable`, the command is preceded by a
-    /// `rename` to the same name (a `db` write, made durable before any later reply).
+    /// `setdesc` (a `db` write, made durable before any later reply).
     async fn command(&mut self, durable: bool) -> anyhow::Result<Duration> {
         let sent = Instant::now();
         if durable {
-            let rename = format!("rename {}\r\ninspect stats\r\n", self.name);
-            self.writer.write_all(rename.as_bytes()).await?;
+            let desc = format!("setdesc {} is benchmarking.\r\nstats\r\n", self.name);
+            self.writer.write_all(desc.as_bytes()).await?;
         } else {
-            self.writer.write_all(b"inspect stats\r\n").await?;
+            self.writer.write_all(b"stats\r\n").await?;
         }
-        self.until("stats =").await?;
+        self.until("hp 100 level 1").await?;
         Ok(sent.elapsed())
     }
 }
@@ -82,7 +82,7 @@ impl Player {
 /// If the server cannot start or a client fails.
 pub(super) fn players(dir: &Path) -> anyhow::Result<()> {
     println!();
-    println!("players: telnet clients in this process, durable commits, `inspect stats` each");
+    println!("players: telnet clients in this process, durable commits, `stats` each");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -97,6 +97,7 @@ async fn run(dir: &Path) -> anyhow::Result<()> {
     config.net.telnet = Some("127.0.0.1:0".parse()?);
     config.net.limits.commands_per_second = u32::MAX;
     config.net.limits.max_new_accounts = 0;
+    config.net.limits.connection_rate = 0;
     let server = Server::start(config).await?;
     let addr = std::fs::read_to_string(data.join(TELNET_ADDR_FILE))?
         .trim()

@@ -1,6 +1,6 @@
 //! `character`: what a player controls, with Evennia's everyday commands: `look`/`l`
 //! (`look <thing>`), `say`/`"`/`'`, `pose`/`:`, `get`, `drop`, `give <item> to <someone>`,
-//! `inventory`/`i`, `stats` and `help`. Walking is the exits' job (`east`, `go east`): a
+//! `inventory`/`i`, `setdesc`, `stats` and `help`. Walking is the exits' job (`east`, `go east`): a
 //! character only answers `go` when no exit of its room has that name. Text uses Evennia's
 //! colour markup (`|c...|n`), which the host renders for each client.
 
@@ -22,6 +22,7 @@ const HELP: &str = "\
   |wget|n / |wdrop|n <item>       pick up or put down
   |wgive|n <item> |wto|n <name>   hand something over
   |winventory|n (|wi|n)          what you carry
+  |wsetdesc|n <text>            how others see you (`look <name>`)
   |w<exit>|n or |wgo|n <exit>     walk out (`east`, `e`, `go east`)
   |wwho|n                     who is online
   |wquit|n                    leave (your things stay with you)";
@@ -239,6 +240,10 @@ impl Typeclass for Character {
             "give" => Self::give(this, rest)?,
             "inventory" | "inv" | "i" => Self::inventory(this)?,
             "go" => return Self::go(this, rest),
+            "setdesc" => {
+                this.db().set("desc", rest)?;
+                this.msg("Your description is set.")?;
+            }
             "stats" => {
                 let stats: Stats = this.db().get("stats")?.ok_or("no stats")?;
                 this.msg(&format!("hp {} level {}", stats.hp, stats.level))?;
