@@ -98,6 +98,10 @@ async fn run(dir: &Path) -> anyhow::Result<()> {
     config.net.limits.commands_per_second = u32::MAX;
     config.net.limits.max_new_accounts = 0;
     config.net.limits.connection_rate = 0;
+    // Every client is on 127.0.0.1: no per-address caps (logins in flight count as failed
+    // ones until they succeed, so 500 at once would be throttled).
+    config.net.limits.max_connections_per_address = usize::MAX;
+    config.net.limits.max_failed_logins = u32::MAX;
     let server = Server::start(config).await?;
     let addr = std::fs::read_to_string(data.join(TELNET_ADDR_FILE))?
         .trim()

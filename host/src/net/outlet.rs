@@ -58,8 +58,16 @@ impl<T: Send + 'static> Outlet<T> {
     /// Queues `item` (`len` bytes); a full queue ends the connection.
     pub fn send(&self, item: T, len: usize) {
         let queued = self.queued.fetch_add(len, Ordering::SeqCst) + len;
-        if queued > self.max_queued || self.tx.try_send(Some((item, len))).is_err() {
-            self.end("the connection fell too far behind its output");
+        if queued > self.max_queued {
+            return self.end("the connection fell too far behind its output");
+        }
+        match self.tx.try_send(Some((item, len))) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.end("the connection fell too far behind its output");
+            }
+            // The writer stopped: the client closed the connection or it failed.
+            Err(mpsc::error::TrySendError::Closed(_)) => self.end("the connection closed"),
         }
     }
 
