@@ -123,6 +123,16 @@ fn a_player_walks_the_demo_world_and_carries_things() {
         ["|cAnn|n\nA tall woman in a grey cloak."]
     );
 
+    // Help: one aligned column of commands.
+    let help = play(&mut t, ann, "help");
+    let help = told(&help, ann)[0];
+    assert!(help.starts_with("|wCommands|n\n"), "{help}");
+    assert!(
+        help.contains("\n  |wlook (l) [thing]      |n look around")
+            && help.contains("\n  |wquit                  |n leave"),
+        "{help}"
+    );
+
     // Things persist: the world reopens with everything where it was left.
     t.restart();
     assert_eq!(t.w().location(ann).unwrap(), Some(s.limbo));

@@ -14,18 +14,28 @@ struct Stats {
     level: u32,
 }
 
-const HELP: &str = "\
-|wCommands|n
-  |wlook|n (|wl|n) [thing]       look around, or at something
-  |wsay|n (|w\"|n) <text>          speak to the room
-  |wpose|n (|w:|n) <action>        act: `:waves` shows \"<name> waves\"
-  |wget|n / |wdrop|n <item>       pick up or put down
-  |wgive|n <item> |wto|n <name>   hand something over
-  |winventory|n (|wi|n)          what you carry
-  |wsetdesc|n <text>            how others see you (`look <name>`)
-  |w<exit>|n or |wgo|n <exit>     walk out (`east`, `e`, `go east`)
-  |wwho|n                     who is online
-  |wquit|n                    leave (your things stay with you)";
+/// The commands `help` lists, and what they do.
+const HELP: &[(&str, &str)] = &[
+    ("look (l) [thing]", "look around, or at something"),
+    ("say (\") <text>", "speak to the room"),
+    ("pose (:) <action>", "act: `:waves` shows \"<name> waves\""),
+    ("get / drop <item>", "pick up or put down"),
+    ("give <item> to <name>", "hand something over"),
+    ("inventory (i)", "what you carry"),
+    ("setdesc <text>", "how others see you (`look <name>`)"),
+    ("<exit> or go <exit>", "walk out (`east`, `e`, `go east`)"),
+    ("who", "who is online"),
+    ("quit", "leave (your things stay with you)"),
+];
+
+/// The `help` text: the commands in a column, padded before the markup is added.
+fn help() -> String {
+    let mut text = String::from("|wCommands|n");
+    for (command, what) in HELP {
+        text.push_str(&format!("\n  |w{command:<22}|n {what}"));
+    }
+    text
+}
 
 struct Character;
 
@@ -248,7 +258,7 @@ impl Typeclass for Character {
                 let stats: Stats = this.db().get("stats")?.ok_or("no stats")?;
                 this.msg(&format!("hp {} level {}", stats.hp, stats.level))?;
             }
-            "help" | "?" => this.msg(HELP)?,
+            "help" | "?" => this.msg(&help())?,
             _ => return Ok(false),
         }
         Ok(true)
