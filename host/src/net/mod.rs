@@ -260,6 +260,28 @@ impl Players {
     }
 }
 
+/// Waits until a connection has been silent too long: [`NetLimits::login_timeout`] from
+/// `opened` before a login, [`NetLimits::idle_timeout`] from `last_input` after one (forever
+/// without one). Returns what to tell the player before closing.
+pub(crate) async fn silence(
+    limits: &NetLimits,
+    opened: tokio::time::Instant,
+    last_input: tokio::time::Instant,
+    logged_in: bool,
+) -> &'static str {
+    if !logged_in {
+        tokio::time::sleep_until(opened + limits.login_timeout).await;
+        return "Timed out waiting for a login.";
+    }
+    match limits.idle_timeout {
+        Some(idle) => {
+            tokio::time::sleep_until(last_input + idle).await;
+            "Idle timeout: you sent nothing for too long."
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// An admitted connection's places (see [`Players::enter`]).
 pub struct Entry {
     _permit: tokio::sync::OwnedSemaphorePermit,

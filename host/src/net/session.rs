@@ -12,7 +12,7 @@ use crate::net::Players;
 use crate::outbox::{Attachment, Listener};
 use crate::store::AccountRecord;
 use crate::value::ObjectId;
-use crate::world::{AttrKind, Place, WorldError};
+use crate::world::{AttrKind, WorldError};
 
 /// What a protocol gives a session to write to. [`Listener::deliver`] writes a line.
 pub trait Terminal: Listener {
@@ -54,9 +54,6 @@ enum State {
     Playing { character: ObjectId },
 }
 
-/// The room a character is in, as GMCP `Room.Info` tells it.
-type Room = Option<Place>;
-
 /// One connection's session.
 pub struct Session {
     players: Arc<Players>,
@@ -68,7 +65,7 @@ pub struct Session {
     /// The current second of the command rate limit, and the commands in it.
     window: (Instant, u32),
     /// The room last reported over GMCP.
-    room: Room,
+    room: Option<ObjectId>,
 }
 
 impl Session {
@@ -97,7 +94,7 @@ impl Session {
         if !line.is_empty() && !self.within_rate() {
             // Said once per second, not once per dropped line: a flood must not fill its own
             // output queue with warnings.
-            if self.window.1 == self.players.limits.commands_per_second + 1 {
+            if self.window.1 == self.players.limits.commands_per_second.saturating_add(1) {
                 self.term.deliver(
                     "You are sending commands too fast; the rest of this second's are dropped.",
                 );
@@ -350,23 +347,24 @@ impl Session {
         }
         let input = line.to_owned();
         let wants_room = self.term.wants("Room.Info");
+        let known = self.room;
         let answer = self
             .players
             .world
             .call(move |w| {
                 let answer = w.player_input(character, &input);
-                // Where the character is now, for GMCP, in the same job (no extra round trip).
-                let room: Room = if wants_room {
-                    w.place_of(character)
-                } else {
-                    None
-                };
-                (answer, room)
+                // Where the character is now, for GMCP, in the same job (no extra round trip);
+                // the room is described only when it changed.
+                let here = wants_room.then(|| w.whereabouts(character)).flatten();
+                let place = (wants_room && here != known)
+                    .then(|| here.and_then(|id| w.place(id)))
+                    .flatten();
+                (answer, here, place)
             })
             .await
-            .map(|(answer, room)| {
-                if wants_room && room != self.room {
-                    if let Some(place) = &room {
+            .map(|(answer, here, place)| {
+                if wants_room && here != self.room {
+                    if let Some(place) = &place {
                         let exits: serde_json::Map<String, serde_json::Value> = (place.exits)
                             .iter()
                             .map(|(name, to)| (name.clone(), (*to).into()))
@@ -376,7 +374,7 @@ impl Session {
                         });
                         self.term.gmcp("Room.Info", &info);
                     }
-                    self.room = room;
+                    self.room = here;
                 }
                 answer
             });

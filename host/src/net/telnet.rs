@@ -239,13 +239,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
     let mut lines = LineBuffer::new(players.limits.max_line_chars);
     let mut keepalive = tokio::time::interval(players.limits.keepalive);
     keepalive.tick().await;
-    let login_deadline = tokio::time::Instant::now() + players.limits.login_timeout;
-    // Far away when there is no idle timeout (the branch is disabled then anyway).
-    let idle = players
-        .limits
-        .idle_timeout
-        .unwrap_or(std::time::Duration::from_secs(86_400));
-    let mut last_input = tokio::time::Instant::now();
+    let opened = tokio::time::Instant::now();
+    let mut last_input = opened;
     let mut guard = SubnegotiationGuard::default();
     let mut buf = vec![0u8; 4096];
     'conn: loop {
@@ -334,14 +329,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                 }
             }
             () = term.out.ending() => break,
-            () = tokio::time::sleep_until(login_deadline), if !session.logged_in() => {
-                term.kick("Timed out waiting for a login.");
-                break;
-            }
-            () = tokio::time::sleep_until(last_input + idle),
-                if session.logged_in() && players.limits.idle_timeout.is_some() =>
-            {
-                term.kick("Idle timeout: you sent nothing for too long.");
+            why = super::silence(&players.limits, opened, last_input, session.logged_in()) => {
+                term.kick(why);
                 break;
             }
             _ = keepalive.tick() => term.send(Bytes::from_static(&[cmd::IAC, cmd::NOP])),

@@ -217,12 +217,9 @@ async fn connection(socket: WebSocket, peer: SocketAddr, players: Arc<Players>, 
     let limits = &players.limits;
     let mut keepalive = tokio::time::interval(limits.keepalive);
     keepalive.tick().await;
-    let login_deadline = tokio::time::Instant::now() + limits.login_timeout;
-    let idle = limits
-        .idle_timeout
-        .unwrap_or(std::time::Duration::from_secs(86_400));
+    let opened = tokio::time::Instant::now();
     // Any message (a pong included) shows the socket is alive; a line shows the player is.
-    let mut last_heard = tokio::time::Instant::now();
+    let mut last_heard = opened;
     let mut last_input = last_heard;
     'conn: loop {
         tokio::select! {
@@ -250,14 +247,8 @@ async fn connection(socket: WebSocket, peer: SocketAddr, players: Arc<Players>, 
                 }
             }
             () = term.out.ending() => break,
-            () = tokio::time::sleep_until(login_deadline), if !session.logged_in() => {
-                term.kick("Timed out waiting for a login.");
-                break;
-            }
-            () = tokio::time::sleep_until(last_input + idle),
-                if session.logged_in() && limits.idle_timeout.is_some() =>
-            {
-                term.kick("Idle timeout: you sent nothing for too long.");
+            why = super::silence(limits, opened, last_input, session.logged_in()) => {
+                term.kick(why);
                 break;
             }
             _ = keepalive.tick() => {

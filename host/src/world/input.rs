@@ -73,7 +73,7 @@ fn dispatch(world: Box<WorldState>, character: ObjectId, line: &str) -> Outcome<
 /// The typeclass of exits: objects in a room with a `db.destination` (the demo world's).
 pub const EXIT_TYPECLASS: &str = "exit";
 
-/// Where a character is (see [`World::place_of`]).
+/// A room as a player's client is told about it (see [`World::place`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Place {
     /// The room's id.
@@ -106,12 +106,16 @@ impl World {
         }
     }
 
-    /// Where `character` is, read without a turn (no loading, no hooks): for reports such as
-    /// GMCP `Room.Info` right after a command. (A turn would begin by dropping the deliveries
-    /// of the command's turn before the world thread hands them out.)
-    pub fn place_of(&mut self, character: ObjectId) -> Option<Place> {
+    /// The id of the room `character` is in, read without a turn (no loading, no hooks).
+    pub fn whereabouts(&mut self, character: ObjectId) -> Option<ObjectId> {
+        self.state().current_record(character).ok()?.location
+    }
+
+    /// Room `id` as GMCP `Room.Info` tells it (key and exits), read without a turn: for
+    /// reports right after a command. (A turn would begin by dropping the deliveries of the
+    /// command's turn before the world thread hands them out.)
+    pub fn place(&mut self, id: ObjectId) -> Option<Place> {
         let w = self.state();
-        let id = w.current_record(character).ok()?.location?;
         let key = w.current_record(id).ok()?.key.into();
         let mut exits = Vec::new();
         let contents = w.view().ok()?.contents(id).ok()?;
