@@ -26,6 +26,7 @@ pub mod accounts;
 pub mod bench;
 pub mod cache;
 pub mod console;
+pub mod fd_limit;
 pub mod id_index;
 pub mod memory;
 pub mod net;

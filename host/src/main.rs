@@ -62,6 +62,17 @@ struct PlayerArgs {
     /// Seconds between keepalives to an idle connection (telnet `IAC NOP`, websocket ping).
     #[arg(long, default_value_t = wasmud::net::NetLimits::default().keepalive.as_secs())]
     keepalive_secs: u64,
+    /// New connections one address may open per second, after a burst of ten seconds' worth
+    /// (0: no limit); checked before the global rate.
+    #[arg(long, default_value_t = wasmud::net::NetLimits::default().connection_rate_per_address)]
+    connection_rate_per_address: u32,
+    /// Seconds an HTTP client has to send its request headers on the web port.
+    #[arg(long, default_value_t = wasmud::net::NetLimits::default().http_header_timeout.as_secs())]
+    http_header_timeout_secs: u64,
+    /// Another site whose pages may open the game's websocket (e.g. `https://play.example.org`);
+    /// may be given more than once. The web port's own page is always allowed.
+    #[arg(long)]
+    web_origin: Vec<String>,
 }
 
 impl PlayerArgs {
@@ -82,6 +93,10 @@ impl PlayerArgs {
         limits.login_timeout = secs(self.login_timeout_secs);
         limits.idle_timeout = self.idle_timeout_secs.map(secs);
         limits.keepalive = secs(self.keepalive_secs.max(1));
+        limits.connection_rate_per_address = self.connection_rate_per_address;
+        limits.http_header_timeout = secs(self.http_header_timeout_secs.max(1));
+        limits.http_connection_life = limits.http_connection_life.max(limits.http_header_timeout);
+        limits.web_origins.clone_from(&self.web_origin);
         net
     }
 }
@@ -125,9 +140,10 @@ enum Cmd {
         /// Do not reload changed components automatically.
         #[arg(long)]
         no_watch: bool,
-        /// Address of the admin console (token in `<data>/console.token`).
+        /// Address of the admin console: `unix:<path>` (relative to the data directory; only
+        /// the server's user can connect) or `host:port` (token in `<data>/console.token`).
         #[arg(long, default_value = remote::DEFAULT_ADDR)]
-        console_addr: SocketAddr,
+        console_addr: remote::ConsoleAddr,
         /// Do not open the admin console port.
         #[arg(long)]
         no_console: bool,
@@ -401,17 +417,9 @@ fn remote_console(server: RemoteServer, command: &[String]) -> anyhow::Result<()
         .build()?;
     let mut client = runtime.block_on(remote::Client::connect(&addr, &token))?;
     if !command.is_empty() {
-        let line = command
-            .iter()
-            .map(|w| {
-                if w.contains(' ') {
-                    format!("\"{}\"", w.replace('"', "\\\""))
-                } else {
-                    w.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
+        // The words exactly as the shell passed them (a JSON array of strings): nothing is
+        // re-quoted or re-split on the way.
+        let line = serde_json::to_string(command)?;
         let reply = runtime.block_on(client.send(&line))?;
         println!("{}", reply.text);
         std::process::exit(if reply.ok { 0 } else { 1 });

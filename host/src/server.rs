@@ -42,7 +42,7 @@ pub struct ServeConfig {
     /// Reload changed components automatically.
     pub watch: bool,
     /// Where the admin console listens (`None`: no remote console).
-    pub console: Option<SocketAddr>,
+    pub console: Option<console::remote::ConsoleAddr>,
     /// World options.
     pub options: WorldOptions,
     /// When answers may be released (durable group commit by default).
@@ -169,7 +169,7 @@ impl Server {
         if config.watch {
             server.watcher = Some(server.watch()?);
         }
-        if let Some(addr) = config.console {
+        if let Some(addr) = &config.console {
             let token = console::remote::ensure_token(&config.data)?;
             let listener = console::remote::bind(addr, &config.data).await?;
             let ctx = server.console_context();
@@ -193,7 +193,33 @@ impl Server {
         config: &ServeConfig,
     ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
         use crate::net::{Players, telnet, web};
-        let players = Players::new(self.handle.clone(), &config.net);
+        let mut net = config.net.clone();
+        match crate::fd_limit::raise() {
+            Ok(fds) => {
+                let cap = crate::fd_limit::player_cap(net.limits.max_connections, fds.soft);
+                if cap < net.limits.max_connections {
+                    tracing::warn!(
+                        soft = fds.soft,
+                        hard = fds.hard,
+                        "the process may open only {} files: player connections are capped at \
+                         {cap} (not {}), keeping {} for the store and the admin console; raise \
+                         the hard limit (ulimit -Hn, LimitNOFILE=) to allow more",
+                        fds.soft,
+                        net.limits.max_connections,
+                        crate::fd_limit::RESERVED
+                    );
+                    net.limits.max_connections = cap;
+                }
+                tracing::info!(
+                    soft = fds.soft,
+                    hard = fds.hard,
+                    was = fds.was,
+                    "file descriptor limit"
+                );
+            }
+            Err(e) => tracing::warn!("could not read or raise the file descriptor limit: {e}"),
+        }
+        let players = Players::new(self.handle.clone(), &net);
         let mut tasks = Vec::new();
         if let Some(addr) = config.net.telnet {
             let listener = telnet::bind(addr)

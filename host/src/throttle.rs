@@ -1,11 +1,23 @@
-//! [`LoginThrottle`]: failures per address (IPv6 per /64) within a window, then the address is
-//! refused for a window. The admin port counts wrong tokens with it, the player ports failed
-//! logins and account creations. Plain state driven by the caller's clock (`now` is a
-//! parameter), so it is tested without sockets or sleeping.
+//! [`LoginThrottle`]: failures per address within a sliding window, then the address is refused
+//! for a window. The admin port counts wrong tokens with it, the player ports failed logins and
+//! account creations. Plain state driven by the caller's clock (`now` is a parameter), so it is
+//! tested without sockets or sleeping.
+//!
+//! What an attacker would try, and what holds:
+//! - A success in between never forgives failures: every failure counts for a whole window.
+//! - Parallel attempts: an attempt whose check takes a while is counted as in flight before it
+//!   is checked ([`LoginThrottle::begin`]), so parallel guesses cannot all pass first.
+//! - Many addresses of one IPv6 network: an IPv6 address counts under its /64 (the limit) and
+//!   under its /48 (four times the limit): a /48 holds 65,536 /64s.
+//!
+//! Failures per *account* are [`crate::net::account_guard`]'s.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, Instant};
+
+/// How many times the per-address limit a whole IPv6 /48 may fail.
+const NETWORK_FACTOR: u32 = 4;
 
 /// The outcome of one login attempt.
 #[derive(Debug, PartialEq, Eq)]
@@ -18,31 +30,61 @@ pub(crate) enum Verdict {
     Throttled { retry_in: Duration },
 }
 
-/// Failed logins per address (IPv6 per /64, which one host usually has whole).
+/// Why [`LoginThrottle::begin`] refused an attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Too many failures within the window: refused for `retry_in`.
+    Blocked { retry_in: Duration },
+    /// As many attempts as the limit are being checked right now (parallel logins from one
+    /// address): try again in a moment.
+    Busy,
+}
+
+/// What failures are counted under: an IPv4 address, an IPv6 /64 or an IPv6 /48.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    network: IpAddr,
+    prefix: u8,
+}
+
+/// Failed attempts per address (see the module docs).
 #[derive(Debug)]
 pub(crate) struct LoginThrottle {
     max_failures: u32,
     window: Duration,
     capacity: usize,
-    records: HashMap<IpAddr, Failures>,
+    records: HashMap<Key, Failures>,
 }
 
-/// The failed logins of one address.
-#[derive(Debug)]
+/// The failures of one key.
+#[derive(Debug, Default)]
 struct Failures {
-    /// When the first failure of the current window happened.
-    since: Instant,
-    count: u32,
-    /// Refused until then, once `count` reached the limit.
+    /// When the last failures happened, oldest first (at most the limit's worth).
+    times: VecDeque<Instant>,
+    /// Attempts begun and not finished.
+    in_flight: u32,
+    /// Refused until then.
     blocked_until: Option<Instant>,
 }
 
 impl Failures {
-    fn expired(&self, now: Instant, window: Duration) -> bool {
-        match self.blocked_until {
-            Some(until) => now >= until,
-            None => now.saturating_duration_since(self.since) >= window,
+    /// Forgets failures older than `window`; true if nothing is left to remember.
+    fn expire(&mut self, now: Instant, window: Duration) -> bool {
+        while self
+            .times
+            .front()
+            .is_some_and(|&t| now.saturating_duration_since(t) >= window)
+        {
+            self.times.pop_front();
         }
+        if self.blocked_until.is_some_and(|until| now >= until) {
+            self.blocked_until = None;
+        }
+        self.times.is_empty() && self.in_flight == 0 && self.blocked_until.is_none()
+    }
+
+    fn newest(&self) -> Option<Instant> {
+        self.times.back().copied()
     }
 }
 
@@ -58,59 +100,100 @@ impl LoginThrottle {
         }
     }
 
-    /// How long `ip` is still refused at `now`, if it is (forgets an expired record).
+    /// The keys `ip` counts under, each with its limit.
+    fn keys(&self, ip: IpAddr) -> Vec<(Key, u32)> {
+        match ip.to_canonical() {
+            IpAddr::V6(v6) => vec![
+                (key_v6(v6, 64), self.max_failures),
+                (
+                    key_v6(v6, 48),
+                    self.max_failures.saturating_mul(NETWORK_FACTOR),
+                ),
+            ],
+            v4 => vec![(
+                Key {
+                    network: v4,
+                    prefix: 32,
+                },
+                self.max_failures,
+            )],
+        }
+    }
+
+    /// Why an attempt from `ip` at `now` would be refused, if it would.
+    fn refusal(&mut self, ip: IpAddr, now: Instant) -> Option<Refusal> {
+        let window = self.window;
+        let mut busy = false;
+        for (key, limit) in self.keys(ip) {
+            let Some(record) = self.records.get_mut(&key) else {
+                continue;
+            };
+            if record.expire(now, window) {
+                self.records.remove(&key);
+                continue;
+            }
+            if let Some(until) = record.blocked_until {
+                return Some(Refusal::Blocked {
+                    retry_in: until - now,
+                });
+            }
+            busy |= record.times.len() as u64 + u64::from(record.in_flight) >= u64::from(limit);
+        }
+        busy.then_some(Refusal::Busy)
+    }
+
+    /// How long `ip` is still refused at `now`, if it is.
     pub(crate) fn blocked(&mut self, ip: IpAddr, now: Instant) -> Option<Duration> {
-        let key = address_key(ip);
-        let record = self.records.get(&key)?;
-        if let Some(until) = record.blocked_until.filter(|&until| now < until) {
-            return Some(until - now);
+        match self.refusal(ip, now)? {
+            Refusal::Blocked { retry_in } => Some(retry_in),
+            Refusal::Busy => None,
         }
-        if record.expired(now, self.window) {
-            self.records.remove(&key);
-        }
-        None
     }
 
-    /// Starts an attempt from `ip` whose check takes a while: refused (how long for) while the
-    /// address is blocked, else counted as a failure at once, to be forgiven with
-    /// `record(ip, now, true)` if it succeeds. Parallel attempts from one address cannot then
-    /// all pass before any of them is recorded.
-    pub(crate) fn begin(&mut self, ip: IpAddr, now: Instant) -> Option<Duration> {
-        let blocked = self.blocked(ip, now);
-        if blocked.is_none() {
-            self.record(ip, now, false);
+    /// Starts an attempt from `ip` whose check takes a while: refused while the address is
+    /// blocked or has as many attempts in flight as failures left, else counted as in flight
+    /// until [`LoginThrottle::finish`].
+    pub(crate) fn begin(&mut self, ip: IpAddr, now: Instant) -> Result<(), Refusal> {
+        if let Some(refusal) = self.refusal(ip, now) {
+            return Err(refusal);
         }
-        blocked
+        for (key, _) in self.keys(ip) {
+            self.make_room(key, now);
+            self.records.entry(key).or_default().in_flight += 1;
+        }
+        Ok(())
     }
 
-    /// Records the outcome of an attempt from `ip` (a success forgets its failures); true if
-    /// this failure got the address refused. (Callers whose check takes a while count the
-    /// attempt as a failure *before* checking and record the success after, so parallel
-    /// attempts cannot all pass a `blocked` test first.)
-    pub(crate) fn record(&mut self, ip: IpAddr, now: Instant, success: bool) -> bool {
-        let key = address_key(ip);
-        if success {
-            self.records.remove(&key);
-            return false;
-        }
-        if !self.records.contains_key(&key) && self.records.len() >= self.capacity {
-            self.make_room(now);
-        }
-        let record = self.records.entry(key).or_insert(Failures {
-            since: now,
-            count: 0,
-            blocked_until: None,
-        });
-        record.count += 1;
-        let now_blocked = record.count >= self.max_failures;
-        if now_blocked {
-            record.blocked_until = Some(now + self.window);
+    /// Ends an attempt [`LoginThrottle::begin`] started; `failed` counts it as a failure (a
+    /// success forgives nothing). True if it got the address refused.
+    pub(crate) fn finish(&mut self, ip: IpAddr, now: Instant, failed: bool) -> bool {
+        let mut now_blocked = false;
+        for (key, limit) in self.keys(ip) {
+            self.make_room(key, now);
+            let record = self.records.entry(key).or_default();
+            record.in_flight = record.in_flight.saturating_sub(1);
+            if failed {
+                now_blocked |= Self::fail(record, limit, now, self.window);
+            }
         }
         now_blocked
     }
 
-    /// One login from `ip` at `now`: refused outright while the address is blocked, else
-    /// `check` decides and a failure is recorded.
+    /// Counts a failure on `record`; true if it is now refused.
+    fn fail(record: &mut Failures, limit: u32, now: Instant, window: Duration) -> bool {
+        record.times.push_back(now);
+        while record.times.len() > limit as usize {
+            record.times.pop_front();
+        }
+        let blocked = record.times.len() >= limit as usize && record.blocked_until.is_none();
+        if blocked {
+            record.blocked_until = Some(now + window);
+        }
+        blocked
+    }
+
+    /// One attempt from `ip` at `now` whose check is instant: refused outright while the
+    /// address is blocked, else `check` decides and a failure is counted.
     pub(crate) fn attempt(
         &mut self,
         ip: IpAddr,
@@ -121,23 +204,29 @@ impl LoginThrottle {
             return Verdict::Throttled { retry_in };
         }
         if check() {
-            self.record(ip, now, true);
             return Verdict::Accepted;
         }
-        Verdict::Rejected {
-            now_blocked: self.record(ip, now, false),
+        let mut now_blocked = false;
+        for (key, limit) in self.keys(ip) {
+            self.make_room(key, now);
+            let record = self.records.entry(key).or_default();
+            now_blocked |= Self::fail(record, limit, now, self.window);
         }
+        Verdict::Rejected { now_blocked }
     }
 
-    /// Forgets expired records, and if that is not enough, the oldest one.
-    fn make_room(&mut self, now: Instant) {
+    /// Makes room for `key` if it is new and the record is full: expired records go, and if
+    /// that is not enough, the one whose newest failure is oldest.
+    fn make_room(&mut self, key: Key, now: Instant) {
+        if self.records.contains_key(&key) || self.records.len() < self.capacity {
+            return;
+        }
         let window = self.window;
-        self.records.retain(|_, r| !r.expired(now, window));
+        self.records.retain(|_, r| !r.expire(now, window));
         if self.records.len() >= self.capacity
-            && let Some(oldest) = self
-                .records
-                .iter()
-                .min_by_key(|(_, r)| r.since)
+            && let Some(oldest) = (self.records.iter())
+                .filter(|(_, r)| r.in_flight == 0)
+                .min_by_key(|(_, r)| r.newest())
                 .map(|(k, _)| *k)
         {
             self.records.remove(&oldest);
@@ -145,14 +234,19 @@ impl LoginThrottle {
     }
 }
 
-/// The key failures are counted under: the address, or for IPv6 its /64.
+fn key_v6(v6: Ipv6Addr, prefix: u8) -> Key {
+    let mut segments = v6.segments();
+    segments[usize::from(prefix / 16)..].fill(0);
+    Key {
+        network: IpAddr::V6(Ipv6Addr::from(segments)),
+        prefix,
+    }
+}
+
+/// The key connections are counted under: the address, or for IPv6 its /64.
 pub(crate) fn address_key(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
-        IpAddr::V6(v6) => {
-            let mut segments = v6.segments();
-            segments[4..].fill(0);
-            IpAddr::V6(Ipv6Addr::from(segments))
-        }
+        IpAddr::V6(v6) => key_v6(v6, 64).network,
         v4 => v4,
     }
 }
@@ -191,7 +285,44 @@ mod tests {
         // Another address is unaffected; once the window has passed the right token works.
         assert_eq!(t.attempt(ip("10.0.0.2"), t0, || true), Verdict::Accepted);
         assert_eq!(t.attempt(a, t0 + SEC * 65, || true), Verdict::Accepted);
-        assert!(t.records.is_empty(), "success forgets the failures");
+    }
+
+    #[test]
+    fn a_success_in_between_forgives_nothing() {
+        // The reported bypass: four wrong guesses, one login to one's own account, again.
+        let (mut t, t0, a) = (throttle(), Instant::now(), ip("10.0.0.1"));
+        let mut guesses = 0;
+        for round in 0..4u32 {
+            for i in 0..4u32 {
+                let now = t0 + SEC * (round * 5 + i);
+                if t.begin(a, now).is_ok() {
+                    guesses += 1;
+                    t.finish(a, now, true);
+                }
+            }
+            let now = t0 + SEC * (round * 5 + 4);
+            if t.begin(a, now).is_ok() {
+                t.finish(a, now, false);
+            }
+        }
+        assert_eq!(
+            guesses, 5,
+            "five wrong guesses per window, successes or not"
+        );
+    }
+
+    #[test]
+    fn attempts_in_flight_count_and_say_busy() {
+        let (mut t, t0, a) = (throttle(), Instant::now(), ip("10.0.0.1"));
+        for _ in 0..5 {
+            assert_eq!(t.begin(a, t0), Ok(()));
+        }
+        assert_eq!(t.begin(a, t0), Err(Refusal::Busy));
+        // Successes free their places and forgive nothing else.
+        for _ in 0..5 {
+            assert!(!t.finish(a, t0, false));
+        }
+        assert_eq!(t.begin(a, t0), Ok(()));
     }
 
     #[test]
@@ -204,7 +335,7 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_neighbours_share_a_record_and_mapped_ipv4_is_ipv4() {
+    fn ipv6_neighbours_share_a_record_and_a_whole_48_is_bounded_too() {
         let (mut t, t0) = (throttle(), Instant::now());
         for i in 0..5 {
             t.attempt(ip(&format!("2001:db8::{i}")), t0, || false);
@@ -213,6 +344,19 @@ mod tests {
         assert!(matches!(v, Verdict::Throttled { .. }), "{v:?}");
         assert_eq!(t.attempt(ip("2001:db9::1"), t0, || true), Verdict::Accepted);
         assert_eq!(address_key(ip("::ffff:10.1.2.3")), ip("10.1.2.3"));
+        // Hopping across the /64s of one /48: 4 per /64 stays under the /64 limit, but the
+        // /48 as a whole is refused after 20.
+        let (mut t, mut failures) = (throttle(), 0);
+        'hop: for net in 0..100u32 {
+            for host in 0..4 {
+                let a = ip(&format!("2001:db8:1:{net:x}::{host}"));
+                match t.attempt(a, t0, || false) {
+                    Verdict::Throttled { .. } => break 'hop,
+                    _ => failures += 1,
+                }
+            }
+        }
+        assert_eq!(failures, 20);
     }
 
     #[test]
@@ -225,6 +369,9 @@ mod tests {
         }
         // The newest addresses are the ones remembered.
         let newest = IpAddr::from((3 * CAPACITY as u32 - 1).to_be_bytes());
-        assert!(t.records.contains_key(&newest));
+        assert!(t.records.contains_key(&Key {
+            network: newest,
+            prefix: 32
+        }));
     }
 }

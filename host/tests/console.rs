@@ -770,3 +770,106 @@ fn serve_flags_set_the_time_and_ndb_budgets() {
     assert!(setting("turn-time").contains("123ms"), "{json}");
     assert!(setting("ndb-total").contains("7 MiB"), "{json}");
 }
+
+/// Defect 5: by default the console is a Unix socket only the server's user can open (mode
+/// 0600, peer credentials checked): no web page and no other local user reaches it.
+#[test]
+fn the_default_console_is_a_unix_socket_of_the_servers_user() {
+    let s = Serve::launch(&Launch {
+        addr: "unix:console.sock",
+        ..Launch::default()
+    });
+    let addr = s.addr();
+    assert!(addr.starts_with("unix:"), "{addr}");
+    let path = s.data.join("console.sock");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(s.ok(&["stats"]).contains("cache:"));
+    // A raw client on the socket speaks the same protocol.
+    let stream = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    writeln!(writer, "AUTH {}", s.token()).unwrap();
+    writeln!(writer, "find limbo").unwrap();
+    let mut line = String::new();
+    for _ in 0..2 {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.contains("\"ok\":true"), "{line}");
+    }
+    assert!(line.contains("Limbo"), "{line}");
+}
+
+/// Defect 5: five junk lines from 127.0.0.1 (a web page's `fetch` sends an HTTP request) used
+/// to count as failed logins and refuse the real admin for a minute, renewably.
+#[test]
+fn junk_that_is_not_a_login_attempt_never_locks_the_admin_out() {
+    let s = Serve::start();
+    for _ in 0..10 {
+        let mut raw = Raw::connect(&s.addr());
+        let reply = raw
+            .send("GET / HTTP/1.1\r\nHost: 127.0.0.1:4005\r\n")
+            .unwrap();
+        assert_eq!(reply["ok"], false);
+        assert!(raw.receive().is_none(), "closed after junk");
+    }
+    assert!(s.ok(&["stats"]).contains("cache:"));
+}
+
+/// Defect 5: a client over the connection cap that keeps streaming used to be drained in a
+/// loop on the accept task, so nobody else could connect while it sent.
+#[test]
+fn a_streaming_client_over_the_cap_does_not_hold_up_the_accept_loop() {
+    let s = Serve::with_env(&[("WASMUD_CONSOLE_MAX_CONNECTIONS", "1")]);
+    let mut holder = Raw::connect(&s.addr());
+    assert_eq!(
+        holder.send(&format!("AUTH {}", s.token())).unwrap()["ok"],
+        true
+    );
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let streamer = {
+        let (addr, stop) = (s.addr(), stop.clone());
+        std::thread::spawn(move || {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            let chunk = vec![b'x'; 64 * 1024];
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if stream.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    drop(holder);
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let mut admin = Raw::connect(&s.addr());
+    let reply = admin.send(&format!("AUTH {}", s.token())).unwrap();
+    assert_eq!(reply["ok"], true, "{reply}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    streamer.join().unwrap();
+}
+
+/// Defect 11: an object whose `at-init` fails could not be examined (the examine itself ran
+/// the hook and failed): an admin sees what the store holds and that `at-init` fails.
+#[test]
+fn an_object_whose_at_init_fails_can_still_be_examined() {
+    let s = Serve::start();
+    let id = s.json(&["create", "broken", "counter", "Limbo"])["id"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    s.ok(&["set", &id, "fail_init", "true"]);
+    s.ok(&["set", &id, "note", "\"kept\""]);
+    s.ok(&["flush", "--force"]);
+    let examined = s.json(&["examine", &id]);
+    assert_eq!(examined["db"]["note"], "kept", "{examined}");
+    assert!(
+        examined["init_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("at-init fails on purpose")),
+        "{examined}"
+    );
+    assert!(s.ok(&["examine", &id]).contains("at-init:   FAILS"));
+}

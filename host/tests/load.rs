@@ -71,6 +71,8 @@ fn three_hundred_players_are_all_answered_beside_a_stalled_reader_and_a_flood() 
         "400",
         "--connection-rate",
         "0",
+        "--connection-rate-per-address",
+        "0",
         "--max-output-queue",
         "64",
     ]);

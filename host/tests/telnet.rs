@@ -390,7 +390,9 @@ fn one_address_cannot_hold_every_slot_or_guess_in_parallel() {
         let answer = g.expect(".");
         if answer.contains("Wrong name or password") {
             wrong += 1;
-        } else if answer.contains("Too many failed logins") {
+        } else if answer.contains("Too many failed logins")
+            || answer.contains("Too many logins at once")
+        {
             refused += 1;
         }
     }

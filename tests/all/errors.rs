@@ -111,3 +111,33 @@ fn host_api_rejects_bad_arguments_with_typed_errors() {
     assert_eq!(t.w().key(a).unwrap(), "a");
     assert_eq!(t.w().search("A").unwrap(), vec![a]);
 }
+
+/// Defect 11: moving into a deleted object answered `not-found` where every other use of a
+/// stale handle answers `deleted`.
+#[test]
+fn moving_into_a_deleted_object_says_deleted() {
+    let mut t = TestWorld::new();
+    let a = t.w().create("a", "counter", None).unwrap();
+    let place = t.w().create("place", "counter", None).unwrap();
+    t.cmd(a, &format!("move-into-deleted {place}"));
+    assert_eq!(last_error(&mut t, a), format!("Deleted({place})"));
+    assert!(matches!(
+        t.w().move_to(a, Some(place)),
+        Err(WorldError::Deleted(id)) if id == place
+    ));
+}
+
+/// Defect 11: an `at-object-delete` that deletes its own object again used to recurse to the
+/// depth limit, so the object could never be deleted.
+#[test]
+fn an_object_deleting_itself_while_being_deleted_is_deleted_once() {
+    let mut t = TestWorld::new();
+    let a = t.w().create("a", "counter", None).unwrap();
+    t.w()
+        .set_attr(a, AttrKind::Db, "delete_again", Value::Bool(true))
+        .unwrap();
+    t.w().delete(a).unwrap();
+    assert!(matches!(t.w().key(a), Err(WorldError::Deleted(_))));
+    t.restart();
+    assert!(matches!(t.w().key(a), Err(WorldError::Deleted(_))));
+}

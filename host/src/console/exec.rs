@@ -367,6 +367,19 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
             .await??;
             Ok(super::timers::reply(&timers, total, now))
         }
+        Command::Incidents => {
+            let incidents = world(ctx, |w| w.incidents()).await?;
+            let mut text = format!("{} incidents kept (the newest last)", incidents.len());
+            for i in &incidents {
+                write!(
+                    text,
+                    "\n{} #{} {:?}: {}",
+                    i.reference, i.character, i.input, i.error
+                )
+                .expect("write to string");
+            }
+            Ok((text, json!({ "incidents": incidents })))
+        }
         Command::Backup(file) => {
             let dest = std::path::PathBuf::from(file);
             // The snapshot is one job between two turns; the copy runs off the world thread.
@@ -521,6 +534,13 @@ fn examine_reply(s: &ObjectSnapshot) -> (String, serde_json::Value) {
         }
         attrs.insert(label.into(), map.into());
     }
+    if let Some(error) = &s.init_error {
+        write!(
+            text,
+            "\n  at-init:   FAILS, so it cannot be loaded (shown as stored): {error}"
+        )
+        .expect("write to string");
+    }
     let contents: Vec<_> = s
         .contents
         .iter()
@@ -532,6 +552,7 @@ fn examine_reply(s: &ObjectSnapshot) -> (String, serde_json::Value) {
         "contents": contents, "contents_total": s.contents_total,
         "db": attrs["db"], "db_total": s.db_total,
         "ndb": attrs["ndb"], "ndb_total": s.ndb_total,
+        "init_error": s.init_error,
     });
     (text, json)
 }
@@ -552,6 +573,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         .map(|(reason, n)| format!("{n} {}", reason.label()))
         .collect();
     let (logged, log_dropped) = s.log_lines;
+    let (fds, open_fds) = crate::fd_limit::snapshot();
     let mut text = format!(
         "uptime:       {}\n\
          cache:        {} entries, ~{}{}\n\
@@ -560,6 +582,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
          protected:    {}\n\
          ndb:          {} held\n\
          memory:       {} RSS\n\
+         files:        {}\n\
          typeclasses:  {} ({} instances created, {} too big to pool){}\n\
          hooks:        {} run, {} trapped\n\
          guest log:    {logged} lines, {log_dropped} dropped by the rate limit\n\
@@ -585,6 +608,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         },
         mib(s.ndb_bytes as u64),
         mib(s.rss_bytes),
+        files_line(fds, open_fds),
         s.typeclasses,
         s.instantiations,
         s.big_instances_dropped,
@@ -632,8 +656,21 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
             "waited": s.timer_counters.waited, "dropped": s.timer_counters.dropped,
         },
         "limits": limits_json,
+        "files": { "open": open_fds, "limit": fds },
     });
     Ok((text, json))
+}
+
+/// The `files:` line of `stats`: descriptors open, the limit, and what it was raised from.
+fn files_line(limit: Option<crate::fd_limit::FdLimit>, open: Option<usize>) -> String {
+    let open = open.map_or_else(|| "?".to_owned(), |n| n.to_string());
+    match limit {
+        Some(l) if l.was < l.soft => {
+            format!("{open} open, limit {} (raised from {})", l.soft, l.was)
+        }
+        Some(l) => format!("{open} open, limit {} (the hard limit)", l.soft),
+        None => format!("{open} open"),
+    }
 }
 
 /// The rows of the `limits:` block of `stats`: name, setting and hits, aligned in columns.

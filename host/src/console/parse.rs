@@ -57,6 +57,8 @@ pub enum Command {
     },
     /// `timers [<id|key>]`
     Timers(Option<Target>),
+    /// `incidents`
+    Incidents,
     /// `backup <file>`
     Backup(String),
     /// `save`
@@ -151,6 +153,11 @@ pub const COMMANDS: &[Spec] = &[
         summary: "scheduled timers (object, name, due, interval, failures), all or one object's",
     },
     Spec {
+        name: "incidents",
+        usage: "incidents",
+        summary: "players' commands that failed: the reference they saw, the line, the error",
+    },
+    Spec {
         name: "backup",
         usage: "backup <file>",
         summary: "copy the live world to a new store file (consistent; the world keeps serving)",
@@ -178,15 +185,30 @@ fn spec(name: &str) -> Option<&'static Spec> {
 
 /// Splits a line into words; double quotes group words, `\"` escapes a quote.
 pub fn words(line: &str) -> Result<Vec<String>, ParseError> {
+    Ok(tokens(line)?.into_iter().map(|(word, _)| word).collect())
+}
+
+/// The words of `line` (see [`words`]), each with the byte offset just past it.
+fn tokens(line: &str) -> Result<Vec<(String, usize)>, ParseError> {
     let mut out = Vec::new();
+    let mut at = 0;
+    while let Some((word, end)) = next_token(line, at)? {
+        out.push((word, end));
+        at = end;
+    }
+    Ok(out)
+}
+
+/// The next word of `line` from byte `from` on, and the byte offset just past it.
+fn next_token(line: &str, from: usize) -> Result<Option<(String, usize)>, ParseError> {
     let mut cur = String::new();
     let mut in_word = false;
     let mut quoted = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
+    let mut chars = line[from..].char_indices().map(|(i, c)| (from + i, c));
+    while let Some((at, c)) = chars.next() {
         match c {
             '\\' if quoted => {
-                if let Some(next) = chars.next() {
+                if let Some((_, next)) = chars.next() {
                     cur.push(next);
                 }
             }
@@ -196,8 +218,7 @@ pub fn words(line: &str) -> Result<Vec<String>, ParseError> {
             }
             c if c.is_whitespace() && !quoted => {
                 if in_word {
-                    out.push(std::mem::take(&mut cur));
-                    in_word = false;
+                    return Ok(Some((cur, at)));
                 }
             }
             c => {
@@ -212,10 +233,40 @@ pub fn words(line: &str) -> Result<Vec<String>, ParseError> {
             suggestion: "close the \" or escape it as \\\"".into(),
         });
     }
-    if in_word {
-        out.push(cur);
+    Ok(in_word.then_some((cur, line.len())))
+}
+
+/// The flags any command line may carry.
+const FLAGS: [&str; 3] = ["--json", "--force", "--ndb"];
+
+/// `set`'s words as typed at a prompt: `set`, the object and the attribute split like any
+/// words, and the value the rest of the line exactly as typed (quotes, brackets and all), so
+/// that `["n","north"]` stays a JSON list and `"1984"` a string. Flags may come before the
+/// value or last.
+fn set_words(line: &str) -> Result<Vec<String>, ParseError> {
+    let mut head: Vec<String> = Vec::new();
+    let mut rest_at = 0;
+    while head.iter().filter(|w| !FLAGS.contains(&w.as_str())).count() < 3 {
+        let Some((word, end)) = next_token(line, rest_at)? else {
+            break;
+        };
+        head.push(word);
+        rest_at = end;
     }
-    Ok(out)
+    let mut rest = line[rest_at..].trim();
+    let mut trailing = Vec::new();
+    while let Some(flag) = FLAGS.iter().find(|f| {
+        rest.strip_suffix(**f)
+            .is_some_and(|before| before.is_empty() || before.ends_with(char::is_whitespace))
+    }) {
+        trailing.push((*flag).to_owned());
+        rest = rest[..rest.len() - flag.len()].trim_end();
+    }
+    if !rest.is_empty() {
+        head.push(rest.to_owned());
+    }
+    head.extend(trailing);
+    Ok(head)
 }
 
 /// The Levenshtein distance of two short words.
@@ -280,7 +331,29 @@ pub fn value(word: &str) -> Value {
 /// # Errors
 /// A [`ParseError`] with a suggestion for an unknown command or wrong arguments.
 pub fn parse(line: &str) -> Result<(Command, bool), ParseError> {
-    let mut words = words(line)?;
+    let line = line.trim();
+    if line.starts_with('[') {
+        // The words exactly as a shell passed them to `wasmud console`.
+        let argv: Vec<String> = serde_json::from_str(line).map_err(|e| ParseError {
+            message: format!("a command sent as JSON must be an array of strings: {e}"),
+            suggestion: "send [\"stats\"], or the command as plain words".into(),
+        })?;
+        return parse_argv(argv);
+    }
+    let first = line.split_whitespace().next().unwrap_or("");
+    if first.eq_ignore_ascii_case("set") {
+        return parse_argv(set_words(line)?);
+    }
+    parse_argv(words(line)?)
+}
+
+/// Parses one command given as words (a shell's arguments): `set`'s value is every word after
+/// the attribute, joined by spaces.
+///
+/// # Errors
+/// A [`ParseError`] with a suggestion for an unknown command or wrong arguments.
+pub fn parse_argv(argv: Vec<String>) -> Result<(Command, bool), ParseError> {
+    let mut words = argv;
     let json = take_flag(&mut words, "--json");
     let force = take_flag(&mut words, "--force");
     let ndb = take_flag(&mut words, "--ndb");
@@ -381,11 +454,16 @@ pub fn parse(line: &str) -> Result<(Command, bool), ParseError> {
             }
         }
         "set" => {
-            arity(3, 3)?;
+            if n < 3 {
+                return Err(usage_error(
+                    "set",
+                    format!("`set` takes an object, an attribute and a value, got {n} words"),
+                ));
+            }
             Command::Set {
                 target: target(&args[0]),
                 name: args[1].clone(),
-                value: value(&args[2]),
+                value: value(&args[2..].join(" ")),
                 ndb,
             }
         }
@@ -405,6 +483,10 @@ pub fn parse(line: &str) -> Result<(Command, bool), ParseError> {
         "timers" => {
             arity(0, 1)?;
             Command::Timers(args.first().map(|w| target(w)))
+        }
+        "incidents" => {
+            arity(0, 0)?;
+            Command::Incidents
         }
         "backup" => {
             arity(1, 1)?;
@@ -485,6 +567,52 @@ mod tests {
         assert_eq!(value("#7"), Value::Object(7));
         assert_eq!(value("{\"a\":1}"), Value::Json("{\"a\":1}".into()));
         assert_eq!(value("hello"), Value::Text("hello".into()));
+    }
+
+    fn set_value(parsed: Result<(Command, bool), ParseError>) -> Value {
+        match parsed.unwrap().0 {
+            Command::Set { value, .. } => value,
+            other => panic!("not a set: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn set_stores_what_was_typed() {
+        let list = Value::Json(r#"["n","north"]"#.into());
+        assert_eq!(set_value(parse(r#"set 16 aliases ["n","north"]"#)), list);
+        assert_eq!(
+            set_value(parse(r#"set 16 aliases ["n", "north"] --ndb"#)),
+            list
+        );
+        let argv = |v: &str| parse(&serde_json::to_string(&["set", "16", "aliases", v]).unwrap());
+        assert_eq!(set_value(argv(r#"["n","north"]"#)), list);
+        assert_eq!(
+            set_value(argv(r#"{"a":["n"]}"#)),
+            Value::Json(r#"{"a":["n"]}"#.into())
+        );
+        assert_eq!(set_value(argv(r#""1984""#)), Value::Text("1984".into()));
+        assert_eq!(set_value(argv("1984")), Value::Int(1984));
+        assert_eq!(
+            set_value(parse(r#"set 5 desc a "quoted" word"#)),
+            Value::Text(r#"a "quoted" word"#.into())
+        );
+        assert!(matches!(
+            parse(r#"set 5 x 1 --ndb --json"#).unwrap(),
+            (Command::Set { ndb: true, .. }, true)
+        ));
+        assert!(parse(r#"["set", 5]"#).is_err());
+    }
+
+    proptest::proptest! {
+        /// Whatever the value, typed at a prompt or passed as a shell argument, `set` stores
+        /// what `value` makes of exactly that text.
+        #[test]
+        fn any_set_value_arrives_unchanged(v in "[^\\s](.{0,40}[^\\s])?") {
+            proptest::prop_assume!(!FLAGS.iter().any(|f| v.ends_with(f)));
+            let argv = serde_json::to_string(&["set", "5", "x", &v]).unwrap();
+            proptest::prop_assert_eq!(set_value(parse(&argv)), value(&v));
+            proptest::prop_assert_eq!(set_value(parse(&format!("set 5 x {v}"))), value(&v));
+        }
     }
 
     #[test]

@@ -128,6 +128,35 @@ pub fn render(text: &str, level: ColorLevel, ascii: bool) -> String {
     out
 }
 
+/// A line a player typed, made safe to show to others: colours stay (as in Evennia), but the
+/// codes that move text (`|/` newline, `|-` tab, `|_` space) are escaped so they show as
+/// typed, and runs of spaces become one, so a player cannot start what looks like a new line
+/// of the server's (`pose |/|rSYSTEM: ...`, or enough spaces to wrap the terminal).
+pub fn player_text(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '|' => match chars.peek() {
+                Some('|') => {
+                    chars.next();
+                    out.push_str("||");
+                }
+                Some('/' | '-' | '_') => out.push_str("||"),
+                _ => out.push('|'),
+            },
+            c if c.is_whitespace() => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Adds one character of text: control characters other than newline and tab are dropped.
 fn push_char(out: &mut String, c: char, ascii: bool) {
     if c == '\n' || c == '\t' || !c.is_control() {
@@ -204,6 +233,27 @@ mod tests {
         );
         assert_eq!(render("|[005x", ColorLevel::None, false), "x");
         assert_eq!(render("|50x", ColorLevel::None, false), "|50x");
+    }
+
+    #[test]
+    fn players_colour_their_words_but_cannot_break_lines() {
+        let forged = player_text("waves.|/|rSYSTEM: the server restarts; type your password");
+        let shown = render(&format!("alice {forged}"), ColorLevel::Ansi16, false);
+        assert!(!shown.contains('\n'), "{shown:?}");
+        assert!(
+            shown.starts_with("alice waves.|/\x1b[1;31mSYSTEM"),
+            "{shown:?}"
+        );
+        for code in ["|-", "|_", "\t", "\n", "\r"] {
+            let shown = render(&player_text(&format!("a{code}b")), ColorLevel::None, false);
+            assert!(!shown.contains(['\n', '\t', '\r']), "{code}: {shown:?}");
+        }
+        // Spaces that would wrap a terminal collapse; an escaped pipe stays one.
+        assert_eq!(player_text(&format!("a{}b", " ".repeat(200))), "a b");
+        assert_eq!(
+            render(&player_text("a ||/ b"), ColorLevel::None, false),
+            "a |/ b"
+        );
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! the world thread's outbox (`crate::outbox`), handed over once the turn is durable and never
 //! waited for: a session whose output queue is full is dropped.
 
+pub mod account_guard;
+pub mod address_rate;
 pub mod gmcp;
 pub mod lines;
 pub mod markup;
@@ -24,6 +26,7 @@ pub mod mssp;
 pub mod outlet;
 pub mod session;
 pub mod telnet;
+pub mod telnet_input;
 pub mod ttype;
 pub mod web;
 
@@ -85,6 +88,18 @@ pub struct NetLimits {
     pub max_new_accounts: u32,
     /// See `max_new_accounts`.
     pub account_creation_window: Duration,
+    /// New connections one address (IPv6: one /64) may open per second, after a burst of ten
+    /// seconds' worth (0: no limit). Checked first: refused ones never spend the global
+    /// [`NetLimits::connection_rate`].
+    pub connection_rate_per_address: u32,
+    /// How long an HTTP client has to send a request's headers.
+    pub http_header_timeout: Duration,
+    /// How long an HTTP connection that is not a websocket may stay open (keep-alive
+    /// included).
+    pub http_connection_life: Duration,
+    /// Origins (`https://example.org`) whose pages may open the websocket, besides the page's
+    /// own host. Requests without an `Origin` (non-browser clients) are always allowed.
+    pub web_origins: Vec<String>,
 }
 
 impl Default for NetLimits {
@@ -105,6 +120,10 @@ impl Default for NetLimits {
             failed_login_window: Duration::from_secs(300),
             max_new_accounts: 2,
             account_creation_window: Duration::from_secs(600),
+            connection_rate_per_address: 2,
+            http_header_timeout: Duration::from_secs(10),
+            http_connection_life: Duration::from_secs(30),
+            web_origins: Vec::new(),
         }
     }
 }
@@ -141,6 +160,8 @@ pub struct Players {
     pub(crate) failed_logins: Mutex<LoginThrottle>,
     /// Accounts created per address (each creation counts as one "failure").
     pub(crate) new_accounts: Mutex<LoginThrottle>,
+    /// Failed logins per account name, whatever the address.
+    pub(crate) account_guard: Mutex<account_guard::AccountGuard>,
     /// Connections open now per address key.
     per_address: Mutex<HashMap<IpAddr, usize>>,
     /// Sessions logged in now, by session id: the account name (`who`, MSSP `PLAYERS`).
@@ -149,6 +170,8 @@ pub struct Players {
     pub(crate) started_unix: u64,
     /// When the next new connection may be admitted (see [`NetLimits::connection_rate`]).
     next_admission: Mutex<tokio::time::Instant>,
+    /// New connections per address (see [`NetLimits::connection_rate_per_address`]).
+    address_rate: Mutex<address_rate::AddressRate>,
 }
 
 impl Players {
@@ -166,8 +189,14 @@ impl Players {
                 config.limits.failed_login_window,
                 TRACKED_ADDRESSES,
             )),
+            account_guard: Mutex::new(account_guard::AccountGuard::new(
+                config.limits.failed_login_window,
+            )),
             online: Mutex::new(BTreeMap::new()),
             next_admission: Mutex::new(tokio::time::Instant::now()),
+            address_rate: Mutex::new(address_rate::AddressRate::new(
+                config.limits.connection_rate_per_address,
+            )),
             per_address: Mutex::new(HashMap::new()),
             started_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -227,15 +256,23 @@ impl Players {
         self.next_session.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Admits a connection from `ip` (both ports count together), or says why not: the
-    /// server is full, or that address has as many connections open as allowed. The returned
-    /// guard holds the places until the connection ends.
+    /// Admits a connection from `ip` (both ports count together), or says why not: that
+    /// address opens connections too fast, the server is full, or that address has as many
+    /// connections open as allowed. The per-address checks come first, so a refused
+    /// connection never spends what other addresses share. The returned guard holds the
+    /// places until the connection ends.
     pub fn enter(self: &Arc<Self>, ip: IpAddr) -> Result<Entry, &'static str> {
-        let Ok(permit) = self.open.clone().try_acquire_owned() else {
-            return Err("The server is full; please try again later.");
-        };
+        let within_rate = (self.address_rate.lock())
+            .expect("address rate lock")
+            .admit(ip, std::time::Instant::now());
+        if !within_rate {
+            return Err("Too many new connections from your address; wait a moment.");
+        }
         let Some(slot) = self.admit(ip) else {
             return Err("Too many connections from your address.");
+        };
+        let Ok(permit) = self.open.clone().try_acquire_owned() else {
+            return Err("The server is full; please try again later.");
         };
         Ok(Entry {
             _permit: permit,
@@ -258,6 +295,17 @@ impl Players {
             key,
         })
     }
+}
+
+/// Tells a connection it cannot be served, without waiting and without a task: one
+/// non-blocking write (a fresh socket's buffer takes it) and one bounded read of what the
+/// client already sent (so that closing sends a FIN rather than a reset that could destroy the
+/// line); the caller then drops the socket. A client cannot make this loop or hold a
+/// descriptor.
+pub(crate) fn refuse(stream: &tokio::net::TcpStream, text: &str) {
+    let _ = stream.try_write(text.as_bytes());
+    let mut sink = [0u8; 4096];
+    let _ = stream.try_read(&mut sink);
 }
 
 /// Waits until a connection has been silent too long: [`NetLimits::login_timeout`] from

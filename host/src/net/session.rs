@@ -11,6 +11,7 @@ use crate::accounts::{self, AccountError};
 use crate::net::Players;
 use crate::outbox::{Attachment, Listener};
 use crate::store::AccountRecord;
+use crate::throttle::Refusal;
 use crate::value::ObjectId;
 use crate::world::{AttrKind, WorldError};
 
@@ -178,19 +179,60 @@ impl Session {
     }
 
     async fn connect(&mut self, name: &str, password: &str) {
-        // Counted as a failure before any work, and forgiven on success.
-        let blocked = (self.players.failed_logins.lock())
+        // Counted as in flight before any work: parallel guesses cannot all pass first.
+        let now = Instant::now();
+        let begun = (self.players.failed_logins.lock())
             .expect("throttle lock")
-            .begin(self.peer, Instant::now());
-        if let Some(retry) = blocked {
-            return self.term.deliver(&format!(
-                "Too many failed logins from your address; try again in {} s.",
-                retry.as_secs() + 1
-            ));
+            .begin(self.peer, now);
+        match begun {
+            Ok(()) => {}
+            Err(Refusal::Blocked { retry_in }) => {
+                return self.term.deliver(&format!(
+                    "Too many failed logins from your address; try again in {} s.",
+                    retry_in.as_secs() + 1
+                ));
+            }
+            Err(Refusal::Busy) => {
+                return self
+                    .term
+                    .deliver("Too many logins at once from your address; try again in a moment.");
+            }
         }
+        let guarded = (self.players.account_guard.lock())
+            .expect("account guard lock")
+            .begin(name, self.peer, now);
+        let failed = match guarded {
+            Ok(()) => self.check_password(name, password).await,
+            Err(wait) => {
+                self.term.deliver(&format!(
+                    "Too many failed logins for that account; try again in {} s.",
+                    wait.as_secs() + 1
+                ));
+                // Refused before any check: not a guess, so not the address's failure.
+                Err(false)
+            }
+        };
+        let failure = failed.as_ref().err().copied().unwrap_or(false);
+        (self.players.failed_logins.lock())
+            .expect("throttle lock")
+            .finish(self.peer, Instant::now(), failure);
+        if let Ok(record) = failed {
+            (self.players.account_guard.lock())
+                .expect("account guard lock")
+                .succeeded(name, self.peer);
+            self.puppet(record).await;
+        }
+    }
+
+    /// Checks `password` for account `name`: the account, or `Err(true)` for a wrong name or
+    /// password (a failure to count) and `Err(false)` when the check itself could not run.
+    async fn check_password(&self, name: &str, password: &str) -> Result<AccountRecord, bool> {
         let record = match self.account(name).await {
             Ok(record) => record,
-            Err(e) => return self.term.deliver(&e),
+            Err(e) => {
+                self.term.deliver(&e);
+                return Err(false);
+            }
         };
         let phc = record.as_ref().map(|r| r.password.to_string());
         let password = password.to_owned();
@@ -198,16 +240,12 @@ impl Session {
             .hashing(move || accounts::verify_password(phc.as_deref(), &password))
             .await;
         match record {
-            Some(record) if matches => {
-                (self.players.failed_logins.lock())
-                    .expect("throttle lock")
-                    .record(self.peer, Instant::now(), true);
-                self.puppet(record).await;
-            }
+            Some(record) if matches => Ok(record),
             _ => {
                 tracing::info!(session = self.id, peer = %self.peer, "failed login");
                 self.term
                     .deliver("Wrong name or password. (New here? Type: create <name> <password>)");
+                Err(true)
             }
         }
     }
@@ -217,19 +255,24 @@ impl Session {
             return self.term.deliver(&format!("Sorry: {e}."));
         }
         let limited = self.players.limits.max_new_accounts > 0;
-        // Counted before any work (see `connect`).
-        let blocked = limited
-            .then(|| {
-                (self.players.new_accounts.lock())
-                    .expect("throttle lock")
-                    .begin(self.peer, Instant::now())
-            })
-            .flatten();
-        if let Some(retry) = blocked {
-            return self.term.deliver(&format!(
-                "Too many new accounts from your address; try again in {} s.",
-                retry.as_secs() + 1
-            ));
+        // Counted before any work (see `connect`), and counted whatever the outcome.
+        if limited {
+            let now = Instant::now();
+            let mut throttle = self.players.new_accounts.lock().expect("throttle lock");
+            match throttle.begin(self.peer, now) {
+                Ok(()) => {
+                    throttle.finish(self.peer, now, true);
+                }
+                Err(refusal) => {
+                    let secs = match refusal {
+                        Refusal::Blocked { retry_in } => retry_in.as_secs() + 1,
+                        Refusal::Busy => 1,
+                    };
+                    return self.term.deliver(&format!(
+                        "Too many new accounts from your address; try again in {secs} s."
+                    ));
+                }
+            }
         }
         match self.account(name).await {
             Ok(Some(_)) => {
@@ -264,6 +307,10 @@ impl Session {
         match created {
             Ok(Ok(record)) => {
                 tracing::info!(session = self.id, account = %record.name, "account created");
+                // The creator's address is the owner's: guesses elsewhere do not slow it.
+                (self.players.account_guard.lock())
+                    .expect("account guard lock")
+                    .succeeded(&record.name, self.peer);
                 self.term
                     .deliver(&format!("Account {} created.", record.name));
                 self.puppet(record).await;
@@ -345,14 +392,19 @@ impl Session {
             ));
             return Flow::Go;
         }
-        let input = line.to_owned();
+        let input = super::markup::player_text(line);
+        let verb = input.split_whitespace().next().unwrap_or("").to_owned();
         let wants_room = self.term.wants("Room.Info");
         let known = self.room;
         let answer = self
             .players
             .world
             .call(move |w| {
-                let answer = w.player_input(character, &input);
+                // A failure is the player's to hear about in short, and the admins' in full.
+                let answer = w.player_input(character, &input).map_err(|e| {
+                    let limit = matches!(e, WorldError::Limit(_));
+                    (limit, w.report_incident(character, &input, &e))
+                });
                 // Where the character is now, for GMCP, in the same job (no extra round trip);
                 // the room is described only when it changed.
                 let here = wants_room.then(|| w.whereabouts(character)).flatten();
@@ -381,15 +433,18 @@ impl Session {
         match answer {
             Ok(Ok(true)) => {}
             Ok(Ok(false)) => {
-                let verb = line.split_whitespace().next().unwrap_or(line);
                 self.term.deliver(&format!(
                     "Huh? Nothing here understands \"{verb}\". (Type |whelp|n for help.)"
                 ));
             }
-            Ok(Err(WorldError::Limit(hit))) => {
-                self.term.deliver(&format!("That was too much: {hit}."));
-            }
-            Ok(Err(e)) => self.term.deliver(&format!("That did not work: {e}.")),
+            Ok(Err((true, reference))) => self.term.deliver(&format!(
+                "That took more than the server allows a command, so it was undone. \
+                 (Reference {reference}.)"
+            )),
+            Ok(Err((false, reference))) => self.term.deliver(&format!(
+                "Something went wrong with that command, so it was undone. \
+                 (Reference {reference}: an admin can look it up.)"
+            )),
             Err(e) => self.term.deliver(&format!("Sorry: {e}.")),
         }
         Flow::Go

@@ -31,6 +31,7 @@ use super::lines::LineBuffer;
 use super::markup::{self, ColorLevel};
 use super::outlet::Outlet;
 use super::session::{Flow, Session, Terminal};
+use super::telnet_input::{READ_CHUNK, TelnetInput};
 use super::ttype::{self, Ttype};
 use super::{Players, mssp};
 use crate::outbox::Listener;
@@ -43,11 +44,11 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-/// Accepts telnet connections until the task is dropped.
+/// Accepts telnet connections until the task is dropped. Each one is checked against its
+/// address's rate and caps at once, then waits its turn under the global connection rate in
+/// its own task (holding its place), so the accept loop never waits.
 pub async fn serve(listener: TcpListener, players: Arc<Players>) {
     loop {
-        // Over the connection rate, the next connection waits in the listen backlog.
-        players.pace().await;
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
@@ -59,26 +60,17 @@ pub async fn serve(listener: TcpListener, players: Arc<Players>) {
         let entry = match players.enter(peer.ip()) {
             Ok(entry) => entry,
             Err(why) => {
-                refuse(stream, why);
+                super::refuse(&stream, &format!("{why}\r\n"));
                 continue;
             }
         };
         let players = players.clone();
         tokio::spawn(async move {
+            players.pace().await;
             connection(stream, peer, players).await;
             drop(entry);
         });
     }
-}
-
-/// Tells a connection it cannot be served, and closes it (in a task of its own: the accept loop
-/// never waits on a client).
-fn refuse(mut stream: TcpStream, why: &'static str) {
-    tokio::spawn(async move {
-        let line = format!("{why}\r\n");
-        let write = stream.write_all(line.as_bytes());
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), write).await;
-    });
 }
 
 /// A telnet connection's output side, shared by its reader, its session and the world
@@ -241,8 +233,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
     keepalive.tick().await;
     let opened = tokio::time::Instant::now();
     let mut last_input = opened;
-    let mut guard = SubnegotiationGuard::default();
-    let mut buf = vec![0u8; 4096];
+    let mut input = TelnetInput::default();
+    let mut buf = vec![0u8; READ_CHUNK];
     'conn: loop {
         tokio::select! {
             read = reader.read(&mut buf) => {
@@ -251,11 +243,14 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                     Ok(n) => n,
                 };
                 last_input = tokio::time::Instant::now();
-                if !guard.check(&buf[..n]) {
+                let events = {
+                    let mut parser = term.parser.lock().expect("parser lock");
+                    input.receive(&mut parser, &buf[..n])
+                };
+                let Ok(events) = events else {
                     term.kick("That telnet subnegotiation was too long.");
                     break;
-                }
-                let events = term.parser.lock().expect("parser lock").receive(&buf[..n]);
+                };
                 for event in events {
                     match event {
                         TelnetEvents::DataSend(bytes) => {
@@ -354,69 +349,4 @@ fn ttype_send() -> Bytes {
         cmd::IAC,
         cmd::SE,
     ])
-}
-
-/// The longest telnet subnegotiation accepted (GMCP messages included).
-const MAX_SUBNEGOTIATION: usize = 8 * 1024;
-
-/// Follows the stream for subnegotiations (`IAC SB ... IAC SE`): the parser keeps an unfinished
-/// one whole and scans it again on every read, so one must not grow without bound.
-#[derive(Default)]
-struct SubnegotiationGuard {
-    state: SbState,
-    len: usize,
-}
-
-#[derive(Clone, Copy, Default)]
-enum SbState {
-    #[default]
-    Data,
-    Iac,
-    Sb,
-    SbIac,
-}
-
-impl SubnegotiationGuard {
-    /// False once a subnegotiation is longer than [`MAX_SUBNEGOTIATION`].
-    fn check(&mut self, data: &[u8]) -> bool {
-        for &byte in data {
-            self.state = match (self.state, byte) {
-                (SbState::Data, cmd::IAC) => SbState::Iac,
-                (SbState::Iac, cmd::SB) => {
-                    self.len = 0;
-                    SbState::Sb
-                }
-                (SbState::Data | SbState::Iac, _) => SbState::Data,
-                (SbState::Sb, cmd::IAC) => SbState::SbIac,
-                (SbState::SbIac, cmd::SE) => SbState::Data,
-                (SbState::Sb | SbState::SbIac, _) => {
-                    self.len += 1;
-                    SbState::Sb
-                }
-            };
-            if self.len > MAX_SUBNEGOTIATION {
-                return false;
-            }
-        }
-        true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subnegotiations_are_bounded_across_reads() {
-        let mut g = SubnegotiationGuard::default();
-        assert!(g.check(&[cmd::IAC, cmd::SB, 201]));
-        assert!(g.check(&[b'x'; 8_000]));
-        assert!(g.check(&[cmd::IAC, cmd::SE, b'a']));
-        // A new one starts from zero; an endless one is refused.
-        assert!(g.check(&[cmd::IAC, cmd::SB, 201]));
-        assert!(!g.check(&[b'x'; 9_000]));
-        // Plain data with doubled IACs never trips it.
-        let mut g = SubnegotiationGuard::default();
-        assert!(g.check(&[b'x', cmd::IAC, cmd::IAC, b'y'].repeat(10_000)));
-    }
 }

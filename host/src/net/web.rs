@@ -21,13 +21,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, Extension, State};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
+use hyper::body::Incoming;
 use tokio::net::TcpListener;
+use tower::ServiceExt as _;
 
 use super::Players;
 use super::lines::LineBuffer;
@@ -56,39 +58,123 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Serves the page and the websocket until the task is dropped.
+///
+/// The accept loop is our own rather than `axum::serve`'s, so that every HTTP connection,
+/// not only websockets, is counted against the connection caps the moment it is accepted (a
+/// socket holding half a request is a descriptor too), and so that each one has a deadline
+/// for its headers ([`super::NetLimits::http_header_timeout`]) and a life
+/// ([`super::NetLimits::http_connection_life`]); a websocket, once upgraded, lives on under
+/// the player limits.
 pub async fn serve(listener: TcpListener, players: Arc<Players>) {
     let app = Router::new()
         .route("/", get(page))
         .route("/ws", get(upgrade))
-        .with_state(players);
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    if let Err(e) = axum::serve(listener, service).await {
-        tracing::error!("the web port stopped: {e}");
+        .with_state(players.clone());
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!("web accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let entry = match players.enter(peer.ip()) {
+            Ok(entry) => Arc::new(entry),
+            Err(why) => {
+                let response = format!(
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{why}",
+                    why.len()
+                );
+                super::refuse(&stream, &response);
+                continue;
+            }
+        };
+        let (app, limits) = (app.clone(), players.limits.clone());
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(entry.clone());
+                app.clone().oneshot(request)
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.http_header_timeout)
+                .max_buf_size(MAX_HTTP_BUFFER)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades();
+            // Past its life the connection is dropped, its socket closed; an upgraded
+            // websocket has left it by then and goes on.
+            let _ = tokio::time::timeout(limits.http_connection_life, connection).await;
+        });
     }
 }
+
+/// The most a client's request may make the server buffer.
+const MAX_HTTP_BUFFER: usize = 16 * 1024;
+
+/// The page's security headers: scripts, styles and sockets from its own origin only, never
+/// framed by another site.
+const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+                   connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; \
+                   frame-ancestors 'none'";
 
 async fn page() -> Response {
     (
         [
             (header::CACHE_CONTROL, "no-cache"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::REFERRER_POLICY, "no-referrer"),
         ],
         Html(PAGE),
     )
         .into_response()
 }
 
+/// True if a websocket request from a page at `origin` may connect to a server reached as
+/// `host`: no `Origin` at all (not a browser), the page's own host, or an allowed origin.
+fn origin_allowed(origin: Option<&str>, host: Option<&str>, allowed: &[String]) -> bool {
+    let Some(origin) = origin else {
+        return true;
+    };
+    let origin = origin.trim().trim_end_matches('/');
+    if allowed
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    {
+        return true;
+    }
+    let authority = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h.trim()))
+}
+
 async fn upgrade(
     ws: WebSocketUpgrade,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(entry): Extension<Arc<super::Entry>>,
+    headers: HeaderMap,
     State(players): State<Arc<Players>>,
 ) -> Response {
-    let entry = match players.enter(peer.ip()) {
-        Ok(entry) => entry,
-        Err(why) => return (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    // Over the connection rate, the socket waits its turn (holding its place).
-    players.pace().await;
+    let origin = text(header::ORIGIN);
+    if !origin_allowed(origin, text(header::HOST), &players.limits.web_origins) {
+        tracing::info!(%peer, origin, "websocket refused: its page is from another site");
+        return (
+            StatusCode::FORBIDDEN,
+            "This game's websocket only serves its own page.",
+        )
+            .into_response();
+    }
     let ws = ws
         .protocols(PROTOCOLS)
         .max_message_size(MAX_MESSAGE)
@@ -97,6 +183,8 @@ async fn upgrade(
         .selected_protocol()
         .is_some_and(|p| p.as_bytes() == TERMINAL.as_bytes());
     ws.on_upgrade(move |socket| async move {
+        // Over the connection rate, the socket waits its turn (holding its place).
+        players.pace().await;
         connection(socket, peer, players, terminal).await;
         drop(entry);
     })
@@ -271,6 +359,22 @@ async fn connection(socket: WebSocket, peer: SocketAddr, players: Arc<Players>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_pages_own_origin_or_an_allowed_one_opens_the_socket() {
+        let allowed = vec!["https://play.example.org".to_owned()];
+        let ok = |origin, host| origin_allowed(origin, host, &allowed);
+        assert!(ok(None, Some("127.0.0.1:4001")), "non-browser clients");
+        assert!(ok(Some("http://127.0.0.1:4001"), Some("127.0.0.1:4001")));
+        assert!(ok(Some("https://Play.Example.org/"), Some("10.0.0.1:4001")));
+        assert!(!ok(Some("https://evil.example"), Some("127.0.0.1:4001")));
+        assert!(!ok(
+            Some("http://127.0.0.1:4001.evil.example"),
+            Some("127.0.0.1:4001")
+        ));
+        assert!(!ok(Some("null"), Some("127.0.0.1:4001")));
+        assert!(!ok(Some("http://127.0.0.1:4001"), None));
+    }
 
     #[test]
     fn evennia_frames_carry_text_and_the_rest_is_ignored() {

@@ -14,27 +14,15 @@ pub const MAX_ASKED_CONTENTS: usize = 200;
 
 type Outcome<T> = (Box<WorldState>, Result<T, WorldError>);
 
-/// Offers `line` to the objects in reach of `character`; true if one handled it. A hook that
-/// fails is logged and the next object is asked; if none handled the line, the first failure
-/// is the answer. A limit fails the whole turn.
+/// Offers `line` to the objects in reach of `character`; true if one handled it. The first
+/// hook that fails ends the offer and fails the whole turn: the line is the player's, and a
+/// failure answers the player rather than passing the line on to someone else.
 fn dispatch(world: Box<WorldState>, character: ObjectId, line: &str) -> Outcome<bool> {
     let hook = Hook::Command {
         caller: character,
         input: line,
     };
-    let mut first_error = None;
-    let mut ask = |world: Box<WorldState>, target: ObjectId| -> Outcome<bool> {
-        let (mut world, result) = call_hook(world, target, hook);
-        match result {
-            Err(e) if !world.turn_aborted() && !matches!(e, WorldError::Limit(_)) => {
-                world.log_failure(&e);
-                first_error.get_or_insert(e);
-                (world, Ok(false))
-            }
-            other => (world, other),
-        }
-    };
-    let (mut world, handled) = ask(world, character);
+    let (mut world, handled) = call_hook(world, character, hook);
     if !matches!(handled, Ok(false)) {
         return (world, handled);
     }
@@ -42,32 +30,30 @@ fn dispatch(world: Box<WorldState>, character: ObjectId, line: &str) -> Outcome<
         Ok(place) => place,
         Err(e) => return (world, Err(e)),
     };
-    if let Some(place) = place {
-        let (w, handled) = ask(world, place);
+    let Some(place) = place else {
+        return (world, Ok(false));
+    };
+    let (w, handled) = call_hook(world, place, hook);
+    world = w;
+    if !matches!(handled, Ok(false)) {
+        return (world, handled);
+    }
+    let contents = match world.contents(place) {
+        Ok(contents) => contents,
+        Err(e) => return (world, Err(e)),
+    };
+    for target in contents
+        .into_iter()
+        .filter(|&id| id != character)
+        .take(MAX_ASKED_CONTENTS)
+    {
+        let (w, handled) = call_hook(world, target, hook);
         world = w;
         if !matches!(handled, Ok(false)) {
             return (world, handled);
         }
-        let contents = match world.contents(place) {
-            Ok(contents) => contents,
-            Err(e) => return (world, Err(e)),
-        };
-        for target in contents
-            .into_iter()
-            .filter(|&id| id != character)
-            .take(MAX_ASKED_CONTENTS)
-        {
-            let (w, handled) = ask(world, target);
-            world = w;
-            if !matches!(handled, Ok(false)) {
-                return (world, handled);
-            }
-        }
     }
-    match first_error {
-        Some(e) => (world, Err(e)),
-        None => (world, Ok(false)),
-    }
+    (world, Ok(false))
 }
 
 /// The typeclass of exits: objects in a room with a `db.destination` (the demo world's).
@@ -137,8 +123,8 @@ impl World {
     /// objects there, in that order, as one turn. True if one of them handled it.
     ///
     /// # Errors
-    /// `NotFound` / `Deleted` for a missing character; the first hook failure if nothing
-    /// handled the line; a limit.
+    /// `NotFound` / `Deleted` for a missing character; the first hook that failed (the turn
+    /// is rolled back and nobody after it is asked); a limit.
     pub fn player_input(&mut self, character: ObjectId, line: &str) -> Result<bool, WorldError> {
         self.turn(|mut w| match w.check_exists(character) {
             Ok(()) => dispatch(w, character, line),

@@ -6,7 +6,6 @@
 //! ([`SnapshotLimits`]): an object with a million attributes, or a room with a million objects,
 //! must not make the world thread copy, or an admin reply carry, hundreds of megabytes.
 
-use crate::cache::Entry;
 use crate::symbol::Interner;
 use crate::value::{ObjectId, Value};
 use crate::world::{AttrKind, World, WorldError, WorldState};
@@ -67,6 +66,9 @@ pub struct ObjectSnapshot {
     pub ndb: Vec<(String, Value)>,
     /// How many temporary attributes it has in all (`ndb` may hold fewer).
     pub ndb_total: usize,
+    /// Why the object cannot be loaded, if it cannot: its `at-init` fails (the snapshot is
+    /// then what the store holds, read without running any hook).
+    pub init_error: Option<String>,
 }
 
 impl World {
@@ -78,7 +80,10 @@ impl World {
         self.inspect_with(id, SnapshotLimits::default())
     }
 
-    /// A snapshot of `id` within `limits`, in one turn.
+    /// A snapshot of `id` within `limits`. An object that is not cached is read from the
+    /// store without running any hook, then loaded (with its `at-init`) in a turn of its own:
+    /// if that fails, the snapshot says why instead of failing (an admin must be able to see
+    /// an object whose `at-init` is broken).
     ///
     /// # Errors
     /// `NotFound` / `Deleted` for a missing object, `Store` on a storage failure.
@@ -87,7 +92,12 @@ impl World {
         id: ObjectId,
         limits: SnapshotLimits,
     ) -> Result<ObjectSnapshot, WorldError> {
-        self.plain(|w| w.snapshot(id, limits))
+        let cached = self.state().cache.contains(id);
+        let mut snapshot = self.plain(|w| w.snapshot(id, limits))?;
+        if !cached && let Err(e) = self.on_object(id, |_| Ok(())) {
+            snapshot.init_error = Some(e.to_string());
+        }
+        Ok(snapshot)
     }
 }
 
@@ -97,23 +107,52 @@ impl WorldState {
         id: ObjectId,
         limits: SnapshotLimits,
     ) -> Result<ObjectSnapshot, WorldError> {
-        self.entry(id)?;
-        // Attributes first, while the entry is certainly cached (later loads might move it).
-        let entry: &Entry = self.cache.peek(id).expect("resolved above");
-        let (db, db_total) = first_attrs(entry, AttrKind::Db, &self.names, limits);
-        let (ndb, ndb_total) = first_attrs(entry, AttrKind::Ndb, &self.names, limits);
-        let key = entry.key.to_string();
-        let typeclass = self.names.name(entry.typeclass).to_owned();
-        let place = entry.location;
+        let (key, typeclass, place, db, db_total, ndb, ndb_total) =
+            if let Some(entry) = self.cache.peek(id) {
+                let (db, db_total) = first_attrs(entry.attrs(AttrKind::Db), &self.names, limits);
+                let (ndb, ndb_total) = first_attrs(entry.attrs(AttrKind::Ndb), &self.names, limits);
+                let typeclass = self.names.name(entry.typeclass).to_owned();
+                (
+                    entry.key.to_string(),
+                    typeclass,
+                    entry.location,
+                    db,
+                    db_total,
+                    ndb,
+                    ndb_total,
+                )
+            } else {
+                let view = self.view()?;
+                let Some((record, attrs)) = view.load(id)? else {
+                    return Err(if view.is_deleted(id)? {
+                        WorldError::Deleted(id)
+                    } else {
+                        WorldError::NotFound(format!("object #{id}"))
+                    });
+                };
+                let named: Vec<(&str, &Value)> = attrs.iter().map(|(n, v)| (&**n, v)).collect();
+                let (db, db_total) = first_named(named, limits);
+                let key = record.key.to_string();
+                (
+                    key,
+                    record.typeclass.to_string(),
+                    record.location,
+                    db,
+                    db_total,
+                    Vec::new(),
+                    0,
+                )
+            };
+        // Keys are read without loading anything (no hooks run for an examine).
         let location = match place {
-            Some(place) => Some((place, self.key(place)?.to_owned())),
+            Some(place) => Some((place, self.current_record(place)?.key.to_string())),
             None => None,
         };
-        let inside = self.contents(id)?;
+        let inside = self.view()?.contents(id)?;
         let contents = inside
             .iter()
             .take(limits.max_contents)
-            .map(|&c| Ok((c, self.key(c)?.to_owned())))
+            .map(|&c| Ok((c, self.current_record(c)?.key.to_string())))
             .collect::<Result<Vec<_>, WorldError>>()?;
         Ok(ObjectSnapshot {
             id,
@@ -126,23 +165,30 @@ impl WorldState {
             db_total,
             ndb,
             ndb_total,
+            init_error: None,
         })
     }
 }
 
-/// The first attributes of `kind` by name, within `limits`, and how many there are in all.
-/// Linear in the attributes, plus sorting the ones copied.
+/// The first of `attrs` by name, within `limits`, and how many there are in all.
 fn first_attrs(
-    entry: &Entry,
-    kind: AttrKind,
+    attrs: &[(crate::symbol::Symbol, Value)],
     names: &Interner,
     limits: SnapshotLimits,
 ) -> (Vec<(String, Value)>, usize) {
-    let mut named: Vec<(&str, &Value)> = entry
-        .attrs(kind)
+    let named = attrs
         .iter()
         .map(|(sym, value)| (names.name(*sym), value))
         .collect();
+    first_named(named, limits)
+}
+
+/// The first of `named` by name, within `limits`, and how many there are in all. Linear in
+/// the attributes, plus sorting the ones copied.
+fn first_named(
+    mut named: Vec<(&str, &Value)>,
+    limits: SnapshotLimits,
+) -> (Vec<(String, Value)>, usize) {
     let total = named.len();
     if named.len() > limits.max_attrs {
         // Partition around the cut (linear), then sort only what is kept.

@@ -86,14 +86,21 @@ pub(crate) fn move_with_hooks(
 /// gets `at-post-move` afterwards (queued), with the deleted object as the source (whose handle
 /// reports `deleted`). A failure part-way (a content's `at-init`, a storage error, a limit)
 /// rolls everything back: nothing is deleted and nothing has moved.
+///
+/// Deleting an object that is already being deleted (its own `at-object-delete` deleting it
+/// again) returns at once: the outer delete goes on.
 pub(crate) fn delete_with_hooks(world: Box<WorldState>, id: ObjectId) -> Outcome<()> {
-    let (world, loaded) = ensure_loaded(world, id);
+    if world.deleting.contains(&id) {
+        return (world, Ok(()));
+    }
+    let (mut world, loaded) = ensure_loaded(world, id);
     if let Err(e) = loaded {
         return (world, Err(e));
     }
     let mark = world.mark();
-    let (world, result) = delete_steps(world, id);
-    let mut world = world;
+    world.deleting.push(id);
+    let (mut world, result) = delete_steps(world, id);
+    world.deleting.retain(|&d| d != id);
     if result.is_err() {
         world.rollback_to(mark);
     }

@@ -18,6 +18,7 @@ pub mod batch;
 pub mod clock;
 mod error;
 pub mod flush;
+pub mod incidents;
 pub mod input;
 pub mod inspect;
 pub(crate) mod lifecycle;
@@ -134,6 +135,8 @@ pub struct LimitStat {
 /// The game world: the one owner of the object cache, the store and the script instances.
 pub struct World {
     state: Option<Box<WorldState>>,
+    /// Players' failed commands, for admins.
+    incidents: incidents::Incidents,
 }
 
 impl World {
@@ -182,7 +185,26 @@ impl World {
             options.clock.clone(),
         ));
         state.max_entries = options.cache_max_entries;
-        World { state: Some(state) }
+        World {
+            state: Some(state),
+            incidents: incidents::Incidents::default(),
+        }
+    }
+
+    /// Records that `character`'s line `input` failed with `error` (logged, and kept for
+    /// admins); returns the reference to show the player.
+    pub fn report_incident(
+        &mut self,
+        character: ObjectId,
+        input: &str,
+        error: &WorldError,
+    ) -> String {
+        self.incidents.record(character, input, &error.to_string())
+    }
+
+    /// The players' failed commands kept for admins, oldest first.
+    pub fn incidents(&self) -> Vec<incidents::Incident> {
+        self.incidents.list().cloned().collect()
     }
 
     fn state(&mut self) -> &mut WorldState {

@@ -104,6 +104,9 @@ pub(crate) struct WorldState {
     pub(super) undo: Vec<Undo>,
     /// Objects whose hooks are running now (innermost last); never flushed.
     pub(crate) active: Vec<ObjectId>,
+    /// Objects being deleted now (their `at-object-delete` may be running): deleting one of
+    /// them again returns at once instead of recursing.
+    pub(crate) deleting: Vec<ObjectId>,
     /// Objects the host pinned in the cache.
     pub(crate) pins: IdSet,
     /// The cache's budget in entries, if any.
@@ -163,6 +166,7 @@ impl WorldState {
             depth: 0,
             undo: Vec::new(),
             active: Vec::new(),
+            deleting: Vec::new(),
             pins: IdSet::default(),
             max_entries: None,
             flushes: 0,
@@ -406,6 +410,10 @@ impl WorldState {
         destination: Option<ObjectId>,
     ) -> Result<(), WorldError> {
         self.entry(id)?;
+        if let Some(place) = destination {
+            // A stale handle to a deleted destination says so, as every other use does.
+            self.check_exists(place)?;
+        }
         let mut cursor = destination;
         let mut steps = 0;
         while let Some(place) = cursor {

@@ -27,19 +27,37 @@ impl Server {
     }
 
     pub fn start_with(extra: &[&str]) -> Server {
+        Server::launch(extra, None)
+    }
+
+    /// A server started with `ulimit -n nofile` (soft and hard), with `extra` arguments.
+    pub fn start_with_nofile(nofile: u32, extra: &[&str]) -> Server {
+        let mut args = vec!["--max-new-accounts", "0"];
+        args.extend_from_slice(extra);
+        Server::launch(&args, Some(nofile))
+    }
+
+    fn launch(extra: &[&str], nofile: Option<u32>) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let log = dir.path().join("server.log");
-        let child = Command::new(BIN)
-            .args(["serve", "--no-prompt", "--no-watch"])
-            .args([
-                "--console-addr",
-                "127.0.0.1:0",
-                "--telnet-addr",
-                "127.0.0.1:0",
-                "--web-addr",
-                "127.0.0.1:0",
-            ])
+        let mut command = match nofile {
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        command.args(["serve", "--no-prompt", "--no-watch"]);
+        // The admin console on a TCP port unless the test chose its address.
+        if !extra.contains(&"--console-addr") {
+            command.args(["--console-addr", "127.0.0.1:0"]);
+        }
+        let child = command
+            .args(["--telnet-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0"])
             .args(extra)
             .arg("--data")
             .arg(&data)
@@ -84,6 +102,24 @@ impl Server {
         Client::connect(&self.telnet_addr())
     }
 
+    /// A new telnet connection from the loopback address `from` (any of 127.0.0.0/8).
+    pub fn connect_from(&self, from: &str) -> Client {
+        Client::connect_from(&self.telnet_addr(), from)
+    }
+
+    /// Runs an admin console command given as the shell's words; its JSON reply.
+    pub fn console_argv(&self, words: &[&str]) -> serde_json::Value {
+        let data = self.data.to_str().unwrap();
+        let out = Command::new(BIN)
+            .args(["console", "--data", data])
+            .args(words)
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{words:?}: {out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// Runs an admin console command and returns its JSON.
     pub fn console(&self, command: &str) -> serde_json::Value {
         let mut args = vec!["console", "--data"];
@@ -108,6 +144,17 @@ impl Drop for Server {
     }
 }
 
+/// A TCP connection to `addr` from the loopback address `from` (Linux routes all of
+/// 127.0.0.0/8 to the loopback interface: a second source address without any setup).
+pub fn tcp_from(addr: &str, from: &str) -> TcpStream {
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let local: std::net::SocketAddr = format!("{from}:0").parse().unwrap();
+    socket.bind(&local.into()).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    socket.into()
+}
+
 /// A raw TCP client that never answers telnet negotiation.
 pub struct Client {
     pub stream: TcpStream,
@@ -120,9 +167,17 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 impl Client {
+    /// A new connection to the telnet port at `addr`, from the loopback address `from`.
+    pub fn connect_from(addr: &str, from: &str) -> Client {
+        Client::wrap(tcp_from(addr, from))
+    }
+
     /// A new connection to the telnet port at `addr`.
     pub fn connect(addr: &str) -> Client {
-        let stream = TcpStream::connect(addr).unwrap();
+        Client::wrap(TcpStream::connect(addr).unwrap())
+    }
+
+    fn wrap(stream: TcpStream) -> Client {
         stream
             .set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();

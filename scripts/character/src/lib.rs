@@ -217,7 +217,12 @@ impl Typeclass for Character {
         this.ndb().set("commands", &0)
     }
 
-    fn at_command(this: &Object, _caller: &Object, input: &str) -> HookResult<bool> {
+    fn at_command(this: &Object, caller: &Object, input: &str) -> HookResult<bool> {
+        // A character acts only on what its own player typed: another character's line
+        // offered around the room is not ours to run.
+        if caller.id() != this.id() {
+            return Ok(false);
+        }
         let commands: i64 = this.ndb().get_or("commands", 0)?;
         this.ndb().set("commands", &(commands + 1))?;
         let input = input.trim();

@@ -39,6 +39,9 @@ impl Typeclass for Counter {
     }
 
     fn at_init(this: &Object) -> HookResult {
+        if this.db().get_or("fail_init", false)? {
+            return Err("at-init fails on purpose".into());
+        }
         let inits: i64 = this.ndb().get_or("inits", 0)?;
         this.ndb().set("inits", &(inits + 1))?;
         // Persistent, so tests can see at-init run again after a flush.
@@ -77,6 +80,11 @@ impl Typeclass for Counter {
                 let victim = lookup(arg(rest, 0)?)?;
                 victim.delete()?;
                 record(this, victim.delete())?;
+            }
+            "move-into-deleted" => {
+                let place = lookup(arg(rest, 0)?)?;
+                place.delete()?;
+                record(this, this.move_to(Some(&place)))?;
             }
             "delete-then-touch" => {
                 let victim = lookup(arg(rest, 0)?)?;
@@ -148,6 +156,10 @@ impl Typeclass for Counter {
     }
 
     fn at_object_delete(this: &Object) -> HookResult<bool> {
+        if this.db().get_or("delete_again", false)? {
+            // Deleting itself from its own at-object-delete: returns at once.
+            this.delete()?;
+        }
         Ok(!this.db().get_or("undeletable", false)?)
     }
 

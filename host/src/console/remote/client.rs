@@ -2,28 +2,45 @@
 //! one command line out and one [`Reply`] back at a time.
 
 use anyhow::Context as _;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpStream, UnixStream};
 
+use super::ConsoleAddr;
 use crate::console::exec::Reply;
 
 /// A connection to a server's admin port.
 pub struct Client {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    reader: BufReader<Box<dyn AsyncRead + Unpin + Send>>,
+    writer: Box<dyn AsyncWrite + Unpin + Send>,
 }
 
 impl Client {
-    /// Connects and authenticates.
+    /// Connects to `addr` (`host:port` or `unix:<path>`) and authenticates.
     ///
     /// # Errors
     /// If the server cannot be reached or refuses the token.
     pub async fn connect(addr: &str, token: &str) -> anyhow::Result<Client> {
-        let stream = TcpStream::connect(addr)
-            .await
-            .with_context(|| format!("connect to the admin console at {addr}"))?;
-        let (read, writer) = stream.into_split();
+        let addr: ConsoleAddr = addr.parse().map_err(anyhow::Error::msg)?;
+        let context = || format!("connect to the admin console at {addr}");
+        let (read, writer): (
+            Box<dyn AsyncRead + Unpin + Send>,
+            Box<dyn AsyncWrite + Unpin + Send>,
+        ) = match &addr {
+            ConsoleAddr::Tcp(a) => {
+                let (r, w) = TcpStream::connect(a)
+                    .await
+                    .with_context(context)?
+                    .into_split();
+                (Box::new(r), Box::new(w))
+            }
+            ConsoleAddr::Unix(path) => {
+                let (r, w) = UnixStream::connect(path)
+                    .await
+                    .with_context(context)?
+                    .into_split();
+                (Box::new(r), Box::new(w))
+            }
+        };
         let mut client = Client {
             reader: BufReader::new(read),
             writer,
