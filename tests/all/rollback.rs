@@ -161,7 +161,8 @@ fn a_failed_commit_leaves_cache_and_store_equal() {
         // Big enough to need new pages, so the commit must write.
         let big = Value::Text("x".repeat(200_000).into());
         match w.set_attr(c, AttrKind::Db, "big", big) {
-            Err(WorldError::Store(_)) => failures += 1,
+            // The first failure is the commit's; later ones are refused at once.
+            Err(WorldError::Store(_) | WorldError::StorageDown(_)) => failures += 1,
             Err(other) => panic!("expected a storage error, got {other}"),
             Ok(()) => {}
         }
@@ -320,4 +321,136 @@ fn a_timer_fire_that_cannot_commit_keeps_its_timer_and_pauses_timers() {
         Some(Value::Text("big".into()))
     );
     assert_eq!(w.timer_count().unwrap(), 0);
+}
+
+/// A file whose filesystem is full once `capacity` is set: a write or a length change past it
+/// fails with "no space left on device" (writes inside the file's allocated length still work,
+/// as on a real full disk). Each reopen of the store makes a new one over the same file.
+#[derive(Debug)]
+struct FullDisk {
+    file: FileBackend,
+    capacity: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl FullDisk {
+    fn room(&self, end: u64) -> std::io::Result<()> {
+        if end > self.capacity.load(Ordering::SeqCst) {
+            return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+        }
+        Ok(())
+    }
+}
+
+impl StorageBackend for FullDisk {
+    fn len(&self) -> std::io::Result<u64> {
+        self.file.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        self.file.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        if len > self.file.len()? {
+            self.room(len)?;
+        }
+        self.file.set_len(len)
+    }
+    fn sync_data(&self) -> std::io::Result<()> {
+        self.file.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        let end = offset + data.len() as u64;
+        if end > self.file.len()? {
+            self.room(end)?;
+        }
+        self.file.write(offset, data)
+    }
+    fn close(&self) -> std::io::Result<()> {
+        self.file.close()
+    }
+}
+
+fn open_full_disk(path: &std::path::Path, capacity: &Arc<std::sync::atomic::AtomicU64>) -> World {
+    let (path, capacity) = (path.to_owned(), capacity.clone());
+    let backend = move || {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        Ok(FullDisk {
+            file: FileBackend::new(file).map_err(std::io::Error::other)?,
+            capacity: capacity.clone(),
+        })
+    };
+    let (runtime, scripts) = runtime();
+    let options = WorldOptions {
+        store_cache_bytes: 1 << 16,
+        ..WorldOptions::default()
+    };
+    World::open_reopenable(backend, runtime, scripts, &options).unwrap()
+}
+
+/// Item 15: with the disk full the world refuses changes with a clear error at once, keeps
+/// serving reads (of cached objects and of objects it must load), shows the state in
+/// `stats`, and recovers by itself once there is room again, losing nothing acknowledged.
+#[test]
+fn a_full_disk_refuses_changes_serves_reads_and_recovers_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("world.redb");
+    let capacity = Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX));
+    let mut w = open_full_disk(&path, &capacity);
+    let a = w.create("a", "counter", None).unwrap();
+    // (An object whose `at-init` writes `db` cannot be loaded while changes are refused: `b`
+    // has no such hook.)
+    let b = w.create("b", "object", None).unwrap();
+    w.set_attr(a, AttrKind::Db, "gold", Value::Int(1)).unwrap();
+    w.set_attr(b, AttrKind::Db, "gold", Value::Int(5)).unwrap();
+    w.checkpoint().unwrap();
+    w.flush(FlushScope::Object(b), true);
+    // The disk fills up: a change that needs more room fails.
+    capacity.store(std::fs::metadata(&path).unwrap().len(), Ordering::SeqCst);
+    let big = Value::Text("x".repeat(900_000).into());
+    let failed = w.set_attr(a, AttrKind::Db, "big", big.clone()).unwrap_err();
+    assert!(failed.to_string().contains("No space left"), "{failed}");
+    // The next change is refused at once, saying why.
+    let refused = w
+        .set_attr(a, AttrKind::Db, "gold", Value::Int(2))
+        .unwrap_err();
+    assert!(
+        matches!(&refused, WorldError::StorageDown(why) if why.contains("No space left")),
+        "{refused}"
+    );
+    let stats = w.stats();
+    assert!(stats.storage.failing.is_some(), "{:?}", stats.storage);
+    // Reads go on: a cached object, and one that must be loaded from the store.
+    assert_eq!(
+        w.attr(a, AttrKind::Db, "gold").unwrap(),
+        Some(Value::Int(1))
+    );
+    assert_eq!(
+        w.attr(b, AttrKind::Db, "gold").unwrap(),
+        Some(Value::Int(5))
+    );
+    assert_eq!(w.attr(a, AttrKind::Db, "big").unwrap(), None);
+    // Room again: after the pause, changes are saved as if nothing happened.
+    capacity.store(u64::MAX, Ordering::SeqCst);
+    std::thread::sleep(wasmud::world::storage::FIRST_RETRY * 2);
+    w.set_attr(a, AttrKind::Db, "big", big.clone()).unwrap();
+    w.set_attr(b, AttrKind::Db, "gold", Value::Int(6)).unwrap();
+    w.checkpoint().unwrap();
+    let stats = w.stats();
+    assert!(stats.storage.failing.is_none(), "{:?}", stats.storage);
+    assert_eq!((stats.storage.failures, stats.storage.recoveries), (1, 1));
+    w.close().unwrap();
+    let mut w = open_full_disk(&path, &capacity);
+    assert_eq!(w.attr(a, AttrKind::Db, "big").unwrap(), Some(big));
+    assert_eq!(
+        w.attr(b, AttrKind::Db, "gold").unwrap(),
+        Some(Value::Int(6))
+    );
+    assert_eq!(
+        w.attr(a, AttrKind::Db, "gold").unwrap(),
+        Some(Value::Int(1))
+    );
 }

@@ -583,6 +583,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
          ndb:          {} held\n\
          memory:       {} RSS\n\
          files:        {}\n\
+         storage:      {}\n\
          typeclasses:  {} ({} instances created, {} too big to pool){}\n\
          hooks:        {} run, {} trapped\n\
          guest log:    {logged} lines, {log_dropped} dropped by the rate limit\n\
@@ -609,6 +610,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         mib(s.ndb_bytes as u64),
         mib(s.rss_bytes),
         files_line(fds, open_fds),
+        storage_line(&s.storage),
         s.typeclasses,
         s.instantiations,
         s.big_instances_dropped,
@@ -657,8 +659,30 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         },
         "limits": limits_json,
         "files": { "open": open_fds, "limit": fds },
+        "storage": {
+            "ok": s.storage.failing.is_none(),
+            "failing_for_s": s.storage.failing.as_ref().map(|f| f.0.as_secs_f64()),
+            "error": s.storage.failing.as_ref().map(|f| f.1.clone()),
+            "tries": s.storage.failing.as_ref().map(|f| f.2),
+            "failures": s.storage.failures, "recoveries": s.storage.recoveries,
+        },
     });
     Ok((text, json))
+}
+
+/// The `storage:` line of `stats`: ok, or since when writes are refused and why.
+fn storage_line(s: &crate::world::storage::StorageStatus) -> String {
+    match &s.failing {
+        None => format!(
+            "ok ({} failures, {} recoveries since start)",
+            s.failures, s.recoveries
+        ),
+        Some((for_, error, tries, next)) => format!(
+            "REFUSING CHANGES for {} s ({error}); {tries} tries, the next in {:.1} s; reads go on",
+            for_.as_secs(),
+            next.as_secs_f64()
+        ),
+    }
 }
 
 /// The `files:` line of `stats`: descriptors open, the limit, and what it was raised from.

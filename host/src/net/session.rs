@@ -55,6 +55,16 @@ enum State {
     Playing { character: ObjectId },
 }
 
+/// Why a player's command failed, as the player is told.
+enum Failure {
+    /// A limit was reached (the incident's reference).
+    Limit(String),
+    /// A hook failed (the incident's reference).
+    Script(String),
+    /// The store refuses changes (a full or failing disk).
+    Storage,
+}
+
 /// One connection's session.
 pub struct Session {
     players: Arc<Players>,
@@ -401,9 +411,13 @@ impl Session {
             .world
             .call(move |w| {
                 // A failure is the player's to hear about in short, and the admins' in full.
-                let answer = w.player_input(character, &input).map_err(|e| {
-                    let limit = matches!(e, WorldError::Limit(_));
-                    (limit, w.report_incident(character, &input, &e))
+                let answer = w.player_input(character, &input).map_err(|e| match e {
+                    // A world-wide state, shown in `stats`: not an incident of this command.
+                    WorldError::StorageDown(_) | WorldError::Store(_) => Failure::Storage,
+                    WorldError::Limit(_) => {
+                        Failure::Limit(w.report_incident(character, &input, &e))
+                    }
+                    _ => Failure::Script(w.report_incident(character, &input, &e)),
                 });
                 // Where the character is now, for GMCP, in the same job (no extra round trip);
                 // the room is described only when it changed.
@@ -437,14 +451,18 @@ impl Session {
                     "Huh? Nothing here understands \"{verb}\". (Type |whelp|n for help.)"
                 ));
             }
-            Ok(Err((true, reference))) => self.term.deliver(&format!(
+            Ok(Err(Failure::Limit(reference))) => self.term.deliver(&format!(
                 "That took more than the server allows a command, so it was undone. \
                  (Reference {reference}.)"
             )),
-            Ok(Err((false, reference))) => self.term.deliver(&format!(
+            Ok(Err(Failure::Script(reference))) => self.term.deliver(&format!(
                 "Something went wrong with that command, so it was undone. \
                  (Reference {reference}: an admin can look it up.)"
             )),
+            Ok(Err(Failure::Storage)) => self.term.deliver(
+                "The world cannot save changes right now (a storage problem; the admins can \
+                 see it), so that was undone. Looking around still works.",
+            ),
             Err(e) => self.term.deliver(&format!("Sorry: {e}.")),
         }
         Flow::Go

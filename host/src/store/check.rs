@@ -204,7 +204,7 @@ impl Store {
         report: &mut CheckReport,
         problems: &mut usize,
     ) -> Result<Snapshot, StoreError> {
-        let read = self.db.begin_read()?;
+        let read = self.db()?.begin_read()?;
         let mut records = BTreeMap::new();
         let mut undecodable = BTreeSet::new();
         for row in read.open_table(OBJECTS)?.iter()? {
@@ -292,7 +292,7 @@ impl Store {
         report: &mut CheckReport,
     ) -> Result<(), StoreError> {
         let missing: HashSet<ObjectId> = missing_locations.iter().copied().collect();
-        let mut txn = self.db.begin_write()?;
+        let mut txn = self.db()?.begin_write()?;
         txn.set_durability(redb::Durability::Immediate)?;
         {
             let mut objects = txn.open_table(OBJECTS)?;

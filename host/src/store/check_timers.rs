@@ -23,7 +23,7 @@ impl Store {
         report: &mut CheckReport,
         problems: &mut usize,
     ) -> Result<(), StoreError> {
-        let read = self.db.begin_read()?;
+        let read = self.db()?.begin_read()?;
         let objects = read.open_table(OBJECTS)?;
         let mut expected: BTreeSet<QueueRow> = BTreeSet::new();
         let mut undecodable: BTreeSet<(ObjectId, String)> = BTreeSet::new();
@@ -79,7 +79,7 @@ impl Store {
             return Ok(());
         }
         drop((objects, read));
-        let mut txn = self.db.begin_write()?;
+        let mut txn = self.db()?.begin_write()?;
         txn.set_durability(redb::Durability::Immediate)?;
         {
             let mut queue = txn.open_table(TIMER_QUEUE)?;

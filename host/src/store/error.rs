@@ -44,6 +44,21 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True for a failure of the disk (or of the storage backend) rather than of the data:
+    /// redb refuses every operation after one until the store is reopened.
+    pub fn is_io(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Io(_)
+                | StoreError::Redb(
+                    redb::Error::Io(_)
+                        | redb::Error::PreviousIo
+                        | redb::Error::Backend(_)
+                        | redb::Error::DatabaseClosed
+                )
+        )
+    }
+
     /// Maps an error from opening the file at `path`, telling corruption apart from the rest.
     pub(crate) fn from_database(path: &Path, err: redb::DatabaseError) -> Self {
         match err {

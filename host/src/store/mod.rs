@@ -35,9 +35,15 @@ use schema::{ACCOUNTS, ATTRS, CONTENTS, KEYS, META, OBJECTS, TIMER_QUEUE, TIMERS
 /// A stored object: its record and its persistent attributes, sorted by name.
 pub type LoadedObject = (ObjectRecord, Vec<(Box<str>, Value)>);
 
+/// Opens the database again after an I/O failure (redb refuses every operation after one
+/// until it is reopened).
+type Reopen = Box<dyn Fn() -> Result<Database, StoreError> + Send>;
+
 /// The embedded redb database behind the world.
 pub struct Store {
-    db: Database,
+    /// `None` only between closing and reopening (see [`Store::reopen`]).
+    db: Option<Database>,
+    reopen: Option<Reopen>,
 }
 
 impl Store {
@@ -49,14 +55,73 @@ impl Store {
     /// [`StoreError::Redb`] for other failures. Nothing is written to a file that fails a check.
     pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
         refuse_foreign_or_newer(path)?;
-        let db = redb::Builder::new()
-            .set_cache_size(cache_bytes)
-            .create(path)
-            .map_err(|e| StoreError::from_database(path, e))?;
-        let store = Store { db };
+        let owned = path.to_owned();
+        let open = move || {
+            redb::Builder::new()
+                .set_cache_size(cache_bytes)
+                .create(&owned)
+                .map_err(|e| StoreError::from_database(&owned, e))
+        };
+        let store = Store {
+            db: Some(open()?),
+            reopen: Some(Box::new(open)),
+        };
         store.check_or_init_schema()?;
         store.check_id_sequence()?;
         Ok(store)
+    }
+
+    /// Opens (or creates) the store on storage backends made by `backend`: one now, and
+    /// another each time the store must be reopened after an I/O failure (see
+    /// [`Store::reopen`]); in tests, a disk that fills up and empties again.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_reopenable<B: redb::StorageBackend>(
+        backend: impl Fn() -> std::io::Result<B> + Send + 'static,
+        cache_bytes: usize,
+    ) -> Result<Self, StoreError> {
+        let open = move || {
+            redb::Builder::new()
+                .set_cache_size(cache_bytes)
+                .create_with_backend(backend()?)
+                .map_err(|e| StoreError::from_database(Path::new("<storage backend>"), e))
+        };
+        let store = Store {
+            db: Some(open()?),
+            reopen: Some(Box::new(open)),
+        };
+        store.check_or_init_schema()?;
+        store.check_id_sequence()?;
+        Ok(store)
+    }
+
+    /// Closes the database and opens it again, as it is on disk: what was committed durably
+    /// (redb refuses every operation after an I/O failure until then). Read and write
+    /// transactions still open must be dropped first (an open backup keeps the file, and the
+    /// reopen fails until it is done).
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] if this store cannot be reopened (a single backend given by value),
+    /// or the open's error; the store is then closed, and reopening may be tried again.
+    pub fn reopen(&mut self) -> Result<(), StoreError> {
+        let Some(reopen) = &self.reopen else {
+            return Err(StoreError::Io(std::io::Error::other(
+                "this store was opened on a single storage backend and cannot be reopened",
+            )));
+        };
+        drop(self.db.take());
+        self.db = Some(reopen()?);
+        Ok(())
+    }
+
+    /// The open database.
+    fn db(&self) -> Result<&Database, StoreError> {
+        self.db.as_ref().ok_or_else(|| {
+            StoreError::Io(std::io::Error::other(
+                "the database is closed after an I/O failure (reopening)",
+            ))
+        })
     }
 
     /// Opens an existing store for `wasmud check`: refuses a foreign or newer file like
@@ -76,7 +141,10 @@ impl Store {
         let db = redb::Builder::new()
             .create(path)
             .map_err(|e| StoreError::from_database(path, e))?;
-        let store = Store { db };
+        let store = Store {
+            db: Some(db),
+            reopen: None,
+        };
         store.check_or_init_schema()?;
         Ok(store)
     }
@@ -94,7 +162,10 @@ impl Store {
             .set_cache_size(cache_bytes)
             .create_with_backend(backend)
             .map_err(|e| StoreError::from_database(Path::new("<storage backend>"), e))?;
-        let store = Store { db };
+        let store = Store {
+            db: Some(db),
+            reopen: None,
+        };
         store.check_or_init_schema()?;
         store.check_id_sequence()?;
         Ok(store)
@@ -103,7 +174,7 @@ impl Store {
     /// The cheap check run on every open: the id sequence is above every id in use (else ids
     /// would be handed out twice). `wasmud check` runs the full set.
     fn check_id_sequence(&self) -> Result<(), StoreError> {
-        let read = self.db.begin_read()?;
+        let read = self.db()?.begin_read()?;
         let next = read
             .open_table(META)?
             .get("next_id")?
@@ -122,13 +193,13 @@ impl Store {
     }
 
     fn check_or_init_schema(&self) -> Result<(), StoreError> {
-        let read = self.db.begin_read()?;
+        let read = self.db()?.begin_read()?;
         match existing_schema(&read)? {
             Some(_) if read.open_table(ACCOUNTS).is_ok() => Ok(()),
             Some(_) => {
                 // A store from before timers or accounts: add their (empty) tables.
                 drop(read);
-                let mut txn = self.db.begin_write()?;
+                let mut txn = self.db()?.begin_write()?;
                 txn.set_durability(Durability::Immediate)?;
                 txn.open_table(TIMERS)?;
                 txn.open_table(TIMER_QUEUE)?;
@@ -137,7 +208,7 @@ impl Store {
                 Ok(())
             }
             None => {
-                let mut txn = self.db.begin_write()?;
+                let mut txn = self.db()?.begin_write()?;
                 txn.set_durability(Durability::Immediate)?;
                 {
                     let mut meta = txn.open_table(META)?;
@@ -166,7 +237,7 @@ impl Store {
     /// [`StoreError::Redb`] if redb cannot start a transaction.
     pub fn read(&self) -> Result<StoreRead, StoreError> {
         Ok(StoreRead {
-            txn: self.db.begin_read()?,
+            txn: self.db()?.begin_read()?,
         })
     }
 
@@ -177,7 +248,7 @@ impl Store {
     /// [`StoreError::Redb`] if redb cannot start a transaction.
     pub fn write(&self) -> Result<StoreWrite, StoreError> {
         Ok(StoreWrite {
-            txn: self.db.begin_write()?,
+            txn: self.db()?.begin_write()?,
         })
     }
 
@@ -194,7 +265,10 @@ impl Store {
     /// # Errors
     /// [`StoreError::Corrupt`] if a check fails.
     pub fn check_integrity(&mut self) -> Result<(), StoreError> {
-        match self.db.check_integrity() {
+        let db = self.db.as_mut().ok_or_else(|| {
+            StoreError::Io(std::io::Error::other("the database is closed (reopening)"))
+        })?;
+        match db.check_integrity() {
             Ok(true) => Ok(()),
             Ok(false) => Err(StoreError::Corrupt {
                 detail: "integrity check repaired the file".into(),

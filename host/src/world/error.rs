@@ -57,6 +57,10 @@ pub enum WorldError {
     /// The persistent store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store is failing (a full or broken disk): changes are refused until it works again
+    /// (see `world::storage`); reads go on.
+    #[error("storage unavailable: {0}")]
+    StorageDown(String),
     /// A typeclass component could not be loaded or instantiated.
     #[error("script {name}: {detail}")]
     Script {

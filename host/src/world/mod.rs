@@ -24,6 +24,7 @@ pub mod inspect;
 pub(crate) mod lifecycle;
 pub mod limits;
 pub(crate) mod state;
+pub mod storage;
 pub mod timers;
 pub(crate) mod undo;
 
@@ -119,6 +120,8 @@ pub struct WorldStats {
     pub timers: u64,
     /// Timers fired, failed, parked and waiting since the world opened.
     pub timer_counters: TimerCounters,
+    /// Whether the store takes changes (see `world::storage`).
+    pub storage: storage::StorageStatus,
 }
 
 /// One limit in [`WorldStats`]: its setting and how often it was hit.
@@ -166,6 +169,22 @@ impl World {
         options: &WorldOptions,
     ) -> Result<World, WorldError> {
         let store = Store::open_with_backend(backend, options.store_cache_bytes)?;
+        Ok(Self::with_store(store, runtime, scripts, options))
+    }
+
+    /// Opens (or creates) a world on storage backends made by `backend`: one now, and one
+    /// each time the store is reopened after an I/O failure (see `world::storage`; in tests, a
+    /// disk that fills up and empties again).
+    ///
+    /// # Errors
+    /// [`WorldError::Store`] if the store is corrupt, from a newer schema or cannot be opened.
+    pub fn open_reopenable<B: redb::StorageBackend>(
+        backend: impl Fn() -> std::io::Result<B> + Send + 'static,
+        runtime: &Runtime,
+        scripts: &Scripts,
+        options: &WorldOptions,
+    ) -> Result<World, WorldError> {
+        let store = Store::open_reopenable(backend, options.store_cache_bytes)?;
         Ok(Self::with_store(store, runtime, scripts, options))
     }
 
@@ -224,6 +243,7 @@ impl World {
             .take()
             .expect("world state is home between turns");
         let now = std::time::Instant::now();
+        world.storage_recover();
         world.tick(now);
         world.begin_turn(now);
         if !world.deliveries.is_empty() {
@@ -232,6 +252,12 @@ impl World {
         }
         let start = world.mark();
         let (mut world, mut result) = op(world);
+        if let Err(WorldError::Store(e)) = &result
+            && e.is_io()
+        {
+            // The disk failed inside the turn (redb writes pages as a transaction grows).
+            world.storage_failed(e);
+        }
         if result.is_ok() {
             // Events, and the at-init of anything loaded late, until neither is left (an
             // at-init may queue events, an event may load objects).
@@ -574,6 +600,7 @@ impl World {
             fsyncs: w.fsyncs,
             timers: w.view().and_then(|v| Ok(v.timer_count()?)).unwrap_or(0),
             timer_counters: w.timer_counters,
+            storage: w.storage_status(),
         }
     }
 

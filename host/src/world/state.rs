@@ -70,7 +70,7 @@ pub(crate) struct Frame {
 pub(crate) struct WorldState {
     pub(crate) cache: IdentityMap,
     pub(crate) names: Interner,
-    store: Store,
+    pub(super) store: Store,
     /// The write transaction of the running event (opened on first use).
     pub(super) txn: Option<StoreWrite>,
     /// A read snapshot for cache misses outside an event; dropped at every commit.
@@ -124,6 +124,8 @@ pub(crate) struct WorldState {
     pub(crate) timers_paused_until: u64,
     /// Timers fired, failed, parked and waiting.
     pub(crate) timer_counters: TimerCounters,
+    /// Whether the store works, and what to forget if it fails (see `world::storage`).
+    pub(crate) storage: super::storage::StorageHealth,
 }
 
 pub(super) fn check_name(what: &str, name: &str) -> Result<(), WorldError> {
@@ -175,6 +177,7 @@ impl WorldState {
             next_timer: None,
             timers_paused_until: 0,
             timer_counters: TimerCounters::default(),
+            storage: super::storage::StorageHealth::default(),
         }
     }
 
@@ -190,6 +193,7 @@ impl WorldState {
 
     pub(super) fn write(&mut self) -> Result<&mut StoreWrite, WorldError> {
         if self.txn.is_none() {
+            self.storage_gate()?;
             self.snapshot = None;
             self.txn = Some(self.store.write()?);
         }
@@ -207,15 +211,25 @@ impl WorldState {
         let durable = std::mem::take(&mut self.ids_reserved);
         match txn.commit(durable) {
             Ok(()) => {
+                if durable {
+                    self.storage_synced();
+                } else {
+                    // What a reopened store would not have, should the disk fail before the
+                    // next checkpoint (see `world::storage`).
+                    let changed: Vec<ObjectId> = self.undo_ids().collect();
+                    self.storage.unsynced_ids.extend(changed);
+                }
                 self.undo.clear();
                 self.unsynced = !durable;
                 self.fsyncs += u64::from(durable);
                 Ok(())
             }
             Err(e) => {
-                tracing::error!("commit failed ({e}); the turn is rolled back in memory too");
+                tracing::debug!("commit failed ({e}); the turn is rolled back in memory too");
                 self.revert_cache_only();
-                Err(e.into())
+                let error = WorldError::from(e);
+                self.storage_failed(&error);
+                Err(error)
             }
         }
     }
@@ -230,10 +244,16 @@ impl WorldState {
     pub(crate) fn checkpoint(&mut self) -> Result<(), WorldError> {
         self.commit_event()?;
         if self.unsynced {
+            self.storage_gate()?;
             self.snapshot = None;
-            self.store.checkpoint()?;
+            if let Err(e) = self.store.checkpoint() {
+                let error = WorldError::from(e);
+                self.storage_failed(&error);
+                return Err(error);
+            }
             self.unsynced = false;
             self.fsyncs += 1;
+            self.storage_synced();
         }
         Ok(())
     }
