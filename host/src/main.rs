@@ -210,6 +210,9 @@ enum Cmd {
         /// Instead: only the player figures (telnet clients against a server in-process).
         #[arg(long)]
         players: bool,
+        /// Instead: only the crowded-rooms scenario (part of `--players`).
+        #[arg(long)]
+        crowd: bool,
     },
     /// Internal: the cold-load half of `bench`, run in a fresh process.
     #[command(hide = true)]
@@ -267,6 +270,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Check { data, repair, json } => check(&data, repair, json),
         Cmd::Bench { players: true, .. } => wasmud::bench::players_only(),
+        Cmd::Bench { crowd: true, .. } => wasmud::bench::crowd_only(),
         Cmd::Bench {
             objects,
             soak_transfers: Some(n),

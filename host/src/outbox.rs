@@ -7,6 +7,7 @@
 //! over never waits: a listener queues the text or, if its queue is full, drops its session.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use crate::value::ObjectId;
@@ -17,6 +18,11 @@ pub trait Listener: Send + Sync {
     /// Queues `text` for the session without waiting; if the session cannot take it (its
     /// queue is full: a reader that stopped reading), the session is dropped.
     fn deliver(&self, text: &str);
+    /// As [`Listener::deliver`], for text shared by many sessions (what a room hears): a
+    /// front may queue the shared text itself and render it later, off the world thread.
+    fn deliver_shared(&self, text: &Arc<str>) {
+        self.deliver(text);
+    }
     /// Ends the session (another session took over its object).
     fn kick(&self, reason: &str);
 }
@@ -30,13 +36,15 @@ pub struct Attachment {
     pub listener: Arc<dyn Listener>,
 }
 
-/// Text resolved to listeners, waiting for its turn to be durable.
-pub(crate) type Routed = Vec<(Arc<dyn Listener>, String)>;
+/// Text resolved to listeners, waiting for its turn to be durable (one shared copy of each
+/// text, however many listen).
+pub(crate) type Routed = Vec<(Arc<dyn Listener>, Arc<str>)>;
 
 /// Objects and the sessions attached to them.
 #[derive(Default)]
 pub(crate) struct Outbox {
-    routes: HashMap<ObjectId, Vec<Attachment>>,
+    /// (Ids hash with the cache's cheap hasher: every delivery looks its object up here.)
+    routes: HashMap<ObjectId, Vec<Attachment>, BuildHasherDefault<crate::cache::IdHasher>>,
 }
 
 impl Outbox {
@@ -78,10 +86,20 @@ impl Outbox {
     /// is attached to go nowhere).
     pub(crate) fn resolve(&self, deliveries: Vec<Delivery>) -> Routed {
         let mut routed = Vec::new();
+        let mut last: Option<(String, Arc<str>)> = None;
         for d in deliveries {
             if let Some(list) = self.routes.get(&d.to) {
+                // What a room hears arrives as one delivery per listener, in a row: share it.
+                let text = match &last {
+                    Some((text, shared)) if *text == d.text => shared.clone(),
+                    _ => {
+                        let shared: Arc<str> = Arc::from(d.text.as_str());
+                        last = Some((d.text, shared.clone()));
+                        shared
+                    }
+                };
                 for a in list {
-                    routed.push((a.listener.clone(), d.text.clone()));
+                    routed.push((a.listener.clone(), text.clone()));
                 }
             }
         }
@@ -89,9 +107,18 @@ impl Outbox {
     }
 }
 
+/// Messages handed to sessions since the process started (for `bench`).
+static DELIVERED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Messages handed to sessions since the process started.
+pub fn delivered() -> u64 {
+    DELIVERED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Hands `routed` over to its listeners.
 pub(crate) fn hand_over(routed: Routed) {
+    DELIVERED.fetch_add(routed.len() as u64, std::sync::atomic::Ordering::Relaxed);
     for (listener, text) in routed {
-        listener.deliver(&text);
+        listener.deliver_shared(&text);
     }
 }

@@ -103,7 +103,8 @@ pub fn seed_if_empty(world: &mut World) -> Result<Option<Seeded>, WorldError> {
     Ok(Some(seeded))
 }
 
-fn room(t: &mut Batch, key: &str, desc: &str) -> Result<ObjectId, WorldError> {
+/// Creates a room called `key` described as `desc`.
+pub(crate) fn room(t: &mut Batch, key: &str, desc: &str) -> Result<ObjectId, WorldError> {
     let id = t.create(key, "room", None)?;
     t.set_attr(id, AttrKind::Db, "desc", Value::Text(desc.into()))?;
     Ok(id)
@@ -114,7 +115,8 @@ fn aliases(t: &mut Batch, id: ObjectId, names: &[&str]) -> Result<(), WorldError
     t.set_attr(id, AttrKind::Db, "aliases", Value::Json(json.into()))
 }
 
-fn exit(
+/// Creates exit `key` (also answering to `names`) in `from`, leading to `to`.
+pub(crate) fn exit(
     t: &mut Batch,
     key: &str,
     names: &[&str],

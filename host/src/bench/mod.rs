@@ -7,6 +7,7 @@
 //! growth and longest stall; `durability` the commit policies; `timers` timer throughput,
 //! cost and lateness; `players` telnet commands end to end, memory per player, login cost.
 
+mod crowd;
 mod durability;
 mod hostile;
 mod players;
@@ -54,7 +55,19 @@ pub fn soak(transfers: u64) -> anyhow::Result<()> {
 pub fn players_only() -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     println!("{:<46} {:>16}   target", "measurement", "result");
-    let result = players::players(&dir);
+    let result = players::players(&dir).and_then(|()| crowd::crowd(&dir));
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+/// Runs only the crowded-rooms scenario (`bench --crowd`).
+///
+/// # Errors
+/// If the server cannot start or a client fails.
+pub fn crowd_only() -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    println!("{:<46} {:>16}   target", "measurement", "result");
+    let result = crowd::crowd(&dir);
     std::fs::remove_dir_all(&dir).ok();
     result
 }
@@ -93,6 +106,7 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     durability::transfers(&dir, &runtime)?;
     timers::timers(&dir, &runtime)?;
     players::players(&dir)?;
+    crowd::crowd(&dir)?;
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }

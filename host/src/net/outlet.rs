@@ -102,10 +102,30 @@ impl<T: Send + 'static> Outlet<T> {
     }
 }
 
+/// What [`Drain::try_next`] found.
+pub enum Next<T> {
+    /// An item and its length.
+    Item(T, usize),
+    /// The connection closes: nothing more will come.
+    Close,
+    /// Nothing is queued now.
+    Empty,
+}
+
 impl<T> Drain<T> {
     /// The next item to write, or `None` once the connection closes.
     pub async fn next(&mut self) -> Option<(T, usize)> {
         self.rx.recv().await.flatten()
+    }
+
+    /// The next item if one is queued, without waiting (a writer batches what is queued into
+    /// one write).
+    pub fn try_next(&mut self) -> Next<T> {
+        match self.rx.try_recv() {
+            Ok(Some((item, len))) => Next::Item(item, len),
+            Ok(None) | Err(mpsc::error::TryRecvError::Disconnected) => Next::Close,
+            Err(mpsc::error::TryRecvError::Empty) => Next::Empty,
+        }
     }
 
     /// `len` bytes were written.

@@ -29,7 +29,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::gmcp::{self, GmcpState};
 use super::lines::LineBuffer;
 use super::markup::{self, ColorLevel};
-use super::outlet::Outlet;
+use super::outlet::{Next, Outlet};
 use super::session::{Flow, Session, Terminal};
 use super::telnet_input::{READ_CHUNK, TelnetInput};
 use super::ttype::{self, Ttype};
@@ -73,10 +73,60 @@ pub async fn serve(listener: TcpListener, players: Arc<Players>) {
     }
 }
 
+/// What a telnet connection's writer sends: bytes ready to go, or a line of text that it
+/// renders for this client first (so the world thread only queues what a room hears, once
+/// for everyone, and the rendering happens on the connection's own task).
+enum Out {
+    Bytes(Bytes),
+    Line(Arc<str>),
+}
+
+/// How a client shows text (set from TTYPE/MTTS by the reader, read by the writer).
+#[derive(Default)]
+struct Style {
+    /// The client's colour level ([`ColorLevel::code`]).
+    color: AtomicU8,
+    /// The client said (MTTS) it does not take UTF-8.
+    ascii: AtomicBool,
+}
+
+impl Style {
+    /// `text` with its colour markup rendered for this client.
+    fn render(&self, text: &str) -> String {
+        let level = ColorLevel::from_code(self.color.load(Ordering::Relaxed));
+        markup::render(text, level, self.ascii.load(Ordering::Relaxed))
+    }
+
+    /// Appends `item` to `buf` as it goes on the wire.
+    fn append(&self, buf: &mut Vec<u8>, item: Out) {
+        match item {
+            Out::Bytes(bytes) => buf.extend_from_slice(&bytes),
+            Out::Line(text) => {
+                push_crlf(buf, &self.render(&text));
+                buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+}
+
+/// Appends `text` with telnet line endings. (UTF-8 text never contains 255, IAC, so nothing
+/// needs escaping.)
+fn push_crlf(buf: &mut Vec<u8>, text: &str) {
+    for byte in text.bytes() {
+        if byte == b'\n' {
+            buf.push(b'\r');
+        }
+        buf.push(byte);
+    }
+}
+
+/// Most bytes a writer gathers into one write.
+const WRITE_BATCH: usize = 64 * 1024;
+
 /// A telnet connection's output side, shared by its reader, its session and the world
 /// thread's outbox.
 struct TelnetTerm {
-    out: Outlet<Bytes>,
+    out: Outlet<Out>,
     /// The option state (the session's echo changes it while the reader parses).
     parser: Mutex<Parser>,
     /// True until the client accepts SGA: prompts end in `IAC GA`.
@@ -87,43 +137,24 @@ struct TelnetTerm {
     gmcp_on: AtomicBool,
     /// What the client said over GMCP.
     gmcp: Mutex<GmcpState>,
-    /// The client's colour level ([`ColorLevel::code`]), from TTYPE.
-    color: AtomicU8,
-    /// The client said (MTTS) it does not take UTF-8.
-    ascii: AtomicBool,
+    /// How the client shows text (TTYPE), shared with the writer.
+    style: Arc<Style>,
 }
 
 impl TelnetTerm {
     fn send(&self, bytes: Bytes) {
         let len = bytes.len();
-        self.out.send(bytes, len);
-    }
-
-    /// `text` with its colour markup rendered for this client.
-    fn render(&self, text: &str) -> String {
-        let level = ColorLevel::from_code(self.color.load(Ordering::Relaxed));
-        markup::render(text, level, self.ascii.load(Ordering::Relaxed))
-    }
-
-    /// Telnet line endings for `text`.
-    fn encode(text: &str) -> Bytes {
-        let mut out = Vec::with_capacity(text.len() + 2);
-        for byte in text.bytes() {
-            if byte == b'\n' {
-                out.push(b'\r');
-            }
-            out.push(byte);
-        }
-        // UTF-8 text never contains 255 (IAC), so nothing needs escaping.
-        Bytes::from(out)
+        self.out.send(Out::Bytes(bytes), len);
     }
 }
 
 impl Listener for TelnetTerm {
     fn deliver(&self, text: &str) {
-        let mut line = self.render(text);
-        line.push('\n');
-        self.send(Self::encode(&line));
+        self.deliver_shared(&Arc::from(text));
+    }
+
+    fn deliver_shared(&self, text: &Arc<str>) {
+        self.out.send(Out::Line(text.clone()), text.len() + 2);
     }
 
     fn kick(&self, reason: &str) {
@@ -152,7 +183,8 @@ impl Terminal for TelnetTerm {
     }
 
     fn prompt(&self, text: &str) {
-        let mut bytes = Self::encode(&self.render(text)).to_vec();
+        let mut bytes = Vec::with_capacity(text.len() + 2);
+        push_crlf(&mut bytes, &self.style.render(text));
         if self.go_ahead.load(Ordering::SeqCst) {
             bytes.extend_from_slice(&[cmd::IAC, cmd::GA]);
         }
@@ -192,6 +224,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
     let _ = stream.set_nodelay(true);
     let (mut reader, mut writer) = stream.into_split();
     let (out, mut drain) = Outlet::new(peer, &players.limits);
+    let style = Arc::new(Style::default());
     let mut parser = Parser::with_support(options());
     // Offers, sent as they are (the answers arrive as events; nothing waits for them).
     let offers = [
@@ -211,15 +244,35 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
         width: AtomicU16::new(0),
         gmcp_on: AtomicBool::new(false),
         gmcp: Mutex::new(GmcpState::default()),
-        color: AtomicU8::new(ColorLevel::None.code()),
-        ascii: AtomicBool::new(false),
+        style: style.clone(),
     });
+    // The writer renders queued lines and sends everything queued in one write.
     let writer_task = tokio::spawn(async move {
-        while let Some((bytes, len)) = drain.next().await {
-            if writer.write_all(&bytes).await.is_err() {
+        let mut buf = Vec::with_capacity(4096);
+        'write: while let Some((item, len)) = drain.next().await {
+            let (mut written, mut closing) = (len, false);
+            style.append(&mut buf, item);
+            while buf.len() < WRITE_BATCH {
+                match drain.try_next() {
+                    Next::Item(item, len) => {
+                        written += len;
+                        style.append(&mut buf, item);
+                    }
+                    Next::Close => {
+                        closing = true;
+                        break;
+                    }
+                    Next::Empty => break,
+                }
+            }
+            if writer.write_all(&buf).await.is_err() {
+                break 'write;
+            }
+            buf.clear();
+            drain.written(written);
+            if closing {
                 break;
             }
-            drain.written(len);
         }
         let _ = writer.shutdown().await;
     });
@@ -268,8 +321,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                             if sb.option == opt::TTYPE && sb.buffer.first() == Some(&ttype::IS) =>
                         {
                             let again = ttype.answer(&sb.buffer[1..]);
-                            term.color.store(ttype.color.code(), Ordering::Relaxed);
-                            term.ascii.store(!ttype.utf8, Ordering::Relaxed);
+                            term.style.color.store(ttype.color.code(), Ordering::Relaxed);
+                            term.style.ascii.store(!ttype.utf8, Ordering::Relaxed);
                             if again && ttype.ask() {
                                 term.send(ttype_send());
                             }

@@ -14,6 +14,7 @@ mod check_timers;
 mod error;
 mod schema;
 mod timers;
+pub mod timings;
 
 pub use accounts::AccountView;
 pub use backup::BackupReport;
@@ -583,7 +584,9 @@ impl StoreWrite {
         } else {
             Durability::None
         })?;
+        let started = std::time::Instant::now();
         self.txn.commit()?;
+        timings::record(durable, started.elapsed());
         Ok(())
     }
 
