@@ -19,6 +19,14 @@ const SB: u8 = 250;
 const SE: u8 = 240;
 const WILL: u8 = 251;
 
+/// A new player: connects, creates the account `name` and waits for the welcome.
+fn player(server: &Server, name: &str) -> Client {
+    let mut c = server.connect();
+    c.send(&format!("create {name} password1"));
+    c.expect(&format!("Welcome, {name}!"));
+    c
+}
+
 /// Reads until one of `needles` arrives; which one.
 fn expect_any(client: &mut Client, needles: &[&str]) -> usize {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -65,9 +73,7 @@ fn an_endless_subnegotiation_is_cut_however_it_begins() {
         );
     }
     // The server serves on.
-    let mut c = server.connect();
-    c.send("create after password1");
-    c.expect("Welcome, after!");
+    player(&server, "after");
 }
 
 /// Defect 2: four wrong guesses at someone else's account, a login to one's own, again: a
@@ -75,9 +81,7 @@ fn an_endless_subnegotiation_is_cut_however_it_begins() {
 #[test]
 fn a_login_in_between_forgives_no_wrong_guesses() {
     let server = Server::start(&[]);
-    let mut setup = server.connect();
-    setup.send("create victim password1");
-    setup.expect("Welcome, victim!");
+    let mut setup = player(&server, "victim");
     setup.send("quit");
     let mut own = server.connect_from("127.0.0.2");
     own.send("create mallory password2");
@@ -116,9 +120,7 @@ fn a_login_in_between_forgives_no_wrong_guesses() {
 #[test]
 fn guesses_from_many_addresses_slow_down_on_the_account() {
     let server = Server::start(&[]);
-    let mut owner = server.connect();
-    owner.send("create target password1");
-    owner.expect("Welcome, target!");
+    let mut owner = player(&server, "target");
     owner.send("quit");
     let mut delayed = false;
     for i in 2..12 {
@@ -194,9 +196,7 @@ fn half_requests_on_the_web_port_cannot_lock_out_players_or_the_admin() {
     assert_eq!(still_open, 0, "half requests outlived the header deadline");
     drop(held);
     // ... and a player gets in.
-    let mut c = server.connect();
-    c.send("create latecomer password1");
-    c.expect("Welcome, latecomer!");
+    player(&server, "latecomer");
 }
 
 /// Defect 4: one address connecting and closing 50 times a second used to spend the global
@@ -296,12 +296,8 @@ fn the_websocket_serves_only_its_own_page_and_the_page_cannot_be_framed() {
 #[test]
 fn a_failing_command_answers_its_player_in_short_and_nobody_else_runs_it() {
     let server = Server::start(&[]);
-    let mut alice = server.connect();
-    alice.send("create alice password1");
-    alice.expect("Welcome, alice!");
-    let mut bob = server.connect();
-    bob.send("create bob password2");
-    bob.expect("Welcome, bob!");
+    let mut alice = player(&server, "alice");
+    let mut bob = player(&server, "bob");
     alice.expect("bob wakes up.");
     // Break alice's character: its command counter holds text.
     let id = server.console("find alice")["objects"][0]["id"]
@@ -341,16 +337,12 @@ fn a_failing_command_answers_its_player_in_short_and_nobody_else_runs_it() {
 #[test]
 fn a_character_acts_only_on_its_own_players_lines() {
     let server = Server::start(&[]);
-    let mut bob = server.connect();
-    bob.send("create bob password2");
-    bob.expect("Welcome, bob!");
+    let mut bob = player(&server, "bob");
     bob.send("e");
     bob.send("n");
     bob.send("get lantern");
     bob.expect("You pick up a brass lantern.");
-    let mut alice = server.connect();
-    alice.send("create alice password1");
-    alice.expect("Welcome, alice!");
+    let _alice = player(&server, "alice");
     // Offer alice's line to bob's character directly.
     let reply = server.console_argv(&["call", "bob", "at-command", "alice", "drop lantern"]);
     assert_eq!(reply["answer"], false, "{reply}");
@@ -362,12 +354,8 @@ fn a_character_acts_only_on_its_own_players_lines() {
 #[test]
 fn players_cannot_start_a_line_that_looks_like_the_servers() {
     let server = Server::start(&[]);
-    let mut alice = server.connect();
-    alice.send("create alice password1");
-    alice.expect("Welcome, alice!");
-    let mut bob = server.connect();
-    bob.send("create bob password2");
-    bob.expect("Welcome, bob!");
+    let mut alice = player(&server, "alice");
+    let mut bob = player(&server, "bob");
     alice.send("pose waves.|/|rSYSTEM: the server restarts; log in again");
     let line = bob.expect("SYSTEM");
     let from = line.rfind("alice waves.").expect("the pose");

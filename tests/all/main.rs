@@ -16,6 +16,8 @@
 //!   faults), atomic deletes.
 //! - `timers`: firing order and counts on an injected clock, catch-up after downtime, flushed
 //!   and deleted objects, failures, parking, limits, quarantine, reload, 100,000 due at once.
+//! - `power`: simulated power cuts (unsynced writes lost, a page torn) under group commit:
+//!   every acknowledged transfer kept, gold conserved, `check` clean; a failed fsync first.
 //!
 //! The real `wasmud serve` binary is tested in `host/tests/serve.rs` (it needs the binary path
 //! cargo gives only to its own package).
@@ -27,6 +29,7 @@ mod flush;
 mod hooks;
 mod hostile;
 mod identity;
+mod power;
 mod reload;
 mod rollback;
 mod sandbox;

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use redb::StorageBackend;
 use redb::backends::FileBackend;
+use wasmud::store::Storage;
 use wasmud::{AttrKind, FlushScope, Value, World, WorldError, WorldOptions};
 use wasmud_tests::{TestWorld, runtime};
 
@@ -371,17 +372,30 @@ impl StorageBackend for FullDisk {
 
 fn open_full_disk(path: &std::path::Path, capacity: &Arc<std::sync::atomic::AtomicU64>) -> World {
     let (path, capacity) = (path.to_owned(), capacity.clone());
-    let backend = move || {
+    let fresh = path.with_extension("fresh");
+    // The store's file, a fresh one to rewrite it into, and the rename of one over the other.
+    let backend = move |storage| {
+        let at = match storage {
+            Storage::Current => &path,
+            Storage::Fresh => {
+                let _ = std::fs::remove_file(&fresh);
+                &fresh
+            }
+            Storage::Promote => {
+                std::fs::rename(&fresh, &path)?;
+                return Ok(None);
+            }
+        };
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(&path)?;
-        Ok(FullDisk {
+            .open(at)?;
+        Ok(Some(FullDisk {
             file: FileBackend::new(file).map_err(std::io::Error::other)?,
             capacity: capacity.clone(),
-        })
+        }))
     };
     let (runtime, scripts) = runtime();
     let options = WorldOptions {

@@ -83,6 +83,16 @@ impl StoreRead {
         let db = redb::Builder::new()
             .create_with_backend(backend)
             .map_err(|e| StoreError::from_database(path, e))?;
+        let counts = self.copy_to_db(&db)?;
+        drop(db);
+        // The rename that follows must not overtake the data: sync the file itself.
+        std::fs::File::open(path)?.sync_all()?;
+        Ok(counts)
+    }
+
+    /// Copies this snapshot into the empty database `db`, durably (one commit with an
+    /// fsync): (objects, attributes) copied.
+    pub(super) fn copy_to_db(&self, db: &redb::Database) -> Result<(u64, u64), StoreError> {
         let mut txn = db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let from = &self.txn;
@@ -99,9 +109,6 @@ impl StoreRead {
         let objects = from.open_table(OBJECTS)?.len()?;
         let attributes = from.open_table(ATTRS)?.len()?;
         txn.commit()?;
-        drop(db);
-        // The rename that follows must not overtake the data: sync the file itself.
-        std::fs::File::open(path)?.sync_all()?;
         Ok((objects, attributes))
     }
 }

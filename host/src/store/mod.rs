@@ -13,6 +13,7 @@ mod check;
 mod check_timers;
 mod error;
 mod schema;
+mod source;
 mod timers;
 pub mod timings;
 
@@ -21,6 +22,7 @@ pub use backup::BackupReport;
 pub use check::CheckReport;
 pub use error::StoreError;
 pub use schema::{AccountRecord, ObjectRecord, SCHEMA_VERSION, TimerRecord};
+pub use source::Storage;
 pub use timers::{TimerRow, TimerView};
 
 use std::path::Path;
@@ -36,15 +38,12 @@ use schema::{ACCOUNTS, ATTRS, CONTENTS, KEYS, META, OBJECTS, TIMER_QUEUE, TIMERS
 /// A stored object: its record and its persistent attributes, sorted by name.
 pub type LoadedObject = (ObjectRecord, Vec<(Box<str>, Value)>);
 
-/// Opens the database again after an I/O failure (redb refuses every operation after one
-/// until it is reopened).
-type Reopen = Box<dyn Fn() -> Result<Database, StoreError> + Send>;
-
 /// The embedded redb database behind the world.
 pub struct Store {
     /// `None` only between closing and reopening (see [`Store::reopen`]).
     db: Option<Database>,
-    reopen: Option<Reopen>,
+    /// Where the database lives, to reopen or rewrite it (`None`: it cannot be).
+    source: Option<source::Open>,
 }
 
 impl Store {
@@ -56,73 +55,20 @@ impl Store {
     /// [`StoreError::Redb`] for other failures. Nothing is written to a file that fails a check.
     pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
         refuse_foreign_or_newer(path)?;
-        let owned = path.to_owned();
-        let open = move || {
-            redb::Builder::new()
-                .set_cache_size(cache_bytes)
-                .create(&owned)
-                .map_err(|e| StoreError::from_database(&owned, e))
-        };
+        Self::open_with(source::file(path, cache_bytes))
+    }
+
+    /// Opens the store on `open`'s current storage (kept to reopen or rewrite it), checking
+    /// its schema and ids.
+    fn open_with(open: source::Open) -> Result<Self, StoreError> {
+        let db = open(Storage::Current)?.ok_or_else(no_storage)?;
         let store = Store {
-            db: Some(open()?),
-            reopen: Some(Box::new(open)),
+            db: Some(db),
+            source: Some(open),
         };
         store.check_or_init_schema()?;
         store.check_id_sequence()?;
         Ok(store)
-    }
-
-    /// Opens (or creates) the store on storage backends made by `backend`: one now, and
-    /// another each time the store must be reopened after an I/O failure (see
-    /// [`Store::reopen`]); in tests, a disk that fills up and empties again.
-    ///
-    /// # Errors
-    /// As [`Store::open`].
-    pub fn open_reopenable<B: redb::StorageBackend>(
-        backend: impl Fn() -> std::io::Result<B> + Send + 'static,
-        cache_bytes: usize,
-    ) -> Result<Self, StoreError> {
-        let open = move || {
-            redb::Builder::new()
-                .set_cache_size(cache_bytes)
-                .create_with_backend(backend()?)
-                .map_err(|e| StoreError::from_database(Path::new("<storage backend>"), e))
-        };
-        let store = Store {
-            db: Some(open()?),
-            reopen: Some(Box::new(open)),
-        };
-        store.check_or_init_schema()?;
-        store.check_id_sequence()?;
-        Ok(store)
-    }
-
-    /// Closes the database and opens it again, as it is on disk: what was committed durably
-    /// (redb refuses every operation after an I/O failure until then). Read and write
-    /// transactions still open must be dropped first (an open backup keeps the file, and the
-    /// reopen fails until it is done).
-    ///
-    /// # Errors
-    /// [`StoreError::Io`] if this store cannot be reopened (a single backend given by value),
-    /// or the open's error; the store is then closed, and reopening may be tried again.
-    pub fn reopen(&mut self) -> Result<(), StoreError> {
-        let Some(reopen) = &self.reopen else {
-            return Err(StoreError::Io(std::io::Error::other(
-                "this store was opened on a single storage backend and cannot be reopened",
-            )));
-        };
-        drop(self.db.take());
-        self.db = Some(reopen()?);
-        Ok(())
-    }
-
-    /// The open database.
-    fn db(&self) -> Result<&Database, StoreError> {
-        self.db.as_ref().ok_or_else(|| {
-            StoreError::Io(std::io::Error::other(
-                "the database is closed after an I/O failure (reopening)",
-            ))
-        })
     }
 
     /// Opens an existing store for `wasmud check`: refuses a foreign or newer file like
@@ -144,14 +90,14 @@ impl Store {
             .map_err(|e| StoreError::from_database(path, e))?;
         let store = Store {
             db: Some(db),
-            reopen: None,
+            source: None,
         };
         store.check_or_init_schema()?;
         Ok(store)
     }
 
     /// Opens (or creates) the store on a custom redb storage backend: an in-memory file, or
-    /// one that injects I/O failures in tests.
+    /// one that injects I/O failures in tests. (It cannot be reopened after a failure.)
     ///
     /// # Errors
     /// As [`Store::open`].
@@ -165,11 +111,75 @@ impl Store {
             .map_err(|e| StoreError::from_database(Path::new("<storage backend>"), e))?;
         let store = Store {
             db: Some(db),
-            reopen: None,
+            source: None,
         };
         store.check_or_init_schema()?;
         store.check_id_sequence()?;
         Ok(store)
+    }
+
+    /// Opens (or creates) the store on storage backends made by `backend` for each
+    /// [`Storage`] request: the current storage now and whenever the store is reopened after
+    /// an I/O failure, fresh storage to rewrite it into, and `Promote` (the factory returns
+    /// `None`) when that copy takes the current one's place. Tests use it for a disk that
+    /// fills up, fails or loses power.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_reopenable<B: redb::StorageBackend>(
+        backend: impl Fn(Storage) -> std::io::Result<Option<B>> + Send + 'static,
+        cache_bytes: usize,
+    ) -> Result<Self, StoreError> {
+        Self::open_with(source::backends(backend, cache_bytes))
+    }
+
+    /// Closes the database and opens it again (redb refuses every operation after an I/O
+    /// failure until then). Read and write transactions still open must be dropped first (an
+    /// open backup keeps the file, and the reopen fails until it is done).
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] if this store cannot be reopened (a single backend given by value),
+    /// or the open's error; the store is then closed, and reopening may be tried again.
+    pub fn reopen(&mut self) -> Result<(), StoreError> {
+        let open = self.source.as_ref().ok_or_else(no_source)?;
+        drop(self.db.take());
+        self.db = Some(open(Storage::Current)?.ok_or_else(no_storage)?);
+        Ok(())
+    }
+
+    /// Copies the store as it reads now into fresh storage, makes that durable, puts it in
+    /// the current storage's place and reopens on it (see `source`: after a failed fsync the
+    /// old file may never get pages the kernel's cache shows).
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] if this store cannot be rewritten, or the copy's error (a full disk:
+    /// the copy needs room for the whole store); the store is then as before.
+    pub fn rewrite(&mut self) -> Result<(), StoreError> {
+        let open = self.source.as_ref().ok_or_else(no_source)?;
+        {
+            let snapshot = self.read()?;
+            let fresh = open(Storage::Fresh)?.ok_or_else(no_storage)?;
+            snapshot.copy_to_db(&fresh)?;
+        }
+        drop(self.db.take());
+        let promoted = open(Storage::Promote);
+        // Whatever the promotion did, the store reopens on what is current now.
+        self.db = Some(open(Storage::Current)?.ok_or_else(no_storage)?);
+        promoted.map(drop)
+    }
+
+    /// True unless the database is closed (a reopen or rewrite failed part-way).
+    pub fn is_open(&self) -> bool {
+        self.db.is_some()
+    }
+
+    /// The open database.
+    fn db(&self) -> Result<&Database, StoreError> {
+        self.db.as_ref().ok_or_else(|| {
+            StoreError::Io(std::io::Error::other(
+                "the database is closed after an I/O failure (reopening)",
+            ))
+        })
     }
 
     /// The cheap check run on every open: the id sequence is above every id in use (else ids
@@ -279,6 +289,18 @@ impl Store {
             }),
         }
     }
+}
+
+fn no_source() -> StoreError {
+    StoreError::Io(std::io::Error::other(
+        "this store was opened on a single storage backend and cannot be reopened",
+    ))
+}
+
+fn no_storage() -> StoreError {
+    StoreError::Io(std::io::Error::other(
+        "the storage factory returned no storage",
+    ))
 }
 
 /// The schema version of a wasmud store, `None` for an empty (new) file.

@@ -124,11 +124,7 @@ impl WorldState {
             } else {
                 let view = self.view()?;
                 let Some((record, attrs)) = view.load(id)? else {
-                    return Err(if view.is_deleted(id)? {
-                        WorldError::Deleted(id)
-                    } else {
-                        WorldError::NotFound(format!("object #{id}"))
-                    });
+                    return Err(super::state::missing(view, id)?);
                 };
                 let named: Vec<(&str, &Value)> = attrs.iter().map(|(n, v)| (&**n, v)).collect();
                 let (db, db_total) = first_named(named, limits);

@@ -172,14 +172,14 @@ impl World {
         Ok(Self::with_store(store, runtime, scripts, options))
     }
 
-    /// Opens (or creates) a world on storage backends made by `backend`: one now, and one
-    /// each time the store is reopened after an I/O failure (see `world::storage`; in tests, a
-    /// disk that fills up and empties again).
+    /// Opens (or creates) a world on storage backends made by `backend` for each
+    /// [`crate::store::Storage`] request (see [`Store::open_reopenable`] and `world::storage`;
+    /// in tests, a disk that fills up, fails or loses power).
     ///
     /// # Errors
     /// [`WorldError::Store`] if the store is corrupt, from a newer schema or cannot be opened.
     pub fn open_reopenable<B: redb::StorageBackend>(
-        backend: impl Fn() -> std::io::Result<B> + Send + 'static,
+        backend: impl Fn(crate::store::Storage) -> std::io::Result<Option<B>> + Send + 'static,
         runtime: &Runtime,
         scripts: &Scripts,
         options: &WorldOptions,
@@ -244,6 +244,7 @@ impl World {
             .expect("world state is home between turns");
         let now = std::time::Instant::now();
         world.storage_recover();
+        world.storage.refused = None;
         world.tick(now);
         world.begin_turn(now);
         if !world.deliveries.is_empty() {
@@ -272,6 +273,12 @@ impl World {
         world.end_failure_log();
         if let Some(error) = world.turn_error() {
             result = Err(error);
+        }
+        if result.is_err()
+            && let Some(why) = world.storage.refused.take()
+        {
+            // Refused a write: that is why the turn failed, whichever hook it surfaced in.
+            result = Err(WorldError::StorageDown(why));
         }
         if result.is_err() {
             // None of the turn stays: its own changes, its hooks', its events'.

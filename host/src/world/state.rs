@@ -128,6 +128,18 @@ pub(crate) struct WorldState {
     pub(crate) storage: super::storage::StorageHealth,
 }
 
+/// Why `id` is not in the store: it was deleted, or never existed.
+///
+/// # Errors
+/// A storage failure while finding out.
+pub(super) fn missing(view: &dyn StoreView, id: ObjectId) -> Result<WorldError, WorldError> {
+    Ok(if view.is_deleted(id)? {
+        WorldError::Deleted(id)
+    } else {
+        WorldError::NotFound(format!("object #{id}"))
+    })
+}
+
 pub(super) fn check_name(what: &str, name: &str) -> Result<(), WorldError> {
     if name.is_empty() || name.len() > MAX_NAME_LEN || name.chars().any(char::is_control) {
         return Err(WorldError::InvalidArgument(format!(
@@ -275,11 +287,7 @@ impl WorldState {
     fn load(&mut self, id: ObjectId) -> Result<&mut Entry, WorldError> {
         let view = self.view()?;
         let Some((record, attrs)) = view.load(id)? else {
-            return Err(if view.is_deleted(id)? {
-                WorldError::Deleted(id)
-            } else {
-                WorldError::NotFound(format!("object #{id}"))
-            });
+            return Err(missing(view, id)?);
         };
         let names = &mut self.names;
         let entry = Entry::new(

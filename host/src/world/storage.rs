@@ -8,8 +8,10 @@
 //!   the failure), and the reopened store does not have them;
 //! - refuses changes at once with [`WorldError::StorageDown`] (a clear message, not a stream
 //!   of I/O errors), while reads, cached or not, go on;
-//! - lets one turn try to write again after a pause that doubles from [`FIRST_RETRY`] to
-//!   [`LAST_RETRY`]; once a durable checkpoint succeeds, the world is healthy again. Nothing
+//! - after a pause that doubles from [`FIRST_RETRY`] to [`LAST_RETRY`], rewrites the store into
+//!   fresh storage (a new file renamed over the old one: after a failed fsync the old file may
+//!   never get pages the kernel's cache shows, see `store::source`), then tries an empty
+//!   durable commit; once one succeeds, the world is healthy again. Nothing
 //!   acknowledged is lost: an answer leaves only after its checkpoint, and a failed checkpoint
 //!   fails every answer waiting for it.
 
@@ -34,6 +36,9 @@ pub(crate) struct StorageHealth {
     pub(crate) recoveries: u64,
     /// Objects changed by turns committed since the last durable checkpoint (with repeats).
     pub(crate) unsynced_ids: Vec<ObjectId>,
+    /// The running turn was refused a write (its error is then [`WorldError::StorageDown`],
+    /// whatever hook it surfaced through).
+    pub(crate) refused: Option<String>,
 }
 
 /// A failure in progress.
@@ -47,6 +52,9 @@ pub(crate) struct Failing {
     pub(crate) tries: u32,
     /// The store was reopened since the last failure (reads work).
     pub(crate) reopened: bool,
+    /// The store was rewritten into fresh storage since the failure began (see
+    /// `store::source`: a file whose fsync failed is never written to again).
+    pub(crate) rewritten: bool,
     /// When a write may be tried again.
     pub(crate) next_try: Instant,
     /// When reopening may be tried again (at once after a failure, then with the same pauses).
@@ -86,6 +94,7 @@ impl WorldState {
             Some(_) => tracing::debug!("the store failed again ({error}); retrying later"),
         }
         let since = health.failing.as_ref().map_or(now, |f| f.since);
+        let rewritten = health.failing.as_ref().is_some_and(|f| f.rewritten);
         // redb's "previous I/O error" says nothing of the cause: the first error does.
         let text = error.to_string();
         let error = match &health.failing {
@@ -97,6 +106,7 @@ impl WorldState {
             error,
             tries,
             reopened: false,
+            rewritten,
             next_try: now + pause,
             reopen_at: now,
         });
@@ -111,11 +121,7 @@ impl WorldState {
         };
         if failing.reopened {
             if Instant::now() >= failing.next_try {
-                // Time to try: an empty durable commit (a header write and an fsync).
-                match self.store.checkpoint() {
-                    Ok(()) => self.storage_synced(),
-                    Err(e) => self.storage_failed(&WorldError::from(e)),
-                }
+                self.storage_retry();
             }
             return;
         }
@@ -151,18 +157,58 @@ impl WorldState {
         }
     }
 
+    /// Time to try writing again: first the store is rewritten into fresh storage (once per
+    /// failure), then an empty durable commit (a header write and an fsync) tells whether the
+    /// disk takes writes.
+    fn storage_retry(&mut self) {
+        self.snapshot = None;
+        let rewritten = self.storage.failing.as_ref().is_some_and(|f| f.rewritten);
+        if !rewritten {
+            let started = Instant::now();
+            match self.store.rewrite() {
+                Ok(()) => {
+                    tracing::warn!(
+                        took_ms = started.elapsed().as_millis(),
+                        "the store was rewritten into a new file (a file whose fsync failed is \
+                         not written to again)"
+                    );
+                    if let Some(f) = &mut self.storage.failing {
+                        f.rewritten = true;
+                    }
+                }
+                Err(e) => {
+                    self.storage_failed(&e);
+                    // A rewrite that failed after closing the store leaves it to reopen.
+                    let open = self.store.is_open();
+                    if let Some(f) = &mut self.storage.failing {
+                        f.reopened = open;
+                    }
+                    return;
+                }
+            }
+        }
+        match self.store.checkpoint() {
+            Ok(()) => self.storage_synced(),
+            Err(e) => self.storage_failed(&e),
+        }
+    }
+
     /// Refuses a write while the store is failing and it is not time to try again.
-    pub(crate) fn storage_gate(&self) -> Result<(), WorldError> {
+    pub(crate) fn storage_gate(&mut self) -> Result<(), WorldError> {
+        // Writes resume only once a retry (at a turn's start) rewrote the store and saw a
+        // durable commit succeed, which clears `failing`.
         match &self.storage.failing {
-            Some(f) if !f.reopened || Instant::now() < f.next_try => {
-                Err(WorldError::StorageDown(format!(
+            Some(f) => {
+                let why = format!(
                     "changes cannot be saved since {} s ago ({}); nothing was changed, reads go \
                      on, and saving is retried by itself",
                     f.since.elapsed().as_secs(),
                     f.error
-                )))
+                );
+                self.storage.refused = Some(why.clone());
+                Err(WorldError::StorageDown(why))
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
