@@ -98,6 +98,7 @@ async fn run(dir: &Path) -> anyhow::Result<()> {
     config.net.limits.commands_per_second = u32::MAX;
     config.net.limits.max_new_accounts = 0;
     config.net.limits.connection_rate = 0;
+    config.net.limits.connection_rate_per_address = 0;
     // Every client is on 127.0.0.1: no per-address caps (logins in flight count as failed
     // ones until they succeed, so 500 at once would be throttled).
     config.net.limits.max_connections_per_address = usize::MAX;
