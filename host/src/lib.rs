@@ -22,10 +22,12 @@
 //!
 //! Start with `docs/design.md`.
 
+mod accept;
 pub mod accounts;
 pub mod bench;
 pub mod cache;
 pub mod console;
+mod evict;
 pub mod fd_limit;
 pub mod id_index;
 pub mod memory;

@@ -216,20 +216,18 @@ impl LoginThrottle {
     }
 
     /// Makes room for `key` if it is new and the record is full: expired records go, and if
-    /// that is not enough, the one whose newest failure is oldest.
+    /// that is not enough, the eighth whose newest failure is oldest (never one with an
+    /// attempt in flight).
     fn make_room(&mut self, key: Key, now: Instant) {
         if self.records.contains_key(&key) || self.records.len() < self.capacity {
             return;
         }
         let window = self.window;
         self.records.retain(|_, r| !r.expire(now, window));
-        if self.records.len() >= self.capacity
-            && let Some(oldest) = (self.records.iter())
-                .filter(|(_, r)| r.in_flight == 0)
-                .min_by_key(|(_, r)| r.newest())
-                .map(|(k, _)| *k)
-        {
-            self.records.remove(&oldest);
+        if self.records.len() >= self.capacity {
+            crate::evict::evict_eighth(&mut self.records, |r| {
+                (r.in_flight == 0).then(|| r.newest())
+            });
         }
     }
 }

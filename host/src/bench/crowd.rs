@@ -217,7 +217,7 @@ fn run(addr: &str, names: &[String], rate: u32) -> anyhow::Result<Figures> {
                     let interval = Duration::from_secs_f64(players.len() as f64 / f64::from(rate));
                     let (cpu0, (all0, world0)) = (thread_cpu(), process_cpu("world"));
                     let delivered0 = crate::outbox::delivered();
-                    let _ = crate::store::timings::take();
+                    crate::store::timings::start();
                     let start = tokio::time::Instant::now();
                     let count = players.len();
                     let mut tasks = tokio::task::JoinSet::new();

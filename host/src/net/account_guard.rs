@@ -112,8 +112,9 @@ impl AccountGuard {
     }
 
     /// Forgets names whose window has passed (and that no address is remembered for), then if
-    /// need be the eighth with the fewest and oldest failures (amortised: a flood of new names
-    /// does not rescan the record on every attempt).
+    /// need be an eighth: first names no owner's address is remembered for, the fewest and
+    /// oldest failures first (amortised: a flood of new names does not rescan the record on
+    /// every attempt, nor make the guard forget where owners log in from before the rest).
     fn make_room(&mut self, now: Instant) {
         let window = self.window;
         self.names.retain(|_, r| {
@@ -122,14 +123,9 @@ impl AccountGuard {
                     .is_some_and(|l| now.saturating_duration_since(l) < window)
         });
         if self.names.len() >= TRACKED_NAMES {
-            let mut quietest: Vec<(u32, Option<Instant>, String)> = (self.names.iter())
-                .map(|(k, r)| (r.failures, r.last, k.clone()))
-                .collect();
-            let cut = TRACKED_NAMES / 8;
-            quietest.select_nth_unstable(cut);
-            for (_, _, name) in &quietest[..=cut] {
-                self.names.remove(name);
-            }
+            crate::evict::evict_eighth(&mut self.names, |r| {
+                Some((!r.good.is_empty(), r.failures, r.last))
+            });
         }
     }
 }
@@ -190,9 +186,12 @@ mod tests {
     #[test]
     fn the_record_stays_bounded() {
         let (mut g, t0) = (AccountGuard::new(Duration::from_secs(300)), Instant::now());
+        g.succeeded("owner", ip("192.0.2.1"));
         for i in 0..2 * TRACKED_NAMES {
             let _ = g.begin(&format!("name{i}"), ip("10.0.0.1"), t0);
             assert!(g.names.len() <= TRACKED_NAMES);
         }
+        // A flood of names does not make the guard forget where an owner logs in from.
+        assert!(g.names["owner"].good.contains(&ip("192.0.2.1")));
     }
 }

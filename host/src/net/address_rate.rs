@@ -4,7 +4,8 @@
 //!
 //! The generic cell rate algorithm per address key (IPv6: per /64): `rate` a second after a
 //! burst of [`BURST_SECONDS`] seconds' worth. At most [`TRACKED`] addresses are remembered; an
-//! address whose budget is full again is forgotten first (it is the same as a new one).
+//! address whose budget is full again is forgotten first (it is the same as a new one), then
+//! the eighth closest to it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -44,10 +45,9 @@ impl AddressRate {
         let key = crate::throttle::address_key(ip);
         if !self.next.contains_key(&key) && self.next.len() >= TRACKED {
             self.next.retain(|_, &mut at| at > now);
-            if self.next.len() >= TRACKED
-                && let Some(oldest) = self.next.iter().min_by_key(|(_, at)| **at).map(|(k, _)| *k)
-            {
-                self.next.remove(&oldest);
+            if self.next.len() >= TRACKED {
+                // The eighth closest to a full budget (cheapest to forget), amortised.
+                crate::evict::evict_eighth(&mut self.next, |&at| Some(at));
             }
         }
         let due = self.next.get(&key).map_or(now, |&at| at.max(now));
@@ -75,5 +75,18 @@ mod tests {
         // Another address has its own budget.
         assert!(r.admit("10.0.0.2".parse().unwrap(), t0));
         assert!(AddressRate::new(0).admit(a, t0));
+    }
+
+    #[test]
+    fn a_flood_of_addresses_stays_bounded_and_keeps_the_busiest() {
+        let (mut r, t0) = (AddressRate::new(2), Instant::now());
+        let busy: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!((0..20).filter(|_| r.admit(busy, t0)).count(), 20);
+        for i in 0..5 * TRACKED as u32 {
+            assert!(r.admit(IpAddr::from((0x0b00_0000 + i).to_be_bytes()), t0));
+            assert!(r.next.len() <= TRACKED);
+        }
+        // The address that spent its whole burst is still refused.
+        assert!(!r.admit(busy, t0));
     }
 }

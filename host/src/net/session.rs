@@ -413,7 +413,8 @@ impl Session {
                 // A failure is the player's to hear about in short, and the admins' in full.
                 let answer = w.player_input(character, &input).map_err(|e| match e {
                     // A world-wide state, shown in `stats`: not an incident of this command.
-                    WorldError::StorageDown(_) | WorldError::Store(_) => Failure::Storage,
+                    WorldError::StorageDown(_) => Failure::Storage,
+                    WorldError::Store(ref s) if s.is_io() => Failure::Storage,
                     WorldError::Limit(_) => {
                         Failure::Limit(w.report_incident(character, &input, &e))
                     }

@@ -48,15 +48,9 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// address's rate and caps at once, then waits its turn under the global connection rate in
 /// its own task (holding its place), so the accept loop never waits.
 pub async fn serve(listener: TcpListener, players: Arc<Players>) {
+    let mut backoff = crate::accept::AcceptBackoff::default();
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!("telnet accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
+        let (stream, peer) = crate::accept::accept_tcp(&listener, &mut backoff, "telnet").await;
         let entry = match players.enter(peer.ip()) {
             Ok(entry) => entry,
             Err(why) => {

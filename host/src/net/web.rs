@@ -70,15 +70,9 @@ pub async fn serve(listener: TcpListener, players: Arc<Players>) {
         .route("/", get(page))
         .route("/ws", get(upgrade))
         .with_state(players.clone());
+    let mut backoff = crate::accept::AcceptBackoff::default();
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!("web accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
+        let (stream, peer) = crate::accept::accept_tcp(&listener, &mut backoff, "web").await;
         let entry = match players.enter(peer.ip()) {
             Ok(entry) => Arc::new(entry),
             Err(why) => {

@@ -606,9 +606,11 @@ impl StoreWrite {
         } else {
             Durability::None
         })?;
-        let started = std::time::Instant::now();
+        let started = timings::recording().then(std::time::Instant::now);
         self.txn.commit()?;
-        timings::record(durable, started.elapsed());
+        if let Some(started) = started {
+            timings::record(durable, started.elapsed());
+        }
         Ok(())
     }
 

@@ -4,11 +4,14 @@
 //! error itself (it names typeclasses, attributes and object ids: internals a player should not
 //! see and an attacker would like to). The details go to the log, one line with the same
 //! reference, and stay here for the console's `incidents` command. At most [`KEPT`] are kept;
-//! the oldest go first.
+//! the oldest go first, and each keeps at most [`ERROR_CHARS`] of its error (a typeclass
+//! chooses its error text: it must not make the host hold megabytes per incident). Players
+//! choose how often their commands fail: at most [`LOGGED_PER_SECOND`] incidents a second are
+//! logged, and the next logged line says how many were not.
 
 use std::collections::VecDeque;
 use std::hash::{BuildHasher as _, RandomState};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::value::ObjectId;
 
@@ -16,6 +19,10 @@ use crate::value::ObjectId;
 pub const KEPT: usize = 256;
 /// Characters of the input line kept with an incident.
 const INPUT_CHARS: usize = 200;
+/// Characters of the error kept with an incident.
+pub const ERROR_CHARS: usize = 4096;
+/// Incidents logged a second at most (all of them are kept, up to [`KEPT`]).
+pub const LOGGED_PER_SECOND: u32 = 20;
 
 /// One failed command, as an admin sees it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -28,7 +35,7 @@ pub struct Incident {
     pub character: ObjectId,
     /// The line (its first 200 characters).
     pub input: String,
-    /// The error, in full.
+    /// The error (its first 4,096 characters).
     pub error: String,
 }
 
@@ -38,6 +45,12 @@ pub struct Incidents {
     kept: VecDeque<Incident>,
     seed: RandomState,
     next: u64,
+    /// The current second of logging, the lines logged in it, and those not logged since the
+    /// last line that was.
+    log_window: Option<(Instant, u32)>,
+    unlogged: u64,
+    /// Incidents logged since the world opened.
+    pub logged: u64,
 }
 
 impl Incidents {
@@ -54,13 +67,19 @@ impl Incidents {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         let input: String = input.chars().take(INPUT_CHARS).collect();
-        tracing::warn!(
-            reference,
-            character,
-            input = %crate::runtime::guest_output::escape_line(&input),
-            "a player's command failed: {}",
-            crate::runtime::guest_output::escape_line(error)
-        );
+        let error: String = error.chars().take(ERROR_CHARS).collect();
+        if self.may_log(Instant::now()) {
+            tracing::warn!(
+                reference,
+                character,
+                input = %crate::runtime::guest_output::escape_line(&input),
+                unlogged_before = std::mem::take(&mut self.unlogged),
+                "a player's command failed: {}",
+                crate::runtime::guest_output::escape_line(&error)
+            );
+        } else {
+            self.unlogged += 1;
+        }
         if self.kept.len() >= KEPT {
             self.kept.pop_front();
         }
@@ -69,9 +88,23 @@ impl Incidents {
             at_ms,
             character,
             input,
-            error: error.to_owned(),
+            error,
         });
         reference
+    }
+
+    /// True if one more incident may be logged at `now` (see [`LOGGED_PER_SECOND`]).
+    fn may_log(&mut self, now: Instant) -> bool {
+        let (start, count) = match self.log_window {
+            Some((start, count)) if now.duration_since(start) < Duration::from_secs(1) => {
+                (start, count)
+            }
+            _ => (now, 0),
+        };
+        let allowed = count < LOGGED_PER_SECOND;
+        self.log_window = Some((start, count + u32::from(allowed)));
+        self.logged += u64::from(allowed);
+        allowed
     }
 
     /// The incidents kept, oldest first.
@@ -97,5 +130,19 @@ mod tests {
         assert_eq!(incidents.list().count(), KEPT);
         assert_eq!(incidents.list().next().unwrap().input, "cmd 10");
         assert!(refs[0].starts_with('E') && refs[0].len() == 8);
+    }
+
+    #[test]
+    fn a_flood_of_failures_is_kept_bounded_and_logged_at_a_bounded_rate() {
+        let mut incidents = Incidents::default();
+        let huge = "x".repeat(1 << 20);
+        for _ in 0..1_000 {
+            incidents.record(7, &huge, &huge);
+        }
+        assert_eq!(incidents.logged, u64::from(LOGGED_PER_SECOND));
+        assert_eq!(incidents.unlogged, 1_000 - u64::from(LOGGED_PER_SECOND));
+        let kept = incidents.list().next().unwrap();
+        assert_eq!(kept.error.len(), ERROR_CHARS);
+        assert_eq!(kept.input.len(), INPUT_CHARS);
     }
 }

@@ -226,10 +226,9 @@ impl WorldState {
                 if durable {
                     self.storage_synced();
                 } else {
-                    // What a reopened store would not have, should the disk fail before the
+                    // What a reopened store might not have, should the disk fail before the
                     // next checkpoint (see `world::storage`).
-                    let changed: Vec<ObjectId> = self.undo_ids().collect();
-                    self.storage.unsynced_ids.extend(changed);
+                    self.note_unsynced();
                 }
                 self.undo.clear();
                 self.unsynced = !durable;

@@ -24,9 +24,12 @@ use crate::world::{WorldError, WorldState};
 pub const FIRST_RETRY: Duration = Duration::from_millis(250);
 /// The longest pause between two tries.
 pub const LAST_RETRY: Duration = Duration::from_secs(8);
+/// Ids noted as changed since the last durable checkpoint before the list is given up (a world
+/// used without checkpoints); a recovery then empties the whole cache instead.
+const MAX_UNSYNCED_IDS: usize = 1 << 20;
 
 /// The store's health (see the module docs).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct StorageHealth {
     /// Set while writes fail.
     pub(crate) failing: Option<Failing>,
@@ -34,11 +37,24 @@ pub(crate) struct StorageHealth {
     pub(crate) failures: u64,
     /// Times it recovered.
     pub(crate) recoveries: u64,
-    /// Objects changed by turns committed since the last durable checkpoint (with repeats).
-    pub(crate) unsynced_ids: Vec<ObjectId>,
+    /// Objects changed by turns committed since the last durable checkpoint (with repeats);
+    /// `None` once there were too many to note (see [`MAX_UNSYNCED_IDS`]).
+    pub(crate) unsynced_ids: Option<Vec<ObjectId>>,
     /// The running turn was refused a write (its error is then [`WorldError::StorageDown`],
     /// whatever hook it surfaced through).
     pub(crate) refused: Option<String>,
+}
+
+impl Default for StorageHealth {
+    fn default() -> Self {
+        StorageHealth {
+            failing: None,
+            failures: 0,
+            recoveries: 0,
+            unsynced_ids: Some(Vec::new()),
+            refused: None,
+        }
+    }
 }
 
 /// A failure in progress.
@@ -137,18 +153,27 @@ impl WorldState {
             }
             return;
         }
-        let mut lost = std::mem::take(&mut self.storage.unsynced_ids);
-        lost.sort_unstable();
-        lost.dedup();
-        for &id in &lost {
-            self.cache.remove(id);
-        }
+        let lost = match self.storage.unsynced_ids.replace(Vec::new()) {
+            Some(mut lost) => {
+                lost.sort_unstable();
+                lost.dedup();
+                for &id in &lost {
+                    self.cache.remove(id);
+                }
+                lost.len()
+            }
+            None => {
+                let all = self.cache.stats().entries;
+                self.cache.clear();
+                all
+            }
+        };
         // Ids, the next timer and the `unsynced` flag are read afresh from the store.
         self.ids = 0..0;
         self.next_timer = None;
         self.unsynced = false;
         tracing::warn!(
-            objects = lost.len(),
+            objects = lost,
             "the store was reopened on what was durable; objects changed by unacknowledged turns \
              were dropped from the cache"
         );
@@ -212,9 +237,29 @@ impl WorldState {
         }
     }
 
+    /// A turn's commit (not durable) succeeded: notes the objects it changed, which a store
+    /// reopened after a failure might not have.
+    pub(crate) fn note_unsynced(&mut self) {
+        let Some(ids) = &mut self.storage.unsynced_ids else {
+            return;
+        };
+        for step in &self.undo {
+            if let Some(id) = step.object() {
+                ids.push(id);
+            }
+        }
+        if ids.len() > MAX_UNSYNCED_IDS {
+            ids.sort_unstable();
+            ids.dedup();
+            if ids.len() > MAX_UNSYNCED_IDS / 2 {
+                self.storage.unsynced_ids = None;
+            }
+        }
+    }
+
     /// A durable checkpoint succeeded: the store is healthy (again).
     pub(crate) fn storage_synced(&mut self) {
-        self.storage.unsynced_ids.clear();
+        self.storage.unsynced_ids = Some(Vec::new());
         if let Some(failing) = self.storage.failing.take() {
             self.storage.recoveries += 1;
             tracing::warn!(

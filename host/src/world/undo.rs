@@ -50,6 +50,22 @@ pub(crate) enum Undo {
     Loaded { id: ObjectId },
 }
 
+impl Undo {
+    /// The object this step changed, if any.
+    pub(crate) fn object(&self) -> Option<ObjectId> {
+        match self {
+            Undo::Attr { id, .. }
+            | Undo::Key { id, .. }
+            | Undo::Location { id, .. }
+            | Undo::Created { id }
+            | Undo::Deleted { id, .. }
+            | Undo::Timer { id, .. }
+            | Undo::Loaded { id } => Some(*id),
+            Undo::Account { .. } => None,
+        }
+    }
+}
+
 /// A point in the undo log and the event queue to roll back to.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Mark {
@@ -60,16 +76,7 @@ pub(crate) struct Mark {
 impl WorldState {
     /// The ids the running turn changed.
     pub(crate) fn undo_ids(&self) -> impl Iterator<Item = ObjectId> + '_ {
-        self.undo.iter().filter_map(|step| match step {
-            Undo::Attr { id, .. }
-            | Undo::Key { id, .. }
-            | Undo::Location { id, .. }
-            | Undo::Created { id }
-            | Undo::Deleted { id, .. }
-            | Undo::Timer { id, .. }
-            | Undo::Loaded { id } => Some(*id),
-            Undo::Account { .. } => None,
-        })
+        self.undo.iter().filter_map(Undo::object)
     }
 
     /// True if the running turn changed nothing (yet).

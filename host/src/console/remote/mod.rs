@@ -51,8 +51,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::Semaphore;
 
-use self::limits::{AcceptBackoff, LoginThrottle, Verdict};
+use self::limits::{LoginThrottle, Verdict};
 use super::exec::{ConsoleContext, Reply, execute};
+use crate::accept::AcceptBackoff;
 
 pub use self::address::{ConsoleAddr, DEFAULT_ADDR};
 pub use self::client::Client;
@@ -199,25 +200,11 @@ pub async fn serve_with(
         let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
-                let (delay, log) = backoff.failed(Instant::now());
-                if let Some(unlogged) = log {
-                    let quiet = if unlogged > 0 {
-                        format!(" ({unlogged} more failures since the last warning)")
-                    } else {
-                        String::new()
-                    };
-                    tracing::warn!(
-                        "admin console accept failed: {e}; retrying in {} ms{quiet}",
-                        delay.as_millis()
-                    );
-                }
-                tokio::time::sleep(delay).await;
+                backoff.pause("admin console", &e).await;
                 continue;
             }
         };
-        if let Some(failures) = backoff.succeeded() {
-            tracing::info!("admin console accepts again after {failures} failed accepts");
-        }
+        backoff.accepted("admin console");
         if let Peer::Local(uid) = peer
             && uid != me
             && uid != 0
