@@ -209,24 +209,23 @@ impl Players {
         })
     }
 
-    /// Waits for this connection's turn under [`NetLimits::connection_rate`]: a burst of a
-    /// second's worth passes at once, then one every `1/rate` s, in arrival order.
-    pub async fn pace(&self) {
+    /// Reserves this connection's turn under [`NetLimits::connection_rate`] and returns when
+    /// it comes: a burst of a second's worth passes at once, then one every `1/rate` s. Call it
+    /// where connections arrive one at a time (the accept loop, the upgrade handler), so turns
+    /// follow arrival order; the connection then sleeps until its turn in its own task.
+    pub fn admission(&self) -> tokio::time::Instant {
+        let now = tokio::time::Instant::now();
         let rate = self.limits.connection_rate;
         if rate == 0 {
-            return;
+            return now;
         }
         let interval = Duration::from_secs(1) / rate;
         // The generic cell rate algorithm: `next` is when the queue of admissions empties.
-        let admit = {
-            let now = tokio::time::Instant::now();
-            let mut next = self.next_admission.lock().expect("admission lock");
-            let due = (*next).max(now);
-            *next = due + interval;
-            due.checked_sub(interval * (rate - 1))
-                .map_or(now, |at| at.max(now))
-        };
-        tokio::time::sleep_until(admit).await;
+        let mut next = self.next_admission.lock().expect("admission lock");
+        let due = (*next).max(now);
+        *next = due + interval;
+        due.checked_sub(interval * (rate - 1))
+            .map_or(now, |at| at.max(now))
     }
 
     /// Players logged in now.

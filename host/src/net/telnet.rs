@@ -59,8 +59,10 @@ pub async fn serve(listener: TcpListener, players: Arc<Players>) {
             }
         };
         let players = players.clone();
+        // The turn is taken here, in accept order; the task waits for it (holding its place).
+        let turn = players.admission();
         tokio::spawn(async move {
-            players.pace().await;
+            tokio::time::sleep_until(turn).await;
             connection(stream, peer, players).await;
             drop(entry);
         });

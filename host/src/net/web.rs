@@ -176,9 +176,10 @@ async fn upgrade(
     let terminal = ws
         .selected_protocol()
         .is_some_and(|p| p.as_bytes() == TERMINAL.as_bytes());
+    // Over the connection rate, the socket waits its turn (taken now, in request order).
+    let turn = players.admission();
     ws.on_upgrade(move |socket| async move {
-        // Over the connection rate, the socket waits its turn (holding its place).
-        players.pace().await;
+        tokio::time::sleep_until(turn).await;
         connection(socket, peer, players, terminal).await;
         drop(entry);
     })
