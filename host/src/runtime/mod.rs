@@ -416,6 +416,8 @@ pub(crate) struct Instances {
     /// Idle instances dropped because their memory had grown past the pool threshold.
     pub(crate) dropped_big: u64,
     known: HashMap<Box<str>, Symbol>,
+    /// The symbol of [`BASE_TYPECLASS`].
+    base: Symbol,
     slots: HashMap<Symbol, Slot>,
     /// Instances created so far (for stats).
     pub(crate) instantiations: u64,
@@ -432,14 +434,16 @@ impl Instances {
         names: &mut Interner,
         sandbox: Sandbox,
     ) -> Self {
+        let base = names.intern(BASE_TYPECLASS);
         let mut known = HashMap::new();
-        known.insert(BASE_TYPECLASS.into(), names.intern(BASE_TYPECLASS));
+        known.insert(BASE_TYPECLASS.into(), base);
         let mut instances = Instances {
             engine: runtime.engine.clone(),
             sandbox,
             logs: Arc::new(LogCounters::default()),
             dropped_big: 0,
             known,
+            base,
             slots: HashMap::new(),
             instantiations: 0,
             hooks_run: 0,
@@ -535,6 +539,12 @@ impl Instances {
         }))
     }
 
+    /// True for the base typeclass: it has no component, so its hooks give their default
+    /// answers without a call (the fast path of [`crate::runtime::dispatch`]).
+    pub(crate) fn is_base(&self, typeclass: Symbol) -> bool {
+        typeclass == self.base && !self.slots.contains_key(&typeclass)
+    }
+
     /// Why `typeclass` cannot run hooks now (quarantined, or its component missing), if it
     /// cannot; `None` for a runnable typeclass and for the base typeclass.
     pub(crate) fn unavailable(&self, typeclass: Symbol) -> Option<&'static str> {
@@ -543,7 +553,7 @@ impl Instances {
                 Some("it is quarantined after repeated traps (reload it to clear)")
             }
             Some(_) => None,
-            None if self.known.get(BASE_TYPECLASS) == Some(&typeclass) => None,
+            None if typeclass == self.base => None,
             None => Some("its component is not installed (missing or failed to load)"),
         }
     }
