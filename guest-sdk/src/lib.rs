@@ -3,6 +3,7 @@
 
 extern crate self as wasmud_sdk;
 
+mod accounts;
 mod attrs;
 mod error;
 pub mod log;
@@ -10,6 +11,7 @@ mod object;
 mod timers;
 mod typeclass;
 
+pub use accounts::Role;
 pub use attrs::{Attrs, Value};
 pub use error::{Error, HookResult};
 pub use object::{Object, ObjectId, create, find_named, lookup, search};

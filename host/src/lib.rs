@@ -33,6 +33,7 @@ pub mod id_index;
 pub mod memory;
 pub mod net;
 pub mod outbox;
+pub mod roles;
 pub mod runtime;
 pub mod scripts;
 pub mod seed;

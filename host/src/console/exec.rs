@@ -84,6 +84,7 @@ impl From<WorldError> for Failure {
             WorldError::NotFound(what) if what.starts_with("typeclass") => {
                 "`typeclasses` lists the installed ones"
             }
+            WorldError::NotFound(what) if what.starts_with("account") => "`accounts` lists them",
             WorldError::NotFound(_) | WorldError::Deleted(_) => "check the id with `find <key>`",
             WorldError::InvalidArgument(_) => "see `help <command>`",
             _ => "",
@@ -379,6 +380,25 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                 .expect("write to string");
             }
             Ok((text, json!({ "incidents": incidents })))
+        }
+        Command::Accounts => {
+            let accounts = world(ctx, |w| w.accounts()).await??;
+            Ok(super::accounts::reply(&accounts))
+        }
+        Command::Role {
+            account,
+            role,
+            grant,
+        } => {
+            world(ctx, move |w| -> Outcome {
+                let roles = w.set_role(&account, role, grant)?;
+                let (verb, prep) = if grant { ("granted", "to") } else { ("revoked", "from") };
+                Ok((
+                    format!("{role} {verb} {prep} {account}: now {roles}"),
+                    json!({ "account": account, "roles": roles.names() }),
+                ))
+            })
+            .await?
         }
         Command::Backup(file) => {
             let dest = std::path::PathBuf::from(file);

@@ -59,6 +59,17 @@ pub enum Command {
     Timers(Option<Target>),
     /// `incidents`
     Incidents,
+    /// `accounts`
+    Accounts,
+    /// `grant <account> <role>` (`grant` true) or `revoke <account> <role>`
+    Role {
+        /// The account's name.
+        account: String,
+        /// The role.
+        role: crate::roles::Role,
+        /// Grant rather than revoke.
+        grant: bool,
+    },
     /// `backup <file>`
     Backup(String),
     /// `save`
@@ -156,6 +167,21 @@ pub const COMMANDS: &[Spec] = &[
         name: "incidents",
         usage: "incidents",
         summary: "players' commands that failed: the reference they saw, the line, the error",
+    },
+    Spec {
+        name: "accounts",
+        usage: "accounts",
+        summary: "player accounts: name, roles, character, created, last login, online",
+    },
+    Spec {
+        name: "grant",
+        usage: "grant <account> <role>",
+        summary: "give an account a role: builder (builds in the game) or admin",
+    },
+    Spec {
+        name: "revoke",
+        usage: "revoke <account> <role>",
+        summary: "take a role from an account (every account stays a player)",
     },
     Spec {
         name: "backup",
@@ -487,6 +513,20 @@ pub fn parse_argv(argv: Vec<String>) -> Result<(Command, bool), ParseError> {
         "incidents" => {
             arity(0, 0)?;
             Command::Incidents
+        }
+        "accounts" => {
+            arity(0, 0)?;
+            Command::Accounts
+        }
+        "grant" | "revoke" => {
+            arity(2, 2)?;
+            let role = crate::roles::Role::parse(&args[1])
+                .map_err(|e| usage_error(spec.name, e.to_string()))?;
+            Command::Role {
+                account: args[0].clone(),
+                role,
+                grant: spec.name == "grant",
+            }
         }
         "backup" => {
             arity(1, 1)?;

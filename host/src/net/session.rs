@@ -335,8 +335,17 @@ impl Session {
     async fn puppet(&mut self, record: AccountRecord) {
         let character = record.character;
         // An admin may have deleted the character: say so rather than log in to nothing.
-        match self.players.world.call(move |w| w.key(character)).await {
-            Ok(Ok(_)) => {}
+        let account = record.name.clone();
+        let found = self.players.world.call(move |w| {
+            w.key(character)?;
+            // Noted for `accounts`; a store refusing writes does not keep a player out.
+            if let Err(e) = w.note_login(&account) {
+                tracing::debug!(%account, "last login not recorded: {e}");
+            }
+            Ok::<_, WorldError>(())
+        });
+        match found.await {
+            Ok(Ok(())) => {}
             Ok(Err(WorldError::Deleted(_) | WorldError::NotFound(_))) => {
                 tracing::warn!(account = %record.name, character, "login to a deleted character");
                 return self.term.deliver(

@@ -114,7 +114,7 @@ impl Runtime {
 
     /// Compiles (or loads from the artifact cache), links and validates one typeclass
     /// component: it must implement the `hooks` interface of the contract this host speaks
-    /// (`wasmud:runtime@0.1.2`, or 0.1.0 / 0.1.1 from before timers / puppet hooks), import nothing the host does not provide, and instantiate
+    /// (`wasmud:runtime@0.1.3`, or 0.1.0 / 0.1.1 / 0.1.2 from before timers / puppet hooks / accounts), import nothing the host does not provide, and instantiate
     /// without trapping. Safe to call off the world thread.
     ///
     /// # Errors
@@ -255,12 +255,12 @@ fn internal(e: wasmtime::Error) -> WorldError {
 
 /// The export names of the optional hook interfaces (wasmtime also finds other 0.1.x
 /// versions).
-const TIMER_HOOKS: &str = "wasmud:runtime/timer-hooks@0.1.2";
-const PUPPET_HOOKS: &str = "wasmud:runtime/puppet-hooks@0.1.2";
+const TIMER_HOOKS: &str = "wasmud:runtime/timer-hooks@0.1.3";
+const PUPPET_HOOKS: &str = "wasmud:runtime/puppet-hooks@0.1.3";
 
 /// Where a component's hook exports are. `hooks` is required; `timer-hooks` (added in
 /// `wasmud:runtime@0.1.1`) and `puppet-hooks` (0.1.2) are optional, so older components keep
-/// loading: wasmtime matches `@0.1.0` and `@0.1.1` names to the host's `@0.1.2` ones (same
+/// loading: wasmtime matches `@0.1.0` to `@0.1.2` names to the host's `@0.1.3` ones (same
 /// semver track), and a component without `at-tick` lets its timers fire and do nothing.
 #[derive(Clone)]
 struct Exports {

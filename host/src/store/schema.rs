@@ -56,6 +56,10 @@ pub struct AccountRecord {
     pub character: ObjectId,
     /// When it was created (Unix ms).
     pub created_ms: u64,
+    /// Its roles (given and taken only by the admin console).
+    pub roles: crate::roles::Roles,
+    /// When it last logged in (Unix ms); `None` if it never did since roles were recorded.
+    pub last_login_ms: Option<u64>,
 }
 
 /// One timer of an object (its object id and name are its key).

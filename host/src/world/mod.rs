@@ -30,6 +30,7 @@ pub(crate) mod undo;
 
 use std::path::Path;
 
+pub use accounts::AccountInfo;
 pub use batch::Batch;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::WorldError;

@@ -109,6 +109,9 @@ pub(crate) struct WorldState {
     pub(crate) deleting: Vec<ObjectId>,
     /// Objects the host pinned in the cache.
     pub(crate) pins: IdSet,
+    /// The roles of each account's character, read from the accounts on first use and
+    /// forgotten whenever an account changes (`None`: not read yet).
+    pub(crate) character_roles: Option<std::collections::HashMap<ObjectId, crate::roles::Roles>>,
     /// The cache's budget in entries, if any.
     pub(crate) max_entries: Option<usize>,
     /// Flush operations completed.
@@ -182,6 +185,7 @@ impl WorldState {
             active: Vec::new(),
             deleting: Vec::new(),
             pins: IdSet::default(),
+            character_roles: None,
             max_entries: None,
             flushes: 0,
             started: Instant::now(),
@@ -645,6 +649,7 @@ impl WorldState {
                 }
                 Undo::Deleted { entry, .. } => entry.heap_bytes(),
                 Undo::Account { name } => name.len(),
+                Undo::AccountChanged { old } => old.name.len() + old.password.len(),
                 Undo::Location { .. } | Undo::Created { .. } | Undo::Loaded { .. } => 0,
             };
         self.undo.push(step);

@@ -45,6 +45,8 @@ pub(crate) enum Undo {
     },
     /// Account `name` was created.
     Account { name: Box<str> },
+    /// An account was changed; this is how it was.
+    AccountChanged { old: Box<crate::store::AccountRecord> },
     /// `id` was loaded into the cache (undone by dropping it again: a load stands or falls
     /// with its `at-init` and with the hook that caused it).
     Loaded { id: ObjectId },
@@ -61,7 +63,7 @@ impl Undo {
             | Undo::Deleted { id, .. }
             | Undo::Timer { id, .. }
             | Undo::Loaded { id } => Some(*id),
-            Undo::Account { .. } => None,
+            Undo::Account { .. } | Undo::AccountChanged { .. } => None,
         }
     }
 }
@@ -210,8 +212,15 @@ impl WorldState {
                 }
             }
             Undo::Account { name } => {
+                self.character_roles = None;
                 if in_store {
                     self.revert_account(&name)?;
+                }
+            }
+            Undo::AccountChanged { old } => {
+                self.character_roles = None;
+                if in_store {
+                    self.restore_account(&old)?;
                 }
             }
             Undo::Loaded { id } => self.unload(id),

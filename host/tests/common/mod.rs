@@ -120,6 +120,19 @@ impl Server {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// Runs an admin console command given as the shell's words, success or not: whether it
+    /// succeeded, and what it printed.
+    pub fn console_outcome(&self, words: &[&str]) -> (bool, String) {
+        let data = self.data.to_str().unwrap();
+        let out = Command::new(BIN)
+            .args(["console", "--data", data])
+            .args(words)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text.into_owned())
+    }
+
     /// Runs an admin console command and returns its JSON.
     pub fn console(&self, command: &str) -> serde_json::Value {
         let mut args = vec!["console", "--data"];

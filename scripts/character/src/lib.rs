@@ -5,7 +5,7 @@
 //! colour markup (`|c...|n`), which the host renders for each client.
 
 use serde::{Deserialize, Serialize};
-use wasmud_sdk::{HookResult, Object, Typeclass, find_named};
+use wasmud_sdk::{HookResult, Object, Role, Typeclass, find_named};
 
 /// Persistent statistics, stored as one structured attribute.
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -261,7 +261,21 @@ impl Typeclass for Character {
             }
             "stats" => {
                 let stats: Stats = this.db().get("stats")?.ok_or("no stats")?;
-                this.msg(&format!("hp {} level {}", stats.hp, stats.level))?;
+                let roles: Vec<&str> = this
+                    .roles()?
+                    .into_iter()
+                    .map(|r| match r {
+                        Role::Player => "player",
+                        Role::Builder => "builder",
+                        Role::Admin => "admin",
+                    })
+                    .collect();
+                this.msg(&format!(
+                    "hp {} level {}; roles: {}",
+                    stats.hp,
+                    stats.level,
+                    roles.join(", ")
+                ))?;
             }
             "help" | "?" => this.msg(&help())?,
             _ => return Ok(false),
