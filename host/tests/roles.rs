@@ -25,7 +25,10 @@ fn a_role_granted_in_the_console_takes_effect_on_the_next_command() {
     assert_eq!(row["roles"], json!(["player"]), "{listed}");
     assert_eq!(row["online"], true, "{listed}");
     assert!(row["character"].as_u64().is_some(), "{listed}");
-    assert!(row["last_login_ms"].as_u64() >= row["created_ms"].as_u64(), "{listed}");
+    assert!(
+        row["last_login_ms"].as_u64() >= row["created_ms"].as_u64(),
+        "{listed}"
+    );
 
     let granted = server.console_argv(&["grant", "Alice", "builder"]);
     assert_eq!(granted["roles"], json!(["player", "builder"]), "{granted}");
@@ -34,7 +37,11 @@ fn a_role_granted_in_the_console_takes_effect_on_the_next_command() {
     // Granting again changes nothing; admin includes builder but is its own grant.
     server.console_argv(&["grant", "alice", "builder"]);
     let admin = server.console_argv(&["grant", "alice", "ADMIN"]);
-    assert_eq!(admin["roles"], json!(["player", "builder", "admin"]), "{admin}");
+    assert_eq!(
+        admin["roles"],
+        json!(["player", "builder", "admin"]),
+        "{admin}"
+    );
     let back = server.console_argv(&["revoke", "alice", "builder"]);
     assert_eq!(back["roles"], json!(["player", "admin"]), "{back}");
     server.console_argv(&["revoke", "alice", "admin"]);
@@ -43,7 +50,10 @@ fn a_role_granted_in_the_console_takes_effect_on_the_next_command() {
 
     // Mistakes are refused with a reason, and change nothing.
     for (words, expected) in [
-        (&["revoke", "alice", "player"][..], "every account is a player"),
+        (
+            &["revoke", "alice", "player"][..],
+            "every account is a player",
+        ),
         (&["grant", "nobody", "builder"][..], "`accounts` lists them"),
         (&["grant", "alice", "god"][..], "no role is called \"god\""),
         (&["grant", "alice"][..], "takes 2 arguments"),
@@ -53,14 +63,21 @@ fn a_role_granted_in_the_console_takes_effect_on_the_next_command() {
         assert!(text.contains(expected), "{words:?}: {text}");
     }
     let listed = server.console("accounts");
-    assert_eq!(listed["accounts"][0]["roles"], json!(["player"]), "{listed}");
+    assert_eq!(
+        listed["accounts"][0]["roles"],
+        json!(["player"]),
+        "{listed}"
+    );
 
     // Leaving shows in the list; the text form has one row per account.
     alice.send("quit");
     assert!(alice.closed_within(std::time::Duration::from_secs(5)));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while server.console("accounts")["accounts"][0]["online"] != false {
-        assert!(std::time::Instant::now() < deadline, "alice never went offline");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "alice never went offline"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }

@@ -511,7 +511,10 @@ fn connections_over_the_rate_wait_their_turn() {
     // In arrival order: the third in waits about half a second, not behind the last.
     for (i, waited) in waited.iter().enumerate().skip(2) {
         let turn = Duration::from_millis(500) * (i as u32 - 1);
-        assert!(*waited < turn + Duration::from_millis(1_500), "{i}: {waited:?}");
+        assert!(
+            *waited < turn + Duration::from_millis(1_500),
+            "{i}: {waited:?}"
+        );
     }
     // Queued, not refused: every one of them plays.
     for (i, client) in clients.iter_mut().enumerate() {

@@ -73,7 +73,10 @@ mod tests {
         let (text, json) = reply(&accounts);
         let row = text.lines().nth(1).unwrap();
         assert!(row.starts_with("Alice"), "{text}");
-        assert!(row.contains("player, builder") && row.contains("#12"), "{text}");
+        assert!(
+            row.contains("player, builder") && row.contains("#12"),
+            "{text}"
+        );
         assert!(row.ends_with("yes") && row.contains(" - "), "{text}");
         assert_eq!(json["accounts"][0]["roles"][1], "builder");
         assert!(json["accounts"][0]["last_login_ms"].is_null());

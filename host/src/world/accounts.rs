@@ -31,7 +31,11 @@ impl WorldState {
     }
 
     /// Writes a changed account, keeping the old one for the undo log.
-    fn update_account(&mut self, old: AccountRecord, new: &AccountRecord) -> Result<(), WorldError> {
+    fn update_account(
+        &mut self,
+        old: AccountRecord,
+        new: &AccountRecord,
+    ) -> Result<(), WorldError> {
         self.write()?.put_account(new)?;
         self.character_roles = None;
         self.record_undo(Undo::AccountChanged { old: Box::new(old) })

@@ -46,7 +46,9 @@ pub(crate) enum Undo {
     /// Account `name` was created.
     Account { name: Box<str> },
     /// An account was changed; this is how it was.
-    AccountChanged { old: Box<crate::store::AccountRecord> },
+    AccountChanged {
+        old: Box<crate::store::AccountRecord>,
+    },
     /// `id` was loaded into the cache (undone by dropping it again: a load stands or falls
     /// with its `at-init` and with the hook that caused it).
     Loaded { id: ObjectId },
