@@ -224,7 +224,8 @@ fn every_command_works_remotely_with_text_and_json() {
         "{names:?}"
     );
 
-    assert_eq!(s.ok(&["find", "limbo"]).trim(), "#1 Limbo (room)");
+    // The exact key first, then the exits that have it as an alias.
+    assert!(s.ok(&["find", "limbo"]).starts_with("#1 Limbo (room)\n"));
     let limbo = s.json(&["examine", "Limbo"]);
     assert_eq!(limbo["typeclass"], "room");
     assert_eq!(limbo["contents"][0]["key"], "east");
@@ -888,4 +889,77 @@ fn an_object_whose_at_init_fails_can_still_be_examined() {
         "{examined}"
     );
     assert!(s.ok(&["examine", &id]).contains("at-init:   FAILS"));
+}
+
+/// What builders do in the game, the console does too: rename, move, remove an attribute,
+/// delete; and `find` matches parts of names and aliases as Evennia's does.
+#[test]
+fn admins_rename_move_unset_delete_and_find_by_part_of_a_name_or_an_alias() {
+    let s = Serve::start();
+    let id = |v: serde_json::Value| v["id"].as_u64().unwrap().to_string();
+    let gentian = id(s.json(&["create", "a blue gentian", "item", "#1"]));
+    let found = |name: &str| -> Vec<u64> {
+        s.json(&["find", name])["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_u64().unwrap())
+            .collect()
+    };
+    let gentian_id: u64 = gentian.parse().unwrap();
+    assert_eq!(found("gentian"), [gentian_id]);
+    assert_eq!(found("BLUE gen"), [gentian_id]);
+    assert!(found("tian").is_empty());
+    assert!(
+        s.ok(&["find", "tian"])
+            .contains("no object's name or alias matches `tian`")
+    );
+    // An exact key comes first, whatever its id.
+    let bare = id(s.json(&["create", "gentian", "item", "#1"]));
+    assert_eq!(found("gentian"), [bare.parse().unwrap(), gentian_id]);
+
+    s.ok(&["set", &gentian, "aliases", r#"["alpine","bloom"]"#]);
+    let by_alias = s.json(&["find", "bloom"]);
+    assert_eq!(by_alias["objects"][0]["id"], gentian_id, "{by_alias}");
+    assert_eq!(by_alias["objects"][0]["alias"], "bloom", "{by_alias}");
+    assert!(s.ok(&["find", "bloom"]).contains("alias \"bloom\""));
+
+    let renamed = s.json(&["rename", &gentian, "a", "white", "gentian"]);
+    assert_eq!(renamed["old"], "a blue gentian");
+    assert_eq!(s.json(&["examine", &gentian])["key"], "a white gentian");
+    assert_eq!(found("whi gen"), [gentian_id]);
+
+    assert_eq!(s.json(&["unset", &gentian, "aliases"])["removed"], true);
+    assert_eq!(s.json(&["unset", &gentian, "aliases"])["removed"], false);
+    assert!(found("bloom").is_empty());
+    s.ok(&["set", &gentian, "mood", "calm", "--ndb"]);
+    assert_eq!(
+        s.json(&["unset", &gentian, "mood", "--ndb"])["removed"],
+        true
+    );
+
+    assert!(s.json(&["move", &gentian, "none"])["location"].is_null());
+    assert!(s.json(&["examine", &gentian])["location"].is_null());
+    let bx = id(s.json(&["create", "box", "object", "#1"]));
+    assert_eq!(
+        s.json(&["move", &gentian, &bx])["location"].as_u64(),
+        bx.parse().ok()
+    );
+    let deleted = s.json(&["delete", &bx]);
+    assert_eq!(deleted["moved_out"][0], gentian_id, "{deleted}");
+    // Its contents moved out into where the box was.
+    assert_eq!(s.json(&["examine", &gentian])["location"], 1);
+
+    for (words, expected) in [
+        (vec!["delete", &bx], "deleted"),
+        (vec!["move", &gentian, &gentian], "into itself"),
+        (vec!["unset", &gentian], "takes 2 arguments"),
+        (vec!["rename", &gentian], "an object and a new key"),
+        (vec!["find"], "takes a name"),
+        (vec!["move", "999", "#1"], "not found"),
+    ] {
+        let (ok, text) = s.console(&words);
+        assert!(!ok, "{words:?}: {text}");
+        assert!(text.contains(expected), "{words:?}: {text}");
+    }
 }

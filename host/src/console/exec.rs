@@ -75,6 +75,30 @@ pub struct ConsoleContext {
     pub shutdown: Arc<tokio::sync::Notify>,
 }
 
+/// The most objects one `find` lists (the reply says when more matched).
+const MAX_FOUND: usize = 200;
+
+/// The text and JSON of `find`.
+fn find_reply(name: &str, finds: &crate::store::Finds) -> (String, serde_json::Value) {
+    let mut text = String::new();
+    for f in &finds.objects {
+        write!(text, "#{} {} ({})", f.id, f.key, f.typeclass).expect("write to string");
+        if let Some(alias) = &f.alias {
+            write!(text, " alias {alias:?}").expect("write to string");
+        }
+        text.push('\n');
+    }
+    if finds.objects.is_empty() {
+        text = format!("no object's name or alias matches `{name}`");
+    } else if finds.more {
+        write!(text, "... and more: the first {MAX_FOUND} are shown").expect("write to string");
+    }
+    (
+        text.trim_end().to_owned(),
+        json!({ "objects": finds.objects, "more": finds.more }),
+    )
+}
+
 /// A failure while running a command, turned into a [`Reply`].
 struct Failure(String, String);
 
@@ -282,20 +306,79 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
             .await??;
             Ok(examine_reply(&snapshot))
         }
-        Command::Find(key) => {
+        Command::Find(name) => {
+            // A scan of every key and alias: on a snapshot, off the world thread.
+            let snapshot = world(ctx, |w| w.snapshot()).await??;
+            let query = name.clone();
+            let finds = tokio::task::spawn_blocking(move || snapshot.find(&query, MAX_FOUND))
+                .await
+                .map_err(|e| Failure(format!("the find task failed: {e}"), String::new()))?
+                .map_err(|e| Failure(format!("find failed: {e}"), String::new()))?;
+            Ok(find_reply(&name, &finds))
+        }
+        Command::Unset { target, name, ndb } => {
             world(ctx, move |w| -> Outcome {
-                let ids = w.search(&key)?;
-                let mut text = String::new();
-                let mut items = Vec::new();
-                for id in &ids {
-                    let (k, tc) = (w.key(*id)?, w.typeclass(*id)?);
-                    writeln!(text, "#{id} {k} ({tc})").expect("write to string");
-                    items.push(json!({ "id": id, "key": k, "typeclass": tc }));
-                }
-                if ids.is_empty() {
-                    text = format!("no object is called `{key}`");
-                }
-                Ok((text.trim_end().to_owned(), json!({ "objects": items })))
+                let id = resolve(w, &target)?;
+                let kind = if ndb { AttrKind::Ndb } else { AttrKind::Db };
+                let removed = w.remove_attr(id, kind, &name)?;
+                let which = if ndb { "ndb" } else { "db" };
+                let text = if removed {
+                    format!("#{id}.{which}.{name} removed")
+                } else {
+                    format!("#{id} has no {which} attribute {name:?}")
+                };
+                Ok((
+                    text,
+                    json!({ "id": id, "attr": name, "kind": which, "removed": removed }),
+                ))
+            })
+            .await?
+        }
+        Command::Rename { target, key } => {
+            world(ctx, move |w| -> Outcome {
+                let id = resolve(w, &target)?;
+                let old = w.key(id)?;
+                w.rename(id, &key)?;
+                Ok((
+                    format!("#{id} {old} is now called {key}"),
+                    json!({ "id": id, "old": old, "key": key }),
+                ))
+            })
+            .await?
+        }
+        Command::Move {
+            target,
+            destination,
+        } => {
+            world(ctx, move |w| -> Outcome {
+                let id = resolve(w, &target)?;
+                let to = destination.map(|d| resolve(w, &d)).transpose()?;
+                w.move_to(id, to)?;
+                let text = match to {
+                    Some(to) => format!("moved #{id} into #{to} {}", w.key(to)?),
+                    None => format!("moved #{id} out of the world (nowhere)"),
+                };
+                Ok((text, json!({ "id": id, "location": to })))
+            })
+            .await?
+        }
+        Command::Delete(target) => {
+            world(ctx, move |w| -> Outcome {
+                let id = resolve(w, &target)?;
+                let key = w.key(id)?;
+                let contents = w.contents(id)?;
+                w.delete(id)?;
+                Ok((
+                    format!(
+                        "deleted #{id} {key}{}",
+                        if contents.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({} things inside moved out)", contents.len())
+                        }
+                    ),
+                    json!({ "id": id, "key": key, "moved_out": contents }),
+                ))
             })
             .await?
         }
@@ -392,7 +475,11 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
         } => {
             world(ctx, move |w| -> Outcome {
                 let roles = w.set_role(&account, role, grant)?;
-                let (verb, prep) = if grant { ("granted", "to") } else { ("revoked", "from") };
+                let (verb, prep) = if grant {
+                    ("granted", "to")
+                } else {
+                    ("revoked", "from")
+                };
                 Ok((
                     format!("{role} {verb} {prep} {account}: now {roles}"),
                     json!({ "account": account, "roles": roles.names() }),

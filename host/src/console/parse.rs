@@ -46,6 +46,31 @@ pub enum Command {
         /// Set an `ndb` attribute instead of a `db` one.
         ndb: bool,
     },
+    /// `unset <id|key> <attr> [--ndb]`
+    Unset {
+        /// The object.
+        target: Target,
+        /// The attribute.
+        name: String,
+        /// Remove an `ndb` attribute instead of a `db` one.
+        ndb: bool,
+    },
+    /// `rename <id|key> <new key>`
+    Rename {
+        /// The object.
+        target: Target,
+        /// Its new key.
+        key: String,
+    },
+    /// `move <id|key> <destination|none>`
+    Move {
+        /// The object.
+        target: Target,
+        /// Where to (`None`: nowhere).
+        destination: Option<Target>,
+    },
+    /// `delete <id|key>`
+    Delete(Target),
     /// `call <id|key> <hook> [args]`
     Call {
         /// The object.
@@ -140,8 +165,8 @@ pub const COMMANDS: &[Spec] = &[
     },
     Spec {
         name: "find",
-        usage: "find <key>",
-        summary: "objects whose key matches (ASCII case ignored)",
+        usage: "find <name>",
+        summary: "objects whose key or alias has words starting with the name's (`find rose`: \"a red rose\")",
     },
     Spec {
         name: "create",
@@ -152,6 +177,26 @@ pub const COMMANDS: &[Spec] = &[
         name: "set",
         usage: "set <id|key> <attr> <value> [--ndb]",
         summary: "set an attribute; value: 12, 1.5, true, null, #id, \"text\", {json} or text",
+    },
+    Spec {
+        name: "unset",
+        usage: "unset <id|key> <attr> [--ndb]",
+        summary: "remove an attribute",
+    },
+    Spec {
+        name: "rename",
+        usage: "rename <id|key> <new key>",
+        summary: "give an object a new key (no hooks run)",
+    },
+    Spec {
+        name: "move",
+        usage: "move <id|key> <destination|none>",
+        summary: "move an object (its at-pre-move may refuse; at-post-move runs)",
+    },
+    Spec {
+        name: "delete",
+        usage: "delete <id|key>",
+        summary: "delete an object (its at-object-delete may refuse); its contents move out",
     },
     Spec {
         name: "call",
@@ -419,8 +464,11 @@ pub fn parse_argv(argv: Vec<String>) -> Result<(Command, bool), ParseError> {
     if force && spec.name != "flush" {
         return Err(usage_error(spec.name, "--force only applies to `flush`"));
     }
-    if ndb && spec.name != "set" {
-        return Err(usage_error(spec.name, "--ndb only applies to `set`"));
+    if ndb && !matches!(spec.name, "set" | "unset") {
+        return Err(usage_error(
+            spec.name,
+            "--ndb only applies to `set` and `unset`",
+        ));
     }
     let command = match spec.name {
         "help" => {
@@ -468,8 +516,41 @@ pub fn parse_argv(argv: Vec<String>) -> Result<(Command, bool), ParseError> {
             Command::Examine(target(&args[0]))
         }
         "find" => {
+            if n == 0 {
+                return Err(usage_error("find", "`find` takes a name, got nothing"));
+            }
+            Command::Find(args.join(" "))
+        }
+        "unset" => {
+            arity(2, 2)?;
+            Command::Unset {
+                target: target(&args[0]),
+                name: args[1].clone(),
+                ndb,
+            }
+        }
+        "rename" => {
+            if n < 2 {
+                return Err(usage_error(
+                    "rename",
+                    format!("`rename` takes an object and a new key, got {n} words"),
+                ));
+            }
+            Command::Rename {
+                target: target(&args[0]),
+                key: args[1..].join(" "),
+            }
+        }
+        "move" => {
+            arity(2, 2)?;
+            Command::Move {
+                target: target(&args[0]),
+                destination: (!args[1].eq_ignore_ascii_case("none")).then(|| target(&args[1])),
+            }
+        }
+        "delete" => {
             arity(1, 1)?;
-            Command::Find(args[0].clone())
+            Command::Delete(target(&args[0]))
         }
         "create" => {
             arity(2, 3)?;

@@ -79,4 +79,33 @@ impl Batch {
             (w, result)
         })
     }
+
+    /// Renames `id` (no hooks run; its `at-init` does if it was not cached).
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a bad key; `NotFound` / `Deleted` for a missing object.
+    pub fn rename(&mut self, id: ObjectId, key: &str) -> Result<(), WorldError> {
+        self.with(|w| {
+            let (mut w, loaded) = ensure_loaded(w, id);
+            let result = loaded.and_then(|()| w.set_key(id, key));
+            (run_pending_inits(w), result)
+        })
+    }
+
+    /// Removes an attribute; true if it was set.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object.
+    pub fn remove_attr(
+        &mut self,
+        id: ObjectId,
+        kind: AttrKind,
+        name: &str,
+    ) -> Result<bool, WorldError> {
+        self.with(|w| {
+            let (mut w, loaded) = ensure_loaded(w, id);
+            let result = loaded.and_then(|()| w.attr_remove(id, kind, name));
+            (run_pending_inits(w), result)
+        })
+    }
 }

@@ -473,6 +473,27 @@ impl World {
         self.atomically(|b| b.set_attr(id, kind, name, value))
     }
 
+    /// Renames `id` as one turn.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a bad key; `NotFound` / `Deleted` for a missing object.
+    pub fn rename(&mut self, id: ObjectId, key: &str) -> Result<(), WorldError> {
+        self.atomically(|b| b.rename(id, key))
+    }
+
+    /// Removes an attribute as one turn; true if it was set.
+    ///
+    /// # Errors
+    /// `NotFound` / `Deleted` for a missing object.
+    pub fn remove_attr(
+        &mut self,
+        id: ObjectId,
+        kind: AttrKind,
+        name: &str,
+    ) -> Result<bool, WorldError> {
+        self.atomically(|b| b.remove_attr(id, kind, name))
+    }
+
     /// The names of the attributes of `id`, sorted.
     ///
     /// # Errors
