@@ -16,6 +16,9 @@ pub enum Error {
     Vetoed(String),
     /// The host could not complete the operation.
     Internal(String),
+    /// The typeclass's grants do not allow this operation on this object (the text says what
+    /// was refused and which grant would allow it). Nothing changed; the hook may go on.
+    NotPermitted(String),
     /// An attribute did not have the type the script asked for.
     Type(String),
     /// A failure raised by the script itself (from a `&str` or `String`).
@@ -33,6 +36,7 @@ impl std::fmt::Display for Error {
             Error::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
             Error::Vetoed(why) => write!(f, "vetoed: {why}"),
             Error::Internal(why) => write!(f, "host error: {why}"),
+            Error::NotPermitted(why) => write!(f, "not permitted: {why}"),
             Error::Type(why) => write!(f, "wrong attribute type: {why}"),
             Error::Script(why) => f.write_str(why),
         }
@@ -49,6 +53,7 @@ impl From<raw::Error> for Error {
             raw::Error::InvalidArgument(s) => Error::InvalidArgument(s),
             raw::Error::Vetoed(s) => Error::Vetoed(s),
             raw::Error::Internal(s) => Error::Internal(s),
+            raw::Error::NotPermitted(s) => Error::NotPermitted(s),
         }
     }
 }

@@ -335,51 +335,17 @@ fn invoke(
     hook: Hook<'_>,
 ) -> wasmtime::Result<Result<bool, String>> {
     let mut pushed = Vec::with_capacity(2);
+    let other = match hook {
+        Hook::MsgReceive { sender, .. } => sender,
+        Hook::Command { caller, .. } => Some(caller),
+        Hook::PreMove { destination } => destination,
+        Hook::PostMove { source } => source,
+        _ => None,
+    };
     let result = (|| {
         let this = push(inst, &mut pushed, target)?;
-        let mut opt = |inst: &mut super::HookInstance, id: Option<ObjectId>| {
-            id.map(|id| push(inst, &mut pushed, id)).transpose()
-        };
-        let hooks = &inst.hooks;
-        let store = &mut inst.store;
-        Ok(match hook {
-            Hook::ObjectCreation => hooks.call_at_object_creation(store, this)?.map(|()| true),
-            Hook::Init => hooks.call_at_init(store, this)?.map(|()| true),
-            Hook::MsgReceive { text, sender } => {
-                let sender = opt(inst, sender)?;
-                inst.hooks
-                    .call_at_msg_receive(&mut inst.store, this, text, sender)?
-            }
-            Hook::Command { caller, input } => {
-                let caller = opt(inst, Some(caller))?.expect("some in, some out");
-                inst.hooks
-                    .call_at_command(&mut inst.store, this, caller, input)?
-            }
-            Hook::PreMove { destination } => {
-                let destination = opt(inst, destination)?;
-                inst.hooks
-                    .call_at_pre_move(&mut inst.store, this, destination)?
-            }
-            Hook::PostMove { source } => {
-                let source = opt(inst, source)?;
-                inst.hooks
-                    .call_at_post_move(&mut inst.store, this, source)?
-                    .map(|()| true)
-            }
-            Hook::ObjectDelete => hooks.call_at_object_delete(store, this)?,
-            Hook::Tick { name } => match &inst.ticks {
-                Some(ticks) => ticks.call_at_tick(store, this, name)?.map(|()| true),
-                None => Ok(true),
-            },
-            Hook::PostPuppet => match &inst.puppets {
-                Some(p) => p.call_at_post_puppet(store, this)?.map(|()| true),
-                None => Ok(true),
-            },
-            Hook::PreUnpuppet => match &inst.puppets {
-                Some(p) => p.call_at_pre_unpuppet(store, this)?.map(|()| true),
-                None => Ok(true),
-            },
-        })
+        let other = other.map(|id| push(inst, &mut pushed, id)).transpose()?;
+        inst.guests.call(&mut inst.store, this, other, hook)
     })();
     let table = &mut inst.store.data_mut().table;
     for handle in pushed {

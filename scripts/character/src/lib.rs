@@ -270,12 +270,12 @@ impl Typeclass for Character {
                         Role::Admin => "admin",
                     })
                     .collect();
-                this.msg(&format!(
-                    "hp {} level {}; roles: {}",
-                    stats.hp,
-                    stats.level,
-                    roles.join(", ")
-                ))?;
+                // Roles only for a character someone plays (an account's).
+                let mut line = format!("hp {} level {}", stats.hp, stats.level);
+                if !roles.is_empty() {
+                    line.push_str(&format!("; roles: {}", roles.join(", ")));
+                }
+                this.msg(&line)?;
             }
             "help" | "?" => this.msg(&help())?,
             _ => return Ok(false),
