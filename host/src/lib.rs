@@ -5,6 +5,7 @@
 //! - [`value`]: attribute values and object ids.
 //! - [`accounts`]: account name and password rules, argon2id hashing.
 //! - [`symbol`]: interned attribute and typeclass names.
+//! - [`grants`]: capabilities per typeclass (the grants file and the rules that check calls).
 //! - [`store`]: the redb file (objects, attributes, indexes, id sequence).
 //! - [`cache`]: the identity map (one live entry per id), over [`id_index`].
 //! - [`memory`]: RSS and returning freed memory to the OS.
@@ -29,6 +30,7 @@ pub mod cache;
 pub mod console;
 mod evict;
 pub mod fd_limit;
+pub mod grants;
 pub mod id_index;
 pub mod memory;
 pub mod net;
