@@ -81,6 +81,15 @@ fn main() {
         .unwrap();
     }
     remove_stale(&typeclasses, SCRIPTS);
+    // The grants files: the game's, and the test directory's (which adds the test typeclasses).
+    install_file(
+        &root.join("scripts/grants.toml"),
+        &typeclasses.join("grants.toml"),
+    );
+    install_file(
+        &root.join("scripts/grants-testing.toml"),
+        &testing.join("grants.toml"),
+    );
     writeln!(
         code,
         "/// The game's typeclass names (those in [`DIR`]).\npub const NAMES: &[&str] = &{SCRIPTS:?};"
@@ -120,6 +129,17 @@ fn install(built: &Path, dir: &Path, name: &str) -> PathBuf {
         std::fs::rename(&tmp, &to).expect("install a built script");
     }
     to
+}
+
+/// Copies `from` to `to` if it changed (write, then rename).
+fn install_file(from: &Path, to: &Path) {
+    let bytes =
+        std::fs::read(from).unwrap_or_else(|e| panic!("cannot read {}: {e}", from.display()));
+    if std::fs::read(to).ok().as_deref() != Some(&bytes[..]) {
+        let tmp = to.with_extension("toml.tmp");
+        std::fs::write(&tmp, &bytes).expect("write a grants file");
+        std::fs::rename(&tmp, to).expect("install a grants file");
+    }
 }
 
 /// Removes the components in `dir` that are not in `keep` (a typeclass moved out of the

@@ -235,6 +235,16 @@ impl GrantTable {
         }
     }
 
+    /// How many typeclasses the table lists.
+    pub fn len(&self) -> usize {
+        self.by_typeclass.len()
+    }
+
+    /// True if it lists no typeclass.
+    pub fn is_empty(&self) -> bool {
+        self.by_typeclass.is_empty()
+    }
+
     /// The grants of `typeclass` (none if it is not listed).
     pub fn of(&self, typeclass: &str) -> Grants {
         self.by_typeclass

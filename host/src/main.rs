@@ -127,6 +127,10 @@ enum Commit {
 }
 
 #[derive(Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; `serve` has many options"
+)]
 enum Cmd {
     /// Open (or create and seed) a world and run it until Ctrl-C, SIGTERM or `shutdown`.
     Serve {
@@ -137,6 +141,11 @@ enum Cmd {
         /// from `scripts/`.
         #[arg(long, default_value = wasmud::scripts::DIR)]
         scripts: PathBuf,
+        /// The grants file: what each typeclass may do beyond its own object (README,
+        /// "Capabilities"); defaults to `grants.toml` in the scripts directory. Unlisted
+        /// typeclasses, or all of them when the file is missing, get nothing.
+        #[arg(long)]
+        grants: Option<PathBuf>,
         /// Do not reload changed components automatically.
         #[arg(long)]
         no_watch: bool,
@@ -235,6 +244,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Serve {
             data,
             scripts,
+            grants,
             no_watch,
             console_addr,
             no_console,
@@ -248,6 +258,7 @@ fn main() -> anyhow::Result<()> {
         } => {
             let mut config = ServeConfig::new(&data, scripts);
             config.watch = !no_watch;
+            config.grants = grants;
             config.net = players.config();
             let sandbox = &mut config.options.sandbox;
             sandbox.hook_deadline = std::time::Duration::from_millis(hook_deadline_ms);

@@ -49,6 +49,9 @@ pub struct ServeConfig {
     pub commit: CommitPolicy,
     /// The player ports (none by default; `serve` opens telnet on 4000).
     pub net: crate::net::NetConfig,
+    /// The grants file (`None`: `grants.toml` in the scripts directory). A missing file
+    /// grants nothing to any typeclass.
+    pub grants: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -63,9 +66,18 @@ impl ServeConfig {
             options: WorldOptions::default(),
             commit: CommitPolicy::default(),
             net: crate::net::NetConfig::default(),
+            grants: None,
         }
     }
+
+    /// The grants file in use.
+    pub fn grants_file(&self) -> PathBuf {
+        (self.grants.clone()).unwrap_or_else(|| self.scripts.join(GRANTS_FILE))
+    }
 }
+
+/// The grants file's name in the scripts directory, where `serve` looks by default.
+pub const GRANTS_FILE: &str = "grants.toml";
 
 /// What a reload did for one typeclass.
 #[derive(Clone, Debug)]
@@ -89,6 +101,7 @@ pub struct Reloader {
     runtime: Runtime,
     world: WorldHandle,
     scripts_dir: PathBuf,
+    grants_file: PathBuf,
 }
 
 impl Reloader {
@@ -103,10 +116,42 @@ impl Reloader {
                 .with_context(|| format!("read {}", self.scripts_dir.display()))?,
         };
         let mut reports = Vec::new();
+        if name.is_none() {
+            reports.push(self.reload_grants(Instant::now()).await?);
+        }
         for path in paths {
             reports.push(reload_file(&self.runtime, &self.world, path, Instant::now()).await?);
         }
         Ok(reports)
+    }
+}
+
+impl Reloader {
+    /// Reads the grants file again and, if it is valid, puts it in force; if not, the grants
+    /// in force stay (a typo must not give or take authority) and the report says why.
+    ///
+    /// # Errors
+    /// If the world thread has stopped.
+    pub async fn reload_grants(&self, seen: Instant) -> anyhow::Result<ReloadReport> {
+        let outcome = match crate::grants::GrantTable::load(&self.grants_file) {
+            Ok(table) => {
+                let listed = table.len();
+                self.world.call(move |w| w.set_grants(table)).await?;
+                tracing::info!(file = %self.grants_file.display(), listed, "grants in force");
+                Ok(format!("{listed} typeclasses listed"))
+            }
+            Err(e) => {
+                tracing::error!("{e}; the grants in force stay");
+                Err(e.to_string())
+            }
+        };
+        Ok(ReloadReport {
+            name: GRANTS_FILE.to_owned(),
+            outcome,
+            origin: None,
+            replaced: true,
+            latency: seen.elapsed(),
+        })
     }
 }
 
@@ -144,8 +189,11 @@ impl Server {
         }
         let names: Vec<String> = scripts.names().map(str::to_owned).collect();
         let path = config.data.join(STORE_FILE);
+        let grants_file = config.grants_file();
+        let grants = crate::grants::GrantTable::load(&grants_file)?;
         let mut world = World::open(&path, &runtime, &scripts, &config.options)
             .with_context(|| format!("open {}", path.display()))?;
+        world.set_grants(grants);
         if let Some(seeded) = crate::seed::seed_if_empty(&mut world)? {
             tracing::info!("seeded a new world: Limbo is #{}", seeded.limbo);
         }
@@ -155,6 +203,7 @@ impl Server {
             runtime,
             world: handle.clone(),
             scripts_dir: config.scripts.clone(),
+            grants_file,
         };
         let mut server = Server {
             handle,
@@ -273,6 +322,8 @@ impl Server {
     fn watch(&self) -> anyhow::Result<Watcher> {
         use notify_debouncer_mini::notify::RecursiveMode;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(PathBuf, Instant)>();
+        let grants_file = self.reloader.grants_file.clone();
+        let grants_name = grants_file.file_name().map(std::ffi::OsStr::to_owned);
         // Reading a file is an event too (inotify reports opens): only a file whose
         // modification time or length changed since it was last seen is reloaded. Without
         // this, two servers watching one directory reloaded each other's reads forever.
@@ -287,7 +338,9 @@ impl Server {
             move |events: notify_debouncer_mini::DebounceEventResult| match events {
                 Ok(events) => {
                     for event in events {
-                        if typeclass_name(&event.path).is_none() {
+                        let is_grants =
+                            event.path.file_name().map(std::ffi::OsStr::to_owned) == grants_name;
+                        if typeclass_name(&event.path).is_none() && !is_grants {
                             continue;
                         }
                         let Some(stamp) = file_stamp(&event.path) else {
@@ -311,6 +364,12 @@ impl Server {
         let reloader = self.reloader.clone();
         tokio::spawn(async move {
             while let Some((path, seen)) = rx.recv().await {
+                if path.file_name() == grants_file.file_name() {
+                    if reloader.reload_grants(seen).await.is_err() {
+                        break; // the world stopped
+                    }
+                    continue;
+                }
                 if reload_file(&reloader.runtime, &reloader.world, path, seen)
                     .await
                     .is_err()

@@ -34,7 +34,7 @@ const CLIENTS: usize = 4;
 const GOLD: i64 = 1_000;
 
 /// The scripts directory of the test: the game's and the test typeclasses (a `counter`) plus
-/// the `ledger` fixture.
+/// the `ledger` fixture, with their grants.
 fn scripts_dir(root: &Path) -> PathBuf {
     let dir = root.join("scripts");
     std::fs::create_dir_all(&dir).unwrap();
@@ -45,6 +45,10 @@ fn scripts_dir(root: &Path) -> PathBuf {
         }
     }
     std::fs::copy(wasmud::scripts::fixtures::LEDGER, dir.join("ledger.wasm")).unwrap();
+    // The ledger moves money between accounts: it looks them up and writes them.
+    let grants = std::fs::read_to_string(Path::new(wasmud::scripts::TEST_DIR).join("grants.toml"));
+    let grants = grants.unwrap() + "ledger = [\"reach\", \"edit\"]\n";
+    std::fs::write(dir.join("grants.toml"), grants).unwrap();
     dir
 }
 

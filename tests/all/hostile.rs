@@ -383,3 +383,40 @@ fn a_victim_is_not_charged_for_limits_someone_else_filled() {
     assert_eq!(hits(t.w(), Limit::Handles), 0);
     assert_eq!(t.w().stats().quarantined, vec!["adversary"]);
 }
+
+#[test]
+fn the_adversary_without_grants_gets_not_permitted_and_changes_nothing() {
+    let mut t = TestWorld::new();
+    let room = t.w().create("hall", "room", None).unwrap();
+    let listener = t.w().create("listener", "counter", Some(room)).unwrap();
+    let a = adversary(&mut t, "intruder");
+    let grants = "room = [\"msg\"]\ncounter = [\"msg\"]\n";
+    let table = wasmud::grants::GrantTable::parse(grants, "test").unwrap();
+    t.w().set_grants(table);
+    // Its own spam is allowed, but reaching the room by id is not: the hook fails, and the
+    // spam it queued goes with it.
+    let err = t
+        .w()
+        .command(a, a, &format!("spam-then-room 3 {room}"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("not permitted: adversary: lookup #{room}")),
+        "{err}"
+    );
+    assert!(t.w().take_deliveries().is_empty());
+    // Creating needs `create`: refused before anything exists.
+    let before = t.w().object_count().unwrap();
+    let err = t
+        .w()
+        .command(a, a, "set-on-deleted 1")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("create an object (needs the `create` grant)"),
+        "{err}"
+    );
+    assert_eq!(t.w().object_count().unwrap(), before);
+    assert_eq!(t.w().stats().refusals, [("adversary".to_owned(), 2)]);
+    assert_eq!(t.db(listener, "count"), Some(wasmud::value::Value::Int(0)));
+}

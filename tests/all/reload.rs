@@ -43,6 +43,9 @@ async fn setup(watch: bool) -> Setup {
     ] {
         put(&scripts, name, path);
     }
+    // Their grants (the greeter answers its visitor: `msg`).
+    let grants = std::path::Path::new(scripts::TEST_DIR).join("grants.toml");
+    std::fs::copy(grants, scripts.join("grants.toml")).unwrap();
     let mut config = ServeConfig::new(dir.path().join("data"), &scripts);
     config.watch = watch;
     let server = Server::start(config).await.unwrap();

@@ -432,6 +432,21 @@ fn a_component_built_for_the_previous_contract_still_loads_and_its_timers_fire()
     for hook in [Hook::PostPuppet, Hook::PreUnpuppet] {
         assert!(t.w().run_hook(old, hook).unwrap());
     }
+    // Confined by grants, it sees a refusal as `vetoed("not permitted: ...")`, a case its
+    // contract knows; the hook failed, so its write is undone.
+    t.w().set_grants(wasmud::grants::GrantTable::default());
+    t.w()
+        .remove_attr(old, wasmud::world::AttrKind::Db, "stamped")
+        .unwrap();
+    let stranger = t.w().create("stranger", "object", None).unwrap();
+    let err = t
+        .w()
+        .command(stranger, old, "stamp")
+        .unwrap_err()
+        .to_string();
+    let refused = format!("Vetoed(\"not permitted: contract_0_1_0: send text to #{stranger}");
+    assert!(err.contains(&refused), "{err}");
+    assert_eq!(t.db(old, "stamped"), None);
 }
 
 #[test]

@@ -229,6 +229,10 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
             let mut items = Vec::new();
             for r in &reports {
                 match &r.outcome {
+                    // The grants file: its outcome says what it listed.
+                    Ok(listed) if r.name == crate::server::GRANTS_FILE => {
+                        writeln!(text, "{}: {listed}", r.name)
+                    }
                     Ok(hash) => writeln!(
                         text,
                         "{}: {} version {hash} ({:?}, {:.1} ms)",
@@ -237,6 +241,9 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                         r.origin.expect("set on success"),
                         r.latency.as_secs_f64() * 1e3
                     ),
+                    Err(e) if r.name == crate::server::GRANTS_FILE => {
+                        writeln!(text, "{}: REJECTED, the grants in force stay: {e}", r.name)
+                    }
                     Err(e) => {
                         writeln!(text, "{}: REJECTED, the running version stays: {e}", r.name)
                     }
@@ -262,8 +269,15 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
         Command::Typeclasses => {
             let (list, cached) = world(ctx, |w| (w.typeclasses(), w.cached_by_typeclass())).await?;
             let mut text = format!(
-                "{:<14} {:<13} {:<9} {:>7}  {}\n",
-                "typeclass", "version", "origin", "cached", "loaded at (unix s)"
+                "{:<14} {:<13} {:<9} {:>7} {:>8} {:>7}  {:<18}  {}\n",
+                "typeclass",
+                "version",
+                "origin",
+                "cached",
+                "contract",
+                "refused",
+                "loaded at (unix s)",
+                "grants"
             );
             let mut items = Vec::new();
             for (script, quarantined) in &list {
@@ -273,13 +287,22 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                     .unwrap_or_default()
                     .as_secs();
                 let count = cached.get(script.name()).copied().unwrap_or(0);
+                let grants = script.grants().names();
                 writeln!(
                     text,
-                    "{:<14} {:<13} {:<9} {:>7}  {loaded}{}",
+                    "{:<14} {:<13} {:<9} {:>7} {:>8} {:>7}  {:<18}  {}{}",
                     script.name(),
                     script.hash(),
                     format!("{:?}", script.origin()).to_lowercase(),
                     count,
+                    script.contract(),
+                    script.refusals(),
+                    loaded,
+                    if grants.is_empty() {
+                        "(none)".to_owned()
+                    } else {
+                        grants.join(", ")
+                    },
                     if *quarantined { "  QUARANTINED" } else { "" }
                 )
                 .expect("write to string");
@@ -290,6 +313,9 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                     "cached_objects": count,
                     "loaded_at": loaded,
                     "quarantined": quarantined,
+                    "contract": script.contract(),
+                    "grants": grants,
+                    "refusals": script.refusals(),
                 }));
             }
             Ok((text.trim_end().to_owned(), json!({ "typeclasses": items })))
@@ -692,7 +718,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
          files:        {}\n\
          storage:      {}\n\
          typeclasses:  {} ({} instances created, {} too big to pool){}\n\
-         hooks:        {} run, {} trapped\n\
+         hooks:        {} run, {} trapped, {} refused by grants{}\n\
          guest log:    {logged} lines, {log_dropped} dropped by the rate limit\n\
          deliveries:   {} dropped (nobody listening)\n\
          timers:       {} scheduled; {} fired, {} failed, {} parked, {} waited, {} dropped\n\
@@ -728,6 +754,15 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         },
         s.hooks_run,
         s.traps,
+        s.refusals.iter().map(|(_, n)| n).sum::<u64>(),
+        if s.refusals.is_empty() {
+            String::new()
+        } else {
+            let each: Vec<String> = (s.refusals.iter())
+                .map(|(name, n)| format!("{name} {n}"))
+                .collect();
+            format!(" ({})", each.join(", "))
+        },
         s.deliveries_dropped,
         s.timers,
         s.timer_counters.fired,
@@ -755,6 +790,8 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         "protected": protected_json, "rss_bytes": s.rss_bytes,
         "typeclasses": s.typeclasses, "instances_created": s.instantiations,
         "quarantined": s.quarantined, "hooks_run": s.hooks_run, "traps": s.traps,
+        "refusals": s.refusals.iter().map(|(name, n)| (name.clone(), json!(n)))
+            .collect::<serde_json::Map<String, serde_json::Value>>(),
         "big_instances_dropped": s.big_instances_dropped,
         "ndb_bytes": s.ndb_bytes,
         "log_lines": { "logged": logged, "dropped": log_dropped },

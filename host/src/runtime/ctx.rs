@@ -6,6 +6,7 @@ use std::time::Instant;
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::grants::{Grants, Op, Scope, decide};
 use crate::runtime::Sandbox;
 use crate::runtime::budget::{HookClock, TurnAborted};
 use crate::runtime::guest_output::LineBudget;
@@ -33,6 +34,10 @@ pub struct Ctx {
     pub(crate) typeclass: Arc<str>,
     /// The object whose hook is running.
     pub(crate) current: ObjectId,
+    /// The grants in effect for the running call (see `crate::grants`).
+    pub(crate) grants: Grants,
+    /// What the running call owns and was handed.
+    pub(crate) scope: Scope,
 }
 
 impl Ctx {
@@ -53,6 +58,8 @@ impl Ctx {
             log_budget,
             typeclass,
             current: 0,
+            grants: Grants::NONE,
+            scope: Scope::default(),
         }
     }
 
@@ -79,7 +86,30 @@ impl Ctx {
     /// # Errors
     /// A trap if the table is full.
     pub(crate) fn new_handle(&mut self, id: ObjectId) -> wasmtime::Result<Resource<ObjectHandle>> {
-        Ok(self.table.push(ObjectHandle { id })?)
+        let handle = self.table.push(ObjectHandle { id })?;
+        self.scope.note_handed(id);
+        Ok(handle)
+    }
+
+    /// Checks `op` against the running call's grants. A refusal is counted for the typeclass,
+    /// logged (the first in a turn) and returned as the guest's `not-permitted` error.
+    ///
+    /// # Errors
+    /// A trap only if called outside a hook (a host bug).
+    pub(crate) fn permit(
+        &mut self,
+        op: Op,
+    ) -> wasmtime::Result<Result<(), crate::runtime::bindings::wasmud::runtime::object::Error>>
+    {
+        let Err(refusal) = decide(self.grants, &self.scope, op) else {
+            return Ok(Ok(()));
+        };
+        let text = format!("{}: {refusal}", self.typeclass);
+        let (object, typeclass) = (self.current, self.typeclass.clone());
+        self.world()?.note_refusal(&typeclass, object, &text);
+        Ok(Err(
+            crate::runtime::bindings::wasmud::runtime::object::Error::NotPermitted(text),
+        ))
     }
 
     /// Makes sure `id` is cached with its `at-init` done before an operation uses it, so a

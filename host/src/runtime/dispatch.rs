@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{Resource, ResourceTableError};
 
+use crate::grants::{Grant, Scope};
 use crate::runtime::Checkout;
 use crate::runtime::bindings::ObjectHandle;
 use crate::runtime::budget::{HookClock, OutOfTime, TurnAborted};
@@ -192,12 +193,26 @@ pub(crate) fn call_hook(
         nested: Duration::ZERO,
     });
     let mark = world.mark();
+    let mut grants = world.instances.grants_of(typeclass);
+    if grants.holds(Grant::Build) && !grants.holds(Grant::All) {
+        grants = grants.effective(world.builder_turn());
+    } else {
+        grants = grants.effective(false);
+    }
+    let caller = match hook {
+        Hook::Command { caller, .. } => Some(caller),
+        _ => None,
+    };
     let data = inst.store.data_mut();
     data.world = Some(world);
     let outer = std::mem::replace(&mut data.current, target);
+    let outer_grants = std::mem::replace(&mut data.grants, grants);
+    let outer_scope = std::mem::replace(&mut data.scope, Scope::new(target, caller));
     let result = invoke(&mut inst, target, hook);
     let data = inst.store.data_mut();
     data.current = outer;
+    data.grants = outer_grants;
+    data.scope = outer_scope;
     let mut world = data
         .world
         .take()

@@ -21,7 +21,7 @@ wasmtime::component::bindgen!({
     imports: { default: trappable },
 });
 
-use wasmud::runtime as old;
+use self::wasmud::runtime as old;
 
 type Handle = Resource<ObjectHandle>;
 type OldResult<T> = wasmtime::Result<Result<T, old::object::Error>>;

@@ -49,6 +49,7 @@ pub use host::wasi_poll::WouldBlock;
 pub use limiter::MemoryCapExceeded;
 pub use sandbox::Sandbox;
 
+use crate::grants::{Grant, GrantTable, Grants};
 use crate::symbol::{Interner, Symbol};
 use crate::world::WorldError;
 
@@ -179,6 +180,8 @@ impl Runtime {
             origin,
             prepared_in: started.elapsed(),
             loaded_at: SystemTime::now(),
+            grants: Grants::NONE,
+            refusals: 0,
         })
     }
 
@@ -269,6 +272,9 @@ pub struct Script {
     origin: Origin,
     prepared_in: std::time::Duration,
     loaded_at: SystemTime,
+    /// Its grants and refusals, as of [`Instances::scripts`] (listings only).
+    grants: Grants,
+    refusals: u64,
 }
 
 impl Script {
@@ -280,6 +286,16 @@ impl Script {
     /// The first 12 hex digits of the SHA-256 of the component: its version.
     pub fn hash(&self) -> &str {
         &self.hash
+    }
+
+    /// Its grants (in a listing of the world's typeclasses; none elsewhere).
+    pub fn grants(&self) -> Grants {
+        self.grants
+    }
+
+    /// Calls its grants refused since the server started (in a listing).
+    pub fn refusals(&self) -> u64 {
+        self.refusals
     }
 
     /// The contract track the component was built for: `"0.2"` (current) or `"0.1"`.
@@ -339,6 +355,10 @@ struct Slot {
     /// When its recent traps happened (within the quarantine window).
     faults: VecDeque<Instant>,
     quarantined: bool,
+    /// Its grants (from the world's grant table; see [`Instances::set_grants`]).
+    grants: Grants,
+    /// Calls its grants refused since the server started.
+    refusals: u64,
 }
 
 /// What [`Instances::checkout`] found for a typeclass.
@@ -363,6 +383,8 @@ pub(crate) struct Instances {
     /// The symbol of [`BASE_TYPECLASS`].
     base: Symbol,
     slots: HashMap<Symbol, Slot>,
+    /// What each typeclass may do (`None`: no table set, every typeclass unconfined).
+    grant_table: Option<GrantTable>,
     /// Instances created so far (for stats).
     pub(crate) instantiations: u64,
     /// Hook calls that ran guest code.
@@ -388,6 +410,7 @@ impl Instances {
             dropped_big: 0,
             known,
             base,
+            grant_table: None,
             slots: HashMap::new(),
             instantiations: 0,
             hooks_run: 0,
@@ -403,6 +426,7 @@ impl Instances {
     }
 
     fn new_slot(&self, script: Script) -> Slot {
+        let script_name = script.name.clone();
         Slot {
             script,
             log_budget: LineBudget::new(self.sandbox.output_lines_per_second, self.logs.clone()),
@@ -410,6 +434,56 @@ impl Instances {
             idle: Vec::new(),
             faults: VecDeque::new(),
             quarantined: false,
+            grants: self.table_grants(&script_name),
+            refusals: 0,
+        }
+    }
+
+    /// What the grant table gives `typeclass`; every grant while the world has no table (an
+    /// embedding that never set one: `serve` always does).
+    fn table_grants(&self, typeclass: &str) -> Grants {
+        match &self.grant_table {
+            Some(table) => table.of(typeclass),
+            None => Grants::NONE.with(Grant::All),
+        }
+    }
+
+    /// Replaces the grant table: every typeclass's grants change at once, for the next hook
+    /// call.
+    pub(crate) fn set_grants(&mut self, table: GrantTable) {
+        self.grant_table = Some(table);
+        let names: Vec<(Symbol, Arc<str>)> = (self.slots.iter())
+            .map(|(sym, slot)| (*sym, slot.script.name.clone()))
+            .collect();
+        for (sym, name) in names {
+            let grants = self.table_grants(&name);
+            if let Some(slot) = self.slots.get_mut(&sym) {
+                slot.grants = grants;
+            }
+        }
+    }
+
+    /// The grants of `typeclass` (none for one without a component).
+    pub(crate) fn grants_of(&self, typeclass: Symbol) -> Grants {
+        self.slots
+            .get(&typeclass)
+            .map_or(Grants::NONE, |s| s.grants)
+    }
+
+    /// The typeclasses with refused calls and how many, sorted by name.
+    pub(crate) fn refusals(&self) -> Vec<(String, u64)> {
+        let mut all: Vec<(String, u64)> = (self.slots.values())
+            .filter(|s| s.refusals > 0)
+            .map(|s| (s.script.name.to_string(), s.refusals))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
+    /// Counts a refused call of `typeclass`.
+    pub(crate) fn note_refusal(&mut self, typeclass: Symbol) {
+        if let Some(slot) = self.slots.get_mut(&typeclass) {
+            slot.refusals += 1;
         }
     }
 
@@ -561,7 +635,12 @@ impl Instances {
         let mut all: Vec<(Script, bool)> = self
             .slots
             .values()
-            .map(|s| (s.script.clone(), s.quarantined))
+            .map(|s| {
+                let mut script = s.script.clone();
+                script.grants = s.grants;
+                script.refusals = s.refusals;
+                (script, s.quarantined)
+            })
             .collect();
         all.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         all

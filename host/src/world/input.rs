@@ -87,7 +87,8 @@ impl World {
             Puppeting::Arrived => Hook::PostPuppet,
             Puppeting::Left => Hook::PreUnpuppet,
         };
-        if let Err(e) = self.run_hook(character, hook) {
+        let actor = crate::world::grants::Actor::Player(character);
+        if let Err(e) = self.turn_as(actor, |w| call_hook(w, character, hook)) {
             tracing::warn!(character, hook = hook.name(), "puppet hook failed: {e}");
         }
     }
@@ -126,7 +127,8 @@ impl World {
     /// `NotFound` / `Deleted` for a missing character; the first hook that failed (the turn
     /// is rolled back and nobody after it is asked); a limit.
     pub fn player_input(&mut self, character: ObjectId, line: &str) -> Result<bool, WorldError> {
-        self.turn(|mut w| match w.check_exists(character) {
+        let actor = crate::world::grants::Actor::Player(character);
+        self.turn_as(actor, |mut w| match w.check_exists(character) {
             Ok(()) => dispatch(w, character, line),
             Err(e) => (w, Err(e)),
         })

@@ -169,12 +169,18 @@ pub(crate) struct TurnMeter {
     pub(crate) time: Vec<(Symbol, Duration)>,
     /// Events and message bytes queued per typeclass (`None`: by the host).
     pub(crate) queued: Vec<(Option<Symbol>, usize)>,
+    /// Who started the turn (decides whether the `build` grant is in effect).
+    pub(crate) actor: crate::world::grants::Actor,
+    /// Calls refused by grants this turn (only the first is logged).
+    pub(crate) refusals: usize,
 }
 
 impl TurnMeter {
     pub(crate) fn new(now: Instant, budget: Duration) -> Self {
         TurnMeter {
             deadline: now + budget,
+            actor: crate::world::grants::Actor::Nobody,
+            refusals: 0,
             failure: None,
             events: 0,
             event_bytes: 0,

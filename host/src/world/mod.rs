@@ -18,6 +18,7 @@ pub mod batch;
 pub mod clock;
 mod error;
 pub mod flush;
+pub mod grants;
 pub mod incidents;
 pub mod input;
 pub mod inspect;
@@ -105,6 +106,8 @@ pub struct WorldStats {
     pub hooks_run: u64,
     /// Hook calls that trapped (including interrupted ones).
     pub traps: u64,
+    /// Contract calls refused by grants, per typeclass (only those with refusals), sorted.
+    pub refusals: Vec<(String, u64)>,
     /// Every limit with its setting and how often it was hit.
     pub limits: Vec<LimitStat>,
     /// Bytes of `ndb` data held by cached objects.
@@ -239,6 +242,15 @@ impl World {
         &mut self,
         op: impl FnOnce(Box<WorldState>) -> (Box<WorldState>, Result<T, WorldError>),
     ) -> Result<T, WorldError> {
+        self.turn_as(grants::Actor::Nobody, op)
+    }
+
+    /// [`Self::turn`], started by `actor`.
+    fn turn_as<T>(
+        &mut self,
+        actor: grants::Actor,
+        op: impl FnOnce(Box<WorldState>) -> (Box<WorldState>, Result<T, WorldError>),
+    ) -> Result<T, WorldError> {
         let mut world = self
             .state
             .take()
@@ -248,6 +260,7 @@ impl World {
         world.storage.refused = None;
         world.tick(now);
         world.begin_turn(now);
+        world.turn.actor = actor;
         if !world.deliveries.is_empty() {
             world.deliveries_dropped += world.deliveries.len() as u64;
             world.deliveries.clear();
@@ -364,7 +377,7 @@ impl World {
         target: ObjectId,
         input: &str,
     ) -> Result<bool, WorldError> {
-        self.turn(|mut w| {
+        self.turn_as(grants::Actor::Console, |mut w| {
             if let Err(e) = w.check_exists(caller) {
                 return (w, Err(e));
             }
@@ -550,7 +563,7 @@ impl World {
     /// # Errors
     /// `NotFound` / `Deleted` for a missing object, `Hook` if the hook fails.
     pub fn run_hook(&mut self, target: ObjectId, hook: Hook<'_>) -> Result<bool, WorldError> {
-        self.turn(|w| call_hook(w, target, hook))
+        self.turn_as(grants::Actor::Console, |w| call_hook(w, target, hook))
     }
 
     /// How many cached objects each typeclass has (a scan of the cache, for the console).
@@ -619,6 +632,7 @@ impl World {
             instantiations: w.instances.instantiations,
             names: w.names.len(),
             quarantined: w.instances.quarantined(),
+            refusals: w.instances.refusals(),
             hooks_run: w.instances.hooks_run,
             traps: w.instances.traps,
             limits: limit_stats(w),

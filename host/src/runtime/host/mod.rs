@@ -8,6 +8,7 @@
 
 mod accounts;
 mod log;
+#[macro_use]
 mod object;
 mod timers;
 pub(crate) mod wasi_poll;

@@ -6,6 +6,7 @@
 
 use wasmtime::component::{Resource, ResourceTableError};
 
+use crate::grants::{Grant, Op};
 use crate::runtime::bindings::wasmud::runtime::object::{
     Error, Host, HostObject, ObjectId as WitId, Value as WitValue, ValueArg,
 };
@@ -15,6 +16,16 @@ use crate::value::{ObjectId, Value};
 use crate::world::{AttrKind, WorldError, lifecycle};
 
 type Handle = Resource<ObjectHandle>;
+
+/// Returns the guest's `not-permitted` error from the host function unless the running call's
+/// grants allow `op`.
+macro_rules! permit {
+    ($ctx:expr, $op:expr) => {
+        if let Err(refused) = $ctx.permit($op)? {
+            return Ok(Err(refused));
+        }
+    };
+}
 /// What a host function returns: a trap (outer) or a game-level result (inner).
 type HostResult<T> = wasmtime::Result<Result<T, Error>>;
 
@@ -86,7 +97,10 @@ impl Ctx {
         let mut out = Vec::with_capacity(n);
         for id in ids {
             match self.table.push(ObjectHandle { id }) {
-                Ok(handle) => out.push(handle),
+                Ok(handle) => {
+                    self.scope.note_handed(id);
+                    out.push(handle);
+                }
                 Err(ResourceTableError::Full) => {
                     for handle in out {
                         self.table.delete(handle)?;
@@ -116,6 +130,7 @@ impl Ctx {
 
     fn attr_set(&mut self, h: &Handle, kind: AttrKind, name: &str, v: ValueArg) -> HostResult<()> {
         let id = self.id_of(h)?;
+        permit!(self, Op::Edit(id));
         let value = self.lift_value(v)?;
         self.op_on(id, |w| w.attr_set(id, kind, name, value))
     }
@@ -133,6 +148,7 @@ impl HostObject for Ctx {
 
     fn set_key(&mut self, this: Handle, key: String) -> HostResult<()> {
         let id = self.id_of(&this)?;
+        permit!(self, Op::Edit(id));
         self.op_on(id, |w| w.set_key(id, &key))
     }
 
@@ -161,6 +177,23 @@ impl HostObject for Ctx {
     fn move_to(&mut self, this: Handle, destination: Option<Handle>) -> HostResult<()> {
         let id = self.id_of(&this)?;
         let destination = self.opt_id(destination.as_ref())?;
+        // Where it is now matters only to `carry`: read it only then.
+        let from = if self.grants.holds(Grant::Carry) && !self.grants.holds(Grant::Move) {
+            match self.op_on(id, |w| w.location(id))? {
+                Ok(from) => from,
+                Err(e) => return Ok(Err(e)),
+            }
+        } else {
+            None
+        };
+        permit!(
+            self,
+            Op::Move {
+                target: id,
+                from,
+                to: destination
+            }
+        );
         let moved = self.with_world_box(|w| lifecycle::move_with_hooks(w, id, destination))?;
         Ok(moved.map_err(Error::from))
     }
@@ -175,6 +208,7 @@ impl HostObject for Ctx {
 
     fn db_remove(&mut self, this: Handle, name: String) -> HostResult<bool> {
         let id = self.id_of(&this)?;
+        permit!(self, Op::Edit(id));
         self.op_on(id, |w| w.attr_remove(id, AttrKind::Db, &name))
     }
 
@@ -193,6 +227,7 @@ impl HostObject for Ctx {
 
     fn ndb_remove(&mut self, this: Handle, name: String) -> HostResult<bool> {
         let id = self.id_of(&this)?;
+        permit!(self, Op::Edit(id));
         self.op_on(id, |w| w.attr_remove(id, AttrKind::Ndb, &name))
     }
 
@@ -203,12 +238,14 @@ impl HostObject for Ctx {
 
     fn msg(&mut self, this: Handle, text: String, sender: Option<Handle>) -> HostResult<()> {
         let id = self.id_of(&this)?;
+        permit!(self, Op::Msg(id));
         let sender = self.opt_id(sender.as_ref())?;
         self.op(|w| w.queue_msg(id, text, sender))
     }
 
     fn delete(&mut self, this: Handle) -> HostResult<()> {
         let id = self.id_of(&this)?;
+        permit!(self, Op::Delete(id));
         let deleted = self.with_world_box(|w| lifecycle::delete_with_hooks(w, id))?;
         Ok(deleted.map_err(Error::from))
     }
@@ -221,6 +258,7 @@ impl HostObject for Ctx {
 
 impl Host for Ctx {
     fn lookup(&mut self, id: WitId) -> HostResult<Handle> {
+        permit!(self, Op::Lookup(id));
         match self.op_on(id, |w| w.entry(id).map(drop))? {
             Ok(()) => Ok(Ok(self.new_handle(id)?)),
             Err(e) => Ok(Err(e)),
@@ -228,6 +266,7 @@ impl Host for Ctx {
     }
 
     fn search(&mut self, key: String) -> HostResult<Vec<Handle>> {
+        permit!(self, Op::Search);
         match self.op(|w| w.search(&key))? {
             Ok(ids) => self.handles(ids),
             Err(e) => Ok(Err(e)),
@@ -240,11 +279,15 @@ impl Host for Ctx {
         typeclass: String,
         location: Option<Handle>,
     ) -> HostResult<Handle> {
+        permit!(self, Op::Create);
         let location = self.opt_id(location.as_ref())?;
         let created =
             self.with_world_box(|w| lifecycle::create_with_hooks(w, &key, &typeclass, location))?;
         match created {
-            Ok(id) => Ok(Ok(self.new_handle(id)?)),
+            Ok(id) => {
+                self.scope.created.push(id);
+                Ok(Ok(self.new_handle(id)?))
+            }
             Err(e) => Ok(Err(e.into())),
         }
     }

@@ -3,6 +3,7 @@
 
 use wasmtime::component::Resource;
 
+use crate::grants::Op;
 use crate::runtime::bindings::wasmud::runtime::object::Error;
 use crate::runtime::bindings::wasmud::runtime::timers::{Host, Timer};
 use crate::runtime::ctx::Ctx;
@@ -15,16 +16,19 @@ type HostResult<T> = wasmtime::Result<Result<T, Error>>;
 impl Host for Ctx {
     fn after(&mut self, target: Handle, name: String, delay_ms: u64) -> HostResult<()> {
         let id = self.id_of(&target)?;
+        permit!(self, Op::Timers(id));
         self.op(|w| w.schedule_timer(id, &name, delay_ms, false))
     }
 
     fn every(&mut self, target: Handle, name: String, interval_ms: u64) -> HostResult<()> {
         let id = self.id_of(&target)?;
+        permit!(self, Op::Timers(id));
         self.op(|w| w.schedule_timer(id, &name, interval_ms, true))
     }
 
     fn cancel(&mut self, target: Handle, name: String) -> HostResult<bool> {
         let id = self.id_of(&target)?;
+        permit!(self, Op::Timers(id));
         self.op(|w| w.cancel_timer(id, &name))
     }
 
