@@ -23,8 +23,8 @@
 //! - `delete`: delete any object. `timers`: schedule and cancel timers of any object.
 //!   `msg`: send text to any object.
 //! - `build`: every grant above, in a turn started by a builder's or an admin's command (or by
-//!   the admin console); in any other turn, nothing beyond the typeclass's other grants. The
-//!   building commands of the demo's `character` use it: the host, not the script, decides.
+//!   the admin console); in any other turn, nothing beyond the typeclass's other grants: the
+//!   host, not the script, decides who may build.
 //! - `all`: every grant, in every turn (code the operator trusts fully).
 
 use std::collections::BTreeMap;
