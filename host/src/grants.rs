@@ -277,16 +277,19 @@ pub const MAX_HANDED: usize = 4096;
 impl Scope {
     /// The scope of a hook call on `this` (with the command's `caller`, if any).
     pub fn new(this: ObjectId, caller: Option<ObjectId>) -> Scope {
-        let mut scope = Scope {
-            this,
-            caller,
-            ..Scope::default()
-        };
-        scope.note_handed(this);
-        if let Some(caller) = caller {
-            scope.note_handed(caller);
-        }
+        let mut scope = Scope::default();
+        scope.reset(this, caller);
         scope
+    }
+
+    /// Makes this the scope of a new hook call, keeping its allocations (an instance's scope is
+    /// reset for every call it runs: no allocation per hook call).
+    pub fn reset(&mut self, this: ObjectId, caller: Option<ObjectId>) {
+        self.this = this;
+        self.caller = caller;
+        self.created.clear();
+        self.handed.clear();
+        self.handed_full = false;
     }
 
     /// Notes that the call was handed `id`.
@@ -304,7 +307,7 @@ impl Scope {
 
     /// Whether the call was handed `id`.
     pub fn was_handed(&self, id: ObjectId) -> bool {
-        self.handed.contains(&id) || self.owns(id)
+        self.owns(id) || self.caller == Some(id) || self.handed.contains(&id)
     }
 
     /// Whether `id` is the call's own: `this` or created by it.

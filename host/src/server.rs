@@ -323,7 +323,12 @@ impl Server {
         use notify_debouncer_mini::notify::RecursiveMode;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(PathBuf, Instant)>();
         let grants_file = self.reloader.grants_file.clone();
-        let grants_name = grants_file.file_name().map(std::ffi::OsStr::to_owned);
+        let is_grants = {
+            let grants_file = grants_file.clone();
+            // Events name files in the watched directory: the grants file is one of them only
+            // when it lives there (`--grants` elsewhere is read on `reload`).
+            move |path: &std::path::Path| path.ends_with(&grants_file)
+        };
         // Reading a file is an event too (inotify reports opens): only a file whose
         // modification time or length changed since it was last seen is reloaded. Without
         // this, two servers watching one directory reloaded each other's reads forever.
@@ -338,9 +343,7 @@ impl Server {
             move |events: notify_debouncer_mini::DebounceEventResult| match events {
                 Ok(events) => {
                     for event in events {
-                        let is_grants =
-                            event.path.file_name().map(std::ffi::OsStr::to_owned) == grants_name;
-                        if typeclass_name(&event.path).is_none() && !is_grants {
+                        if typeclass_name(&event.path).is_none() && !is_grants(&event.path) {
                             continue;
                         }
                         let Some(stamp) = file_stamp(&event.path) else {
@@ -364,7 +367,7 @@ impl Server {
         let reloader = self.reloader.clone();
         tokio::spawn(async move {
             while let Some((path, seen)) = rx.recv().await {
-                if path.file_name() == grants_file.file_name() {
+                if path.ends_with(&grants_file) {
                     if reloader.reload_grants(seen).await.is_err() {
                         break; // the world stopped
                     }

@@ -25,6 +25,7 @@
 mod attributes;
 mod demo;
 mod errors;
+mod find;
 mod flush;
 mod hooks;
 mod hostile;

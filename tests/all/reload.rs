@@ -185,8 +185,8 @@ async fn reading_a_script_does_not_reload_it() {
     let loaded_at = || async {
         let list = s.server.handle().call(|w| w.typeclasses()).await.unwrap();
         list.iter()
-            .find(|(script, _)| script.name() == "greeter")
-            .map(|(script, _)| script.loaded_at())
+            .find(|t| t.script.name() == "greeter")
+            .map(|t| t.script.loaded_at())
             .unwrap()
     };
     let before = loaded_at().await;
@@ -214,6 +214,49 @@ async fn the_watcher_reloads_a_changed_file() {
         assert!(
             Instant::now() < deadline,
             "the watcher never reloaded greeter"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    s.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_puts_a_changed_grants_file_in_force() {
+    let s = setup(true).await;
+    assert_eq!(s.greet().await, V1);
+    let (g, v) = (s.greeter, s.visitor);
+    let greet = || async {
+        let outcome = s.server.handle().call(move |w| w.command(v, g, "greet"));
+        outcome.await.unwrap().map_err(|e| e.to_string())
+    };
+    // The greeter loses `msg`: answering its visitor is refused.
+    let grants = s.scripts.join("grants.toml");
+    let granted = std::fs::read_to_string(&grants).unwrap();
+    std::fs::write(
+        &grants,
+        granted.replace("greeter = [\"msg\"]", "greeter = []"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match greet().await {
+            Err(e) if e.contains("not permitted: greeter: send text to") => break,
+            Ok(true) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the watcher never read the grants"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Given back, the next change is read too.
+    std::fs::write(&grants, granted).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while greet().await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the grants were never given back"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -280,14 +280,15 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                 "grants"
             );
             let mut items = Vec::new();
-            for (script, quarantined) in &list {
+            for installed in &list {
+                let script = &installed.script;
                 let loaded = script
                     .loaded_at()
                     .duration_since(UNIX_EPOCH)
                     .unwrap_or_default()
                     .as_secs();
                 let count = cached.get(script.name()).copied().unwrap_or(0);
-                let grants = script.grants().names();
+                let grants = installed.grants.names();
                 writeln!(
                     text,
                     "{:<14} {:<13} {:<9} {:>7} {:>8} {:>7}  {:<18}  {}{}",
@@ -296,14 +297,18 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                     format!("{:?}", script.origin()).to_lowercase(),
                     count,
                     script.contract(),
-                    script.refusals(),
+                    installed.refusals,
                     loaded,
                     if grants.is_empty() {
                         "(none)".to_owned()
                     } else {
                         grants.join(", ")
                     },
-                    if *quarantined { "  QUARANTINED" } else { "" }
+                    if installed.quarantined {
+                        "  QUARANTINED"
+                    } else {
+                        ""
+                    }
                 )
                 .expect("write to string");
                 items.push(json!({
@@ -312,10 +317,10 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                     "origin": format!("{:?}", script.origin()).to_lowercase(),
                     "cached_objects": count,
                     "loaded_at": loaded,
-                    "quarantined": quarantined,
+                    "quarantined": installed.quarantined,
                     "contract": script.contract(),
                     "grants": grants,
-                    "refusals": script.refusals(),
+                    "refusals": installed.refusals,
                 }));
             }
             Ok((text.trim_end().to_owned(), json!({ "typeclasses": items })))

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{Resource, ResourceTableError};
 
-use crate::grants::{Grant, Scope};
+use crate::grants::Grant;
 use crate::runtime::Checkout;
 use crate::runtime::bindings::ObjectHandle;
 use crate::runtime::budget::{HookClock, OutOfTime, TurnAborted};
@@ -193,12 +193,9 @@ pub(crate) fn call_hook(
         nested: Duration::ZERO,
     });
     let mark = world.mark();
-    let mut grants = world.instances.grants_of(typeclass);
-    if grants.holds(Grant::Build) && !grants.holds(Grant::All) {
-        grants = grants.effective(world.builder_turn());
-    } else {
-        grants = grants.effective(false);
-    }
+    let grants = world.instances.grants_of(typeclass);
+    // Only a `build` grant asks who started the turn.
+    let grants = grants.effective(grants.holds(Grant::Build) && world.builder_turn());
     let caller = match hook {
         Hook::Command { caller, .. } => Some(caller),
         _ => None,
@@ -206,13 +203,13 @@ pub(crate) fn call_hook(
     let data = inst.store.data_mut();
     data.world = Some(world);
     let outer = std::mem::replace(&mut data.current, target);
-    let outer_grants = std::mem::replace(&mut data.grants, grants);
-    let outer_scope = std::mem::replace(&mut data.scope, Scope::new(target, caller));
+    // An instance is never re-entered (a nested call checks out another), so its grants and
+    // scope are simply those of the call it runs now.
+    data.grants = grants;
+    data.scope.reset(target, caller);
     let result = invoke(&mut inst, target, hook);
     let data = inst.store.data_mut();
     data.current = outer;
-    data.grants = outer_grants;
-    data.scope = outer_scope;
     let mut world = data
         .world
         .take()

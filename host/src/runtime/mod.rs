@@ -180,8 +180,6 @@ impl Runtime {
             origin,
             prepared_in: started.elapsed(),
             loaded_at: SystemTime::now(),
-            grants: Grants::NONE,
-            refusals: 0,
         })
     }
 
@@ -261,6 +259,15 @@ fn internal(e: wasmtime::Error) -> WorldError {
     WorldError::Internal(format!("{e:#}"))
 }
 
+/// What `table` gives `typeclass`; every grant when there is no table (an embedding that never
+/// set one: `serve` always does).
+fn grants_in(table: Option<&GrantTable>, typeclass: &str) -> Grants {
+    match table {
+        Some(table) => table.of(typeclass),
+        None => Grants::NONE.with(Grant::All),
+    }
+}
+
 /// One compiled, linked typeclass, ready to instantiate (cheap to clone).
 #[derive(Clone)]
 pub struct Script {
@@ -272,9 +279,6 @@ pub struct Script {
     origin: Origin,
     prepared_in: std::time::Duration,
     loaded_at: SystemTime,
-    /// Its grants and refusals, as of [`Instances::scripts`] (listings only).
-    grants: Grants,
-    refusals: u64,
 }
 
 impl Script {
@@ -286,16 +290,6 @@ impl Script {
     /// The first 12 hex digits of the SHA-256 of the component: its version.
     pub fn hash(&self) -> &str {
         &self.hash
-    }
-
-    /// Its grants (in a listing of the world's typeclasses; none elsewhere).
-    pub fn grants(&self) -> Grants {
-        self.grants
-    }
-
-    /// Calls its grants refused since the server started (in a listing).
-    pub fn refusals(&self) -> u64 {
-        self.refusals
     }
 
     /// The contract track the component was built for: `"0.2"` (current) or `"0.1"`.
@@ -317,6 +311,19 @@ impl Script {
     pub fn loaded_at(&self) -> SystemTime {
         self.loaded_at
     }
+}
+
+/// An installed typeclass as the world runs it (see [`crate::World::typeclasses`]).
+#[derive(Clone)]
+pub struct Installed {
+    /// Its component.
+    pub script: Script,
+    /// Its hooks are skipped after repeated traps, until it is reloaded.
+    pub quarantined: bool,
+    /// What it may do beyond its own objects.
+    pub grants: Grants,
+    /// Calls its grants refused since the server started.
+    pub refusals: u64,
 }
 
 /// A set of compiled typeclasses, by name.
@@ -426,7 +433,7 @@ impl Instances {
     }
 
     fn new_slot(&self, script: Script) -> Slot {
-        let script_name = script.name.clone();
+        let grants = grants_in(self.grant_table.as_ref(), &script.name);
         Slot {
             script,
             log_budget: LineBudget::new(self.sandbox.output_lines_per_second, self.logs.clone()),
@@ -434,33 +441,18 @@ impl Instances {
             idle: Vec::new(),
             faults: VecDeque::new(),
             quarantined: false,
-            grants: self.table_grants(&script_name),
+            grants,
             refusals: 0,
-        }
-    }
-
-    /// What the grant table gives `typeclass`; every grant while the world has no table (an
-    /// embedding that never set one: `serve` always does).
-    fn table_grants(&self, typeclass: &str) -> Grants {
-        match &self.grant_table {
-            Some(table) => table.of(typeclass),
-            None => Grants::NONE.with(Grant::All),
         }
     }
 
     /// Replaces the grant table: every typeclass's grants change at once, for the next hook
     /// call.
     pub(crate) fn set_grants(&mut self, table: GrantTable) {
-        self.grant_table = Some(table);
-        let names: Vec<(Symbol, Arc<str>)> = (self.slots.iter())
-            .map(|(sym, slot)| (*sym, slot.script.name.clone()))
-            .collect();
-        for (sym, name) in names {
-            let grants = self.table_grants(&name);
-            if let Some(slot) = self.slots.get_mut(&sym) {
-                slot.grants = grants;
-            }
+        for slot in self.slots.values_mut() {
+            slot.grants = table.of(&slot.script.name);
         }
+        self.grant_table = Some(table);
     }
 
     /// The grants of `typeclass` (none for one without a component).
@@ -630,19 +622,17 @@ impl Instances {
         }
     }
 
-    /// The installed typeclasses, sorted by name, with whether each is quarantined.
-    pub(crate) fn scripts(&self) -> Vec<(Script, bool)> {
-        let mut all: Vec<(Script, bool)> = self
-            .slots
-            .values()
-            .map(|s| {
-                let mut script = s.script.clone();
-                script.grants = s.grants;
-                script.refusals = s.refusals;
-                (script, s.quarantined)
+    /// The installed typeclasses, sorted by name.
+    pub(crate) fn scripts(&self) -> Vec<Installed> {
+        let mut all: Vec<Installed> = (self.slots.values())
+            .map(|s| Installed {
+                script: s.script.clone(),
+                quarantined: s.quarantined,
+                grants: s.grants,
+                refusals: s.refusals,
             })
             .collect();
-        all.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        all.sort_by(|a, b| a.script.name.cmp(&b.script.name));
         all
     }
 

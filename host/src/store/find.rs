@@ -74,6 +74,30 @@ fn aliases(value: &Value) -> Vec<String> {
     }
 }
 
+/// The first `limit` matches in listing order, keyed by (not exact, id).
+struct Best {
+    kept: BTreeMap<(bool, ObjectId), Option<String>>,
+    limit: usize,
+    /// A match was dropped for being past the limit.
+    more: bool,
+}
+
+impl Best {
+    fn offer(&mut self, id: ObjectId, exact: bool, alias: Option<String>) {
+        self.kept.insert((!exact, id), alias);
+        if self.kept.len() > self.limit {
+            self.kept.pop_last();
+            self.more = true;
+        }
+    }
+
+    /// Whether `id` is kept already. (One dropped as past the limit may be offered again by its
+    /// alias: it is past the limit again, since what is kept only gets better.)
+    fn has(&self, id: ObjectId) -> bool {
+        self.kept.contains_key(&(true, id)) || self.kept.contains_key(&(false, id))
+    }
+}
+
 impl StoreRead {
     /// The objects whose key or an alias matches `query` (see the module docs), exact key
     /// matches first, then by id; at most `limit`.
@@ -83,22 +107,27 @@ impl StoreRead {
     pub fn find(&self, query: &str, limit: usize) -> Result<Finds, StoreError> {
         let query_words: Vec<String> = words(query).collect();
         let folded = query.trim().to_ascii_lowercase();
-        // id → (exact, alias that matched)
-        let mut hits: BTreeMap<ObjectId, (bool, Option<String>)> = BTreeMap::new();
+        // The best `limit` so far, in listing order (exact key first, then by id), with the
+        // alias that matched: however many objects match, the scan holds at most `limit + 1`.
+        let mut hits = Best {
+            kept: BTreeMap::new(),
+            limit,
+            more: false,
+        };
         let keys = self.txn.open_multimap_table(KEYS)?;
         for row in keys.iter()? {
             let (key, ids) = row?;
             let exact = key.value() == folded;
             if exact || matches(&query_words, key.value()) {
                 for id in ids {
-                    hits.insert(id?.value(), (exact, None));
+                    hits.offer(id?.value(), exact, None);
                 }
             }
         }
         for row in self.txn.open_table(ATTRS)?.iter()? {
             let (key, raw) = row?;
             let (id, name) = key.value();
-            if name != ALIASES || hits.contains_key(&id) {
+            if name != ALIASES || hits.has(id) {
                 continue;
             }
             let value = schema::decode::<Value>(raw.value())?;
@@ -106,19 +135,14 @@ impl StoreRead {
                 .into_iter()
                 .find(|a| a.eq_ignore_ascii_case(query.trim()) || matches(&query_words, a))
             {
-                hits.insert(id, (false, Some(alias)));
+                hits.offer(id, false, Some(alias));
             }
         }
-        let mut order: Vec<(ObjectId, bool, Option<String>)> = hits
-            .into_iter()
-            .map(|(id, (exact, alias))| (id, exact, alias))
-            .collect();
-        order.sort_by_key(|(id, exact, _)| (!*exact, *id));
-        let more = order.len() > limit;
-        order.truncate(limit);
+        let more = hits.more;
         let objects_table = self.txn.open_table(OBJECTS)?;
-        let mut objects = Vec::with_capacity(order.len());
-        for (id, exact, alias) in order {
+        let mut objects = Vec::with_capacity(hits.kept.len());
+        for ((not_exact, id), alias) in hits.kept {
+            let exact = !not_exact;
             let Some(raw) = objects_table.get(id)? else {
                 continue;
             };

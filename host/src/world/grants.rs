@@ -37,8 +37,9 @@ impl WorldState {
     /// Counts a call of `typeclass` refused by its grants; the first refusal of a turn is
     /// logged (a loop of refused calls must not flood the log).
     pub(crate) fn note_refusal(&mut self, typeclass: &str, object: ObjectId, text: &str) {
-        let symbol = self.names.intern(typeclass);
-        self.instances.note_refusal(symbol);
+        if let Some(symbol) = self.names.get(typeclass) {
+            self.instances.note_refusal(symbol);
+        }
         self.turn.refusals += 1;
         if self.turn.refusals == 1 {
             tracing::warn!(typeclass, object, "not permitted: {text}");

@@ -553,8 +553,8 @@ impl World {
         w.instances.install(script, &mut w.names)
     }
 
-    /// The installed typeclasses, sorted by name, with whether each is quarantined.
-    pub fn typeclasses(&mut self) -> Vec<(Script, bool)> {
+    /// The installed typeclasses, sorted by name.
+    pub fn typeclasses(&mut self) -> Vec<crate::runtime::Installed> {
         self.state().instances.scripts()
     }
 
