@@ -12,14 +12,14 @@ use std::process::Command;
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "script";
 /// The game a new user plays: the typeclasses `serve` loads by default ([`DIR`]).
-const SCRIPTS: &[&str] = &["room", "character", "exit", "item", "wanderer"];
+const SCRIPTS: &[&str] = &["room", "character", "exit", "door", "item", "wanderer"];
 /// Well-behaved typeclasses for the tests and the benchmark, never served in the default world
 /// (the `counter` can delete any object): in `TEST_DIR` with the game's.
 const TEST_SCRIPTS: &[&str] = &["counter", "bench", "greeter"];
 /// Components built for the tests only, in no directory that is loaded whole: the hostile
 /// `adversary`, the `ledger` of the durability tests, the hot-reload fixtures,
-/// `contract_0_1_0` (built against the previous contract version) and `mistyped_tick` (an
-/// `at-tick` of the wrong type).
+/// `contract_0_1_0` and `contract_0_2_0` (built against earlier contract versions) and
+/// `mistyped_tick` (an `at-tick` of the wrong type).
 const FIXTURES: &[&str] = &[
     "adversary",
     "ledger",
@@ -27,6 +27,7 @@ const FIXTURES: &[&str] = &[
     "not_a_typeclass",
     "old_contract",
     "contract_0_1_0",
+    "contract_0_2_0",
     "mistyped_tick",
 ];
 

@@ -101,6 +101,20 @@ impl<'a> Attrs<'a> {
         self.set_value(name, arg)
     }
 
+    /// Writes a value a builder typed (see [`crate::parse_literal`]).
+    pub fn set_literal(&self, name: &str, value: &crate::Literal) -> Result<(), Error> {
+        use crate::Literal as L;
+        let arg = match value {
+            L::Null => raw::ValueArg::Null,
+            L::Boolean(b) => raw::ValueArg::Boolean(*b),
+            L::Integer(i) => raw::ValueArg::Integer(*i),
+            L::Float(x) => raw::ValueArg::Float(*x),
+            L::Text(s) => raw::ValueArg::Text(s.clone()),
+            L::Json(j) => raw::ValueArg::Json(j.clone()),
+        };
+        self.set_value(name, arg)
+    }
+
     /// Reads an object reference stored in `name`, as a handle.
     pub fn get_object(&self, name: &str) -> Result<Option<Object>, Error> {
         match self.get_value(name)? {

@@ -5,15 +5,19 @@ extern crate self as wasmud_sdk;
 
 mod accounts;
 mod attrs;
+pub mod command;
 mod error;
+mod literal;
 pub mod log;
 mod object;
+pub mod parts;
 mod timers;
 mod typeclass;
 
 pub use accounts::Role;
 pub use attrs::{Attrs, Value};
 pub use error::{Error, HookResult};
+pub use literal::{Literal, MAX_DEPTH as MAX_LITERAL_DEPTH, parse_literal};
 pub use object::{Object, ObjectId, create, find_named, lookup, search};
 pub use timers::{Timer, Timers};
 pub use typeclass::Typeclass;

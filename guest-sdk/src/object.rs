@@ -49,6 +49,28 @@ impl Object {
         Ok(self.0.typeclass()?)
     }
 
+    /// Gives the object another typeclass, keeping its id, key, location, `db` and `ndb`; the
+    /// new typeclass's `at_init` runs on it before this returns. Needs the `create` grant
+    /// (and `edit` for another object than `this`).
+    pub fn set_typeclass(&self, typeclass: &str) -> Result<(), Error> {
+        Ok(self.0.set_typeclass(typeclass)?)
+    }
+
+    /// What kind of thing the object is: its `db.kind` (see [`crate::parts::kind`]) if it has
+    /// one, else its typeclass's name. A `door` typeclass that declares itself an `exit` is
+    /// walked through and listed as one.
+    pub fn kind(&self) -> Result<String, Error> {
+        match self.db().get_value(crate::parts::kind::ATTR)? {
+            Some(crate::Value::Text(kind)) => Ok(kind),
+            _ => self.typeclass(),
+        }
+    }
+
+    /// True if the object is of this kind (see [`Object::kind`]).
+    pub fn is_kind(&self, kind: &str) -> Result<bool, Error> {
+        Ok(self.kind()? == kind)
+    }
+
     /// Where the object is, if anywhere.
     pub fn location(&self) -> Result<Option<Object>, Error> {
         Ok(self.0.location()?.map(Object))
@@ -104,12 +126,24 @@ impl Object {
             return Ok(false);
         }
         let key = self.key()?;
-        if key.eq_ignore_ascii_case(name)
-            || key
-                .split_whitespace()
-                .filter(|w| !ARTICLES.iter().any(|a| a.eq_ignore_ascii_case(w)))
-                .any(|w| w.eq_ignore_ascii_case(name))
+        if key
+            .split_whitespace()
+            .filter(|w| !ARTICLES.iter().any(|a| a.eq_ignore_ascii_case(w)))
+            .any(|w| w.eq_ignore_ascii_case(name))
         {
+            return Ok(true);
+        }
+        self.is_called(name)
+    }
+
+    /// True if `name` is exactly the object's key or one of its `db.aliases`, ignoring case:
+    /// the stricter match, for builders naming the `Cellar` next to a `cellar door`.
+    pub fn is_called(&self, name: &str) -> Result<bool, Error> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Ok(false);
+        }
+        if self.key()?.eq_ignore_ascii_case(name) {
             return Ok(true);
         }
         let aliases: Vec<String> = self.db().get_or("aliases", Vec::new())?;

@@ -16,7 +16,9 @@
 //! - `reach`: `lookup` any id and `search` by key. Without it, `lookup` gives only objects the
 //!   call was handed (its arguments and every handle the host returned to it), and `search`
 //!   is refused.
-//! - `create`: create objects. `edit`: rename and write `db`/`ndb` of any object.
+//! - `create`: create objects, and change the typeclass of its own objects (a retyped object's
+//!   code runs with its new typeclass's grants, as a created one's does). `edit`: rename, write
+//!   `db`/`ndb` of and (with `create`) change the typeclass of any object.
 //! - `move`: move any object. `carry`: move an object into or out of `this` (picking up,
 //!   dropping, giving). `move-caller`: move the caller of an `at-command` (an exit walking
 //!   the one who typed its name).
@@ -342,6 +344,9 @@ pub enum Op {
     Timers(ObjectId),
     /// `msg` to the object.
     Msg(ObjectId),
+    /// `set-typeclass` of the object: like creating an object of that typeclass (its code will
+    /// run with its own grants), so it needs `create`, and `edit` for an object not its own.
+    Retype(ObjectId),
 }
 
 /// A refused call: what was refused and the grant that would allow it.
@@ -411,6 +416,14 @@ pub fn decide(grants: Grants, scope: &Scope, op: Op) -> Result<(), Refusal> {
             Grant::Msg,
             format!("send text to #{id}"),
         ),
+        Op::Retype(id) => {
+            let creates = grants.holds(Grant::Create);
+            (
+                creates && (scope.owns(id) || grants.holds(Grant::Edit)),
+                if creates { Grant::Edit } else { Grant::Create },
+                format!("change the typeclass of #{id}"),
+            )
+        }
     };
     if allowed {
         Ok(())
@@ -465,6 +478,30 @@ mod tests {
         }
         // What it was handed it may look up again.
         assert_eq!(decide(none, &scope, Op::Lookup(2)), Ok(()));
+    }
+
+    #[test]
+    fn retyping_needs_create_and_for_another_object_edit() {
+        let scope = Scope::new(1, Some(2));
+        let none = Grants::NONE;
+        let create = grants(&[Grant::Create]);
+        let edit = grants(&[Grant::Edit]);
+        let both = grants(&[Grant::Create, Grant::Edit]);
+        // Even its own object: a typeclass with nothing may not turn itself into trusted code.
+        assert_eq!(
+            decide(none, &scope, Op::Retype(1)).unwrap_err().needs,
+            Grant::Create
+        );
+        assert_eq!(decide(create, &scope, Op::Retype(1)), Ok(()));
+        assert_eq!(
+            decide(create, &scope, Op::Retype(2)).unwrap_err().needs,
+            Grant::Edit
+        );
+        assert_eq!(
+            decide(edit, &scope, Op::Retype(2)).unwrap_err().needs,
+            Grant::Create
+        );
+        assert_eq!(decide(both, &scope, Op::Retype(2)), Ok(()));
     }
 
     #[test]

@@ -80,6 +80,15 @@ fn a_typeclass_without_grants_cannot_reach_or_change_other_objects() {
             format!("after-on {victim} t 1000"),
             format!("schedule timers of #{victim}"),
         ),
+        (
+            format!("retype {victim} greeter"),
+            format!("change the typeclass of #{victim}"),
+        ),
+        // Not even itself: its code would be replaced by code with other grants.
+        (
+            format!("retype {c} greeter"),
+            format!("change the typeclass of #{c}"),
+        ),
     ] {
         server.console(&format!("call c at-command c {command}"));
         let error = server.console(&format!("examine {c}"))["ndb"]["last_error"].clone();
@@ -89,13 +98,14 @@ fn a_typeclass_without_grants_cannot_reach_or_change_other_objects() {
     }
     let victim_now = server.console(&format!("examine {victim}"));
     assert_eq!(victim_now["key"], "victim");
+    assert_eq!(victim_now["typeclass"], "counter", "{victim_now}");
     assert_eq!(victim_now["location"], json!(null), "{victim_now}");
     assert_eq!(server.console(&format!("timers {victim}")), json!([]));
 
     // Refusals are counted per typeclass, and the listing shows each typeclass's grants.
     let stats = server.console("stats");
     assert!(
-        stats["refusals"]["counter"].as_u64().unwrap() >= 4,
+        stats["refusals"]["counter"].as_u64().unwrap() >= 6,
         "{stats}"
     );
     let listed = server.console("typeclasses");

@@ -7,6 +7,8 @@
 //! - `hooks`: hook order, nested and queued hooks (re-entrancy), vetoes.
 //! - `errors`: deleted handles, bad guest arguments, traps; the host keeps running.
 //! - `reload`: hot reload through the server: swap, rejects, watcher, reload under load.
+//! - `retype`: changing an object's typeclass from a hook keeps it whole, or changes nothing;
+//!   a component built for contract 0.2.0 still runs on 0.2.1.
 //! - `sandbox`: the `adversary` typeclass against time, memory, handle, size and capability
 //!   limits, atomic hooks and quarantine.
 //! - `store_files`: corrupt files and files from a newer schema.
@@ -32,6 +34,7 @@ mod hostile;
 mod identity;
 mod power;
 mod reload;
+mod retype;
 mod rollback;
 mod sandbox;
 mod store_files;

@@ -126,7 +126,7 @@ macro_rules! track {
 track!(
     current,
     crate::runtime::bindings::exports::wasmud::runtime,
-    "0.2.0"
+    "0.2.1"
 );
 track!(
     legacy,

@@ -56,8 +56,14 @@ fn dispatch(world: Box<WorldState>, character: ObjectId, line: &str) -> Outcome<
     (world, Ok(false))
 }
 
-/// The typeclass of exits: objects in a room with a `db.destination` (the demo world's).
-pub const EXIT_TYPECLASS: &str = "exit";
+/// The kind of exits: objects in a room with a `db.destination`.
+pub const EXIT_KIND: &str = "exit";
+
+/// The attribute that says what kind of thing an object is (`exit`, `item`, `character`,
+/// `room`), whatever its typeclass: a `door` typeclass declares itself an exit. An object
+/// without one is of the kind its typeclass is named after (the SDK's `Object::kind` reads it
+/// the same way).
+pub const KIND_ATTR: &str = "kind";
 
 /// A room as a player's client is told about it (see [`World::place`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,7 +116,11 @@ impl World {
             let Ok(record) = w.current_record(thing) else {
                 continue;
             };
-            if &*record.typeclass != EXIT_TYPECLASS {
+            let kind = match w.peek_db(thing, KIND_ATTR) {
+                Ok(Some(Value::Text(kind))) => kind,
+                _ => record.typeclass,
+            };
+            if &*kind != EXIT_KIND {
                 continue;
             }
             if let Ok(Some(Value::Object(to))) = w.peek_db(thing, "destination") {

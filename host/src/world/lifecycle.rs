@@ -34,6 +34,30 @@ pub(crate) fn create_with_hooks(
     (world, Ok(id))
 }
 
+/// Gives `id` the typeclass `typeclass` (keeping its id, key, location, `db` and `ndb`), then
+/// runs the new typeclass's `at-init` on it, as if it had just been loaded. If the hook fails,
+/// the object keeps its old typeclass.
+pub(crate) fn retype_with_hooks(
+    world: Box<WorldState>,
+    id: ObjectId,
+    typeclass: &str,
+) -> Outcome<()> {
+    let (mut world, loaded) = ensure_loaded(world, id);
+    if let Err(e) = loaded {
+        return (world, Err(e));
+    }
+    let mark = world.mark();
+    if let Err(e) = world.set_typeclass(id, typeclass) {
+        return (world, Err(e));
+    }
+    let (mut world, result) = call_hook(world, id, Hook::Init);
+    if let Err(e) = result {
+        world.rollback_to(mark);
+        return (world, Err(e));
+    }
+    (world, Ok(()))
+}
+
 /// Asks a veto hook; `Vetoed` if it refuses or fails.
 fn ask(world: Box<WorldState>, target: ObjectId, hook: Hook<'_>) -> Outcome<()> {
     let (world, answer) = call_hook(world, target, hook);

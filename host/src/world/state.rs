@@ -411,6 +411,33 @@ impl WorldState {
         self.record_undo(Undo::Key { id, old: old.key })
     }
 
+    /// Gives `id` another typeclass (no hooks): its id, key, location, `db` and `ndb` stay;
+    /// its hooks are the new typeclass's from the next call on.
+    pub(crate) fn set_typeclass(
+        &mut self,
+        id: ObjectId,
+        typeclass: &str,
+    ) -> Result<(), WorldError> {
+        check_name("a typeclass name", typeclass)?;
+        if !self.instances.is_known(typeclass) {
+            return Err(WorldError::NotFound(format!("typeclass {typeclass:?}")));
+        }
+        self.entry(id)?;
+        let old = self.record(self.cache.peek(id).expect("resolved above"));
+        let new = ObjectRecord {
+            typeclass: typeclass.into(),
+            ..old.clone()
+        };
+        self.write()?.put_object(id, Some(&old), &new)?;
+        let symbol = self.names.intern(typeclass);
+        let entry = self.cache.peek_mut(id).expect("resolved above");
+        let old_symbol = std::mem::replace(&mut entry.typeclass, symbol);
+        self.record_undo(Undo::Typeclass {
+            id,
+            old: old_symbol,
+        })
+    }
+
     /// The typeclass name of `id`.
     pub(crate) fn typeclass(&mut self, id: ObjectId) -> Result<&str, WorldError> {
         let sym = self.entry(id)?.typeclass;
@@ -650,7 +677,10 @@ impl WorldState {
                 Undo::Deleted { entry, .. } => entry.heap_bytes(),
                 Undo::Account { name } => name.len(),
                 Undo::AccountChanged { old } => old.name.len() + old.password.len(),
-                Undo::Location { .. } | Undo::Created { .. } | Undo::Loaded { .. } => 0,
+                Undo::Location { .. }
+                | Undo::Typeclass { .. }
+                | Undo::Created { .. }
+                | Undo::Loaded { .. } => 0,
             };
         self.undo.push(step);
         self.turn.undo_bytes += bytes;

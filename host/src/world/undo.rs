@@ -26,6 +26,8 @@ pub(crate) enum Undo {
     },
     /// `id` was called `old`.
     Key { id: ObjectId, old: Box<str> },
+    /// `id` had the typeclass `old`.
+    Typeclass { id: ObjectId, old: Symbol },
     /// `id` was in `old`.
     Location { id: ObjectId, old: Option<ObjectId> },
     /// `id` was created.
@@ -60,6 +62,7 @@ impl Undo {
         match self {
             Undo::Attr { id, .. }
             | Undo::Key { id, .. }
+            | Undo::Typeclass { id, .. }
             | Undo::Location { id, .. }
             | Undo::Created { id }
             | Undo::Deleted { id, .. }
@@ -162,6 +165,20 @@ impl WorldState {
                 }
                 if let Some(entry) = self.cache.peek_mut(id) {
                     entry.key = old;
+                }
+            }
+            Undo::Typeclass { id, old } => {
+                if in_store {
+                    let current = self.current_record(id)?;
+                    let previous = ObjectRecord {
+                        typeclass: self.names.name(old).into(),
+                        ..current.clone()
+                    };
+                    let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+                    txn.put_object(id, Some(&current), &previous)?;
+                }
+                if let Some(entry) = self.cache.peek_mut(id) {
+                    entry.typeclass = old;
                 }
             }
             Undo::Location { id, old } => {

@@ -1,10 +1,15 @@
 //! `character`: what a player controls, with Evennia's everyday commands: `look`/`l`
 //! (`look <thing>`), `say`/`"`/`'`, `pose`/`:`, `get`, `drop`, `give <item> to <someone>`,
-//! `inventory`/`i`, `setdesc`, `stats` and `help`. Walking is the exits' job (`east`, `go east`): a
-//! character only answers `go` when no exit of its room has that name. Text uses Evennia's
-//! colour markup (`|c...|n`), which the host renders for each client.
+//! `inventory`/`i`, `setdesc`, `stats` and `help`, and for builders the building commands
+//! (`build`). Walking is the exits' job (`east`, `go east`): a character only answers `go`
+//! when no exit of its room has that name. Things are told apart by their kind (an exit, an
+//! item), not by their typeclass's name, so a builder's `door` is an exit too. Text uses
+//! Evennia's colour markup (`|c...|n`), which the host renders for each client.
+
+mod build;
 
 use serde::{Deserialize, Serialize};
+use wasmud_sdk::parts::{self, kind};
 use wasmud_sdk::{HookResult, Object, Role, Typeclass, find_named};
 
 /// Persistent statistics, stored as one structured attribute.
@@ -28,20 +33,27 @@ const HELP: &[(&str, &str)] = &[
     ("quit", "leave (your things stay with you)"),
 ];
 
-/// The `help` text: the commands in a column, padded before the markup is added.
-fn help() -> String {
+/// The `help` text: the commands in a column, padded before the markup is added; a
+/// builder's lists the building commands too.
+fn help(builder: bool) -> String {
     let mut text = String::from("|wCommands|n");
     for (command, what) in HELP {
         text.push_str(&format!("\n  |w{command:<22}|n {what}"));
+    }
+    if builder {
+        text.push_str("\n|wBuilding|n (also with @: @dig, @desc...)");
+        for (command, what) in build::HELP {
+            text.push_str(&format!("\n  |w{command:<40}|n {what}"));
+        }
     }
     text
 }
 
 struct Character;
 
-/// What kind of thing an object is, by its typeclass.
-fn is(obj: &Object, typeclass: &str) -> HookResult<bool> {
-    Ok(obj.typeclass()? == typeclass)
+/// Whether `obj` is of kind `k` (its `db.kind`, else its typeclass's name).
+fn is(obj: &Object, k: &str) -> HookResult<bool> {
+    obj.is_kind(k)
 }
 
 /// A list of keys as English: "a, b and c".
@@ -62,7 +74,7 @@ impl Character {
             if obj == *this {
                 continue;
             }
-            if is(&obj, "exit")? {
+            if is(&obj, kind::EXIT)? {
                 exits.push(format!("|g{}|n", obj.key()?));
             } else {
                 others.push(obj.key()?);
@@ -109,7 +121,7 @@ impl Character {
             .iter()
             .map(Object::key)
             .collect::<Result<_, _>>()?;
-        if !carried.is_empty() && !is(thing, "room")? {
+        if !carried.is_empty() && !is(thing, kind::ROOM)? {
             text.push_str(&format!("\nCarrying: {}.", listing(&carried)));
         }
         Ok(text)
@@ -123,13 +135,7 @@ impl Character {
         let Some(item) = find_named(candidates, name)? else {
             return this.msg(&format!("You see no {name} here."));
         };
-        let key = item.key()?;
-        if !is(&item, "item")? {
-            return this.msg(&format!("You cannot pick up {key}."));
-        }
-        item.move_to(Some(this))?;
-        this.msg(&format!("You pick up {key}."))?;
-        here.msg_from(&format!("{} picks up {key}.", this.key()?), this)
+        parts::item::pick_up(this, &item)
     }
 
     fn drop(this: &Object, name: &str) -> HookResult {
@@ -163,7 +169,7 @@ impl Character {
             None => Vec::new(),
         };
         let receiver = match find_named(people, to)? {
-            Some(r) if !is(&r, "exit")? && !is(&r, "item")? => r,
+            Some(r) if !is(&r, kind::EXIT)? && !is(&r, kind::ITEM)? => r,
             _ => return this.msg(&format!("There is no {to} here to give it to.")),
         };
         let (key, who) = (item.key()?, receiver.key()?);
@@ -196,7 +202,7 @@ impl Character {
             None => Vec::new(),
         };
         for exit in exits {
-            if is(&exit, "exit")? && exit.answers_to(name)? {
+            if is(&exit, kind::EXIT)? && exit.answers_to(name)? {
                 return Ok(false);
             }
         }
@@ -207,6 +213,7 @@ impl Character {
 
 impl Typeclass for Character {
     fn at_object_creation(this: &Object) -> HookResult {
+        this.db().set(kind::ATTR, kind::CHARACTER)?;
         this.db().set("stats", &Stats { hp: 100, level: 1 })?;
         this.db()
             .set("desc", "Someone who has just arrived in this world.")
@@ -231,7 +238,13 @@ impl Typeclass for Character {
             _ => input.split_once(' ').unwrap_or((input, "")),
         };
         let rest = rest.trim();
-        match verb.to_ascii_lowercase().as_str() {
+        let verb = verb.to_ascii_lowercase();
+        // `open` without `=` is not the builder's: a door may answer `open door`.
+        let building = verb.trim_start_matches('@') != "open" || rest.contains('=');
+        if building && build::command(this, &verb, rest)?.is_some() {
+            return Ok(true);
+        }
+        match verb.as_str() {
             "look" | "l" => Self::look(this, rest)?,
             "say" if rest.is_empty() => this.msg("Say what?")?,
             "say" => {
@@ -277,7 +290,7 @@ impl Typeclass for Character {
                 }
                 this.msg(&line)?;
             }
-            "help" | "?" => this.msg(&help())?,
+            "help" | "?" => this.msg(&help(this.has_role(Role::Builder)?))?,
             _ => return Ok(false),
         }
         Ok(true)

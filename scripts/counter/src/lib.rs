@@ -5,7 +5,8 @@
 //! `delete <id>`, `delete-twice <id>`, `delete-then-touch <id>`, `bad-json`, `lookup <id>`, `create-empty-key`,
 //! `panic`, and timers: `after <name> <ms>`, `every <name> <ms>`, `cancel <name>`,
 //! `timers` (their names and intervals into `db.timer_list`), `after-then-fail <name> <ms>`
-//! (schedules, then fails: nothing may stay), `after-on <id> <name> <ms>` (on another object).
+//! (schedules, then fails: nothing may stay), `after-on <id> <name> <ms>` (on another object),
+//! `retype <id> <typeclass>` and `retype-then-fail <id> <typeclass>` (changes it, then fails).
 //!
 //! `at-tick` counts each timer in `db.tick.<name>` and all of them in `db.ticks`, and appends
 //! the name to `db.tick_log`; `once-more` schedules `again` for 100 ms later. (Failing
@@ -99,6 +100,16 @@ impl Typeclass for Counter {
                 ),
             )?,
             "lookup" => record(this, lookup(arg(rest, 0)?))?,
+            "retype" | "retype-then-fail" => {
+                let (id, typeclass) = rest.split_once(' ').ok_or("want <id> <typeclass>")?;
+                let target = lookup(arg(id, 0)?)?;
+                if verb == "retype" {
+                    record(this, target.set_typeclass(typeclass))?;
+                } else {
+                    target.set_typeclass(typeclass)?;
+                    return Err("failing after a retype, on purpose".into());
+                }
+            }
             "create-empty-key" => record(this, create("", "counter", None))?,
             "panic" => panic!("counter was told to panic"),
             "after" | "every" | "after-then-fail" => {

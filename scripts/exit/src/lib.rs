@@ -1,36 +1,21 @@
 //! `exit`: a way out of a room, Evennia-style. An exit is an object in the room it leads out
 //! of, with `db.destination` (the room it leads to) and `db.aliases` (other names: `e` for
 //! `east`). Typing its key or an alias, or `go <name>`, walks the caller through it: the room
-//! left is told, then the caller moves (its own `at-post-move` announces the arrival).
+//! left is told, then the caller moves (its own `at-post-move` announces the arrival). The
+//! behaviour is the SDK's `parts::exit`, which other exits (the `door`) reuse.
 
+use wasmud_sdk::parts::exit;
 use wasmud_sdk::{HookResult, Object, Typeclass};
 
 struct Exit;
 
 impl Typeclass for Exit {
     fn at_object_creation(this: &Object) -> HookResult {
-        this.db().set("desc", "A way out.")
+        exit::init(this)
     }
 
     fn at_command(this: &Object, caller: &Object, input: &str) -> HookResult<bool> {
-        let input = input.trim();
-        let name = match input.split_once(' ') {
-            Some((go, rest)) if go.eq_ignore_ascii_case("go") => rest,
-            _ => input,
-        };
-        if !this.answers_to(name)? {
-            return Ok(false);
-        }
-        let Some(destination) = this.db().get_object("destination")? else {
-            caller.msg("That way is blocked.")?;
-            return Ok(true);
-        };
-        let who = caller.key()?;
-        if let Some(here) = caller.location()? {
-            here.msg_from(&format!("{who} leaves {}.", this.key()?), caller)?;
-        }
-        caller.move_to(Some(&destination))?;
-        Ok(true)
+        exit::at_command(this, caller, input)
     }
 
     /// Exits stay where they are built.

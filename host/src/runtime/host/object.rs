@@ -157,6 +157,13 @@ impl HostObject for Ctx {
         self.op_on(id, |w| w.typeclass(id).map(str::to_owned))
     }
 
+    fn set_typeclass(&mut self, this: Handle, typeclass: String) -> HostResult<()> {
+        let id = self.id_of(&this)?;
+        permit!(self, Op::Retype(id));
+        let retyped = self.with_world_box(|w| lifecycle::retype_with_hooks(w, id, &typeclass))?;
+        Ok(retyped.map_err(Error::from))
+    }
+
     fn location(&mut self, this: Handle) -> HostResult<Option<Handle>> {
         let id = self.id_of(&this)?;
         match self.op_on(id, |w| w.location(id))? {
