@@ -167,6 +167,20 @@ fn a_web_player_plays_through_beside_a_telnet_player() {
     wendy.expect("Garden");
     wendy.send("inventory");
     wendy.expect("You are carrying: a brass lantern.");
+    // A builder builds from the browser as from a MUD client.
+    wendy.send("dig Greenhouse");
+    wendy.expect("Huh? Nothing here understands");
+    server.console_argv(&["grant", "wendy", "builder"]);
+    wendy.send("dig Greenhouse = glass door;glass, out");
+    wendy.expect("Created exit out (#");
+    wendy.send("glass");
+    wendy.expect("Greenhouse");
+    wendy.send("desc here = Warm and humid.");
+    wendy.expect("The description of Greenhouse (#");
+    wendy.send("look");
+    wendy.expect("Warm and humid.");
+    wendy.send("out");
+    wendy.expect("Garden");
     // Evennia's keepalive is not a command.
     wendy.send("idle");
     wendy.send("who");

@@ -2,6 +2,7 @@
 //! location and `db` stay, the new typeclass's `at-init` runs, and a failure anywhere (an
 //! unknown typeclass, the new `at-init`, the hook after the change) leaves the old typeclass.
 //! A component built for 0.2.0, before the method existed, still loads, runs and is confined.
+//! What a client is told of a room's exits goes by kind, not by typeclass name.
 
 use wasmud::runtime::Hook;
 use wasmud::{AttrKind, Value};
@@ -102,4 +103,37 @@ fn a_component_built_for_contract_0_2_0_still_loads_runs_and_is_confined() {
     let outcome = t.db(o, "poke_outcome").unwrap().to_string();
     assert!(outcome.contains("NotPermitted"), "{outcome}");
     assert_eq!(t.db(stranger, "poked"), None);
+}
+
+#[test]
+fn what_a_client_is_told_of_a_room_goes_by_kind_not_by_typeclass_name() {
+    let mut t = TestWorld::new();
+    let hall = t.w().create("Hall", "room", None).unwrap();
+    let yard = t.w().create("Yard", "room", None).unwrap();
+    // A plain exit (its typeclass declares the kind), a door of another typeclass that says
+    // it is an exit, and an exit-typeclass object a builder re-declared as an item.
+    let plain = t.w().create("east", "exit", Some(hall)).unwrap();
+    let door = t.w().create("gate", "greeter", Some(hall)).unwrap();
+    let prop = t.w().create("sign", "exit", Some(hall)).unwrap();
+    for exit in [plain, door, prop] {
+        t.w()
+            .set_attr(exit, AttrKind::Db, "destination", Value::Object(yard))
+            .unwrap();
+    }
+    assert_eq!(t.db(plain, "kind"), wasmud_tests::text("exit"), "declared");
+    t.w()
+        .set_attr(door, AttrKind::Db, "kind", Value::Text("exit".into()))
+        .unwrap();
+    t.w()
+        .set_attr(prop, AttrKind::Db, "kind", Value::Text("item".into()))
+        .unwrap();
+    let place = t.w().place(hall).unwrap();
+    assert_eq!(
+        place.exits,
+        vec![("east".to_owned(), yard), ("gate".to_owned(), yard)]
+    );
+    // Flushed, the kinds are read from the store.
+    t.w().flush(wasmud::FlushScope::All, true);
+    let place = t.w().place(hall).unwrap();
+    assert_eq!(place.exits.len(), 2, "{place:?}");
 }
