@@ -150,7 +150,9 @@ impl Parser<'_> {
         Some(Json::Array(items))
     }
 
-    /// A dict; keys that are not strings are kept as their text (JSON keys are strings).
+    /// A dict. Keys are strings, numbers, booleans or `None` (a number's key is its text:
+    /// JSON keys are strings); a list or dict as a key is not a literal, as in Python (and
+    /// its text, escaped again at every level, would double with each one).
     fn dict(&mut self) -> Option<Json> {
         self.nest()?;
         self.eat('{');
@@ -161,7 +163,8 @@ impl Parser<'_> {
             }
             let key = match self.value()? {
                 Json::String(s) => s,
-                other => other.to_string(),
+                Json::Array(_) | Json::Object(_) => return None,
+                scalar => scalar.to_string(),
             };
             if !self.eat(':') {
                 return None;
@@ -245,6 +248,19 @@ mod tests {
     }
 
     #[test]
+    fn a_list_or_dict_is_not_a_key() {
+        for text in ["{[1]: 2}", "{{'a': 1}: 1}", "{{{'a': 1}: 1}: 1}"] {
+            assert_eq!(parse_literal(text), Literal::Text(text.into()), "{text}");
+        }
+        // Nested dicts as keys, 32 deep: still only the input's size, as text.
+        let mut deep = "{'a': 1}".to_owned();
+        for _ in 0..31 {
+            deep = format!("{{{deep}: 1}}");
+        }
+        assert_eq!(parse_literal(&deep), Literal::Text(deep.clone()));
+    }
+
+    #[test]
     fn nesting_is_bounded() {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(parse_literal(&deep), Literal::Text(deep.clone()));
@@ -307,8 +323,14 @@ mod tests {
         }
 
         #[test]
-        fn adversarial_brackets_never_panic(input in "[\\[\\]{}(),:'\"\\\\ 0-9a-zTFN.]{0,400}") {
-            let _ = parse_literal(&input);
+        fn adversarial_brackets_never_panic_nor_grow(input in "[\\[\\]{}(),:'\"\\\\ 0-9a-zTFN.]{0,400}") {
+            // What is stored is never much bigger than what was typed (escaping quotes and
+            // backslashes at most doubles a string; `None` becomes `null`).
+            let size = match parse_literal(&input) {
+                Literal::Text(t) | Literal::Json(t) => t.len(),
+                _ => 0,
+            };
+            prop_assert!(size <= 2 * input.len() + 8, "{} -> {}", input.len(), size);
         }
     }
 }

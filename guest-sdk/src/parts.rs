@@ -10,6 +10,9 @@
 //!     fn at_object_creation(this: &Object) -> HookResult {
 //!         exit::init(this)
 //!     }
+//!     fn at_init(this: &Object) -> HookResult {
+//!         exit::at_init(this) // an exit even when a builder retypes one into a door
+//!     }
 //!     fn at_command(this: &Object, caller: &Object, input: &str) -> HookResult<bool> {
 //!         if exit::is_meant(this, input)? && this.db().get_or("locked", false)? {
 //!             caller.msg("The door is locked.")?;
@@ -35,6 +38,17 @@ pub mod kind {
     pub const ITEM: &str = "item";
     /// Someone: a player's character or a non-player one.
     pub const CHARACTER: &str = "character";
+
+    /// Declares `this` of kind `kind` unless it already has one (call from `at_init`, so an
+    /// object gets its typeclass's kind when it is created, when it is loaded from a world
+    /// saved before kinds, and when a builder changes its typeclass, while a kind a builder
+    /// set stays). Writes only when the kind is missing.
+    pub fn ensure(this: &crate::Object, kind: &str) -> crate::HookResult {
+        if this.db().get_value(ATTR)?.is_none() {
+            this.db().set(ATTR, kind)?;
+        }
+        Ok(())
+    }
 }
 
 /// Walking through an exit: an object in a room with `db.destination` (the room it leads to)
@@ -45,10 +59,15 @@ pub mod exit {
 
     use super::kind;
 
-    /// Declares `this` an exit (call from `at_object_creation`); gives it a description.
+    /// Declares `this` an exit and gives it a description (call from `at_object_creation`).
     pub fn init(this: &Object) -> HookResult {
         this.db().set(kind::ATTR, kind::EXIT)?;
         this.db().set("desc", "A way out.")
+    }
+
+    /// Declares `this` an exit if it has no kind (call from `at_init`: see [`kind::ensure`]).
+    pub fn at_init(this: &Object) -> HookResult {
+        kind::ensure(this, kind::EXIT)
     }
 
     /// The name a command asks to walk through: `east` for `east` and for `go east`.
@@ -80,6 +99,20 @@ pub mod exit {
         caller.move_to(Some(&destination))
     }
 
+    /// The `at_pre_move` of an exit: it stays where it was built.
+    pub fn at_pre_move(_this: &Object, _destination: Option<&Object>) -> HookResult<bool> {
+        Ok(false)
+    }
+
+    /// The `at_msg_receive` of an exit: it does not listen to what is said in the room.
+    pub fn at_msg_receive(
+        _this: &Object,
+        _text: &str,
+        _sender: Option<&Object>,
+    ) -> HookResult<bool> {
+        Ok(false)
+    }
+
     /// The whole `at_command` of a plain exit: walks the caller through if `input` names it.
     pub fn at_command(this: &Object, caller: &Object, input: &str) -> HookResult<bool> {
         if !is_meant(this, input)? {
@@ -98,10 +131,15 @@ pub mod item {
 
     use super::kind;
 
-    /// Declares `this` an item (call from `at_object_creation`); gives it a description.
+    /// Declares `this` an item and gives it a description (call from `at_object_creation`).
     pub fn init(this: &Object) -> HookResult {
         this.db().set(kind::ATTR, kind::ITEM)?;
         this.db().set("desc", "Nothing special.")
+    }
+
+    /// Declares `this` an item if it has no kind (call from `at_init`: see [`kind::ensure`]).
+    pub fn at_init(this: &Object) -> HookResult {
+        kind::ensure(this, kind::ITEM)
     }
 
     /// `taker` picks `thing` up, if it is an item (else `taker` is told it cannot): it moves

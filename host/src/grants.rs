@@ -24,9 +24,10 @@
 //!   the one who typed its name).
 //! - `delete`: delete any object. `timers`: schedule and cancel timers of any object.
 //!   `msg`: send text to any object.
-//! - `build`: every grant above, in a turn started by a builder's or an admin's command (or by
-//!   the admin console); in any other turn, nothing beyond the typeclass's other grants: the
-//!   host, not the script, decides who may build.
+//! - `build`: every grant above, in a turn started by a builder's or an admin's command (for
+//!   the code handling the command and hooks on their character) or by the admin console; in
+//!   any other turn or hook, nothing beyond the typeclass's other grants: the host, not the
+//!   script, decides who may build.
 //! - `all`: every grant, in every turn (code the operator trusts fully).
 
 use std::collections::BTreeMap;
@@ -124,7 +125,8 @@ impl Grants {
     }
 
     /// The grants in effect in a turn: `all` always, and `build` when the turn was started by
-    /// a builder, an admin or the console (`builder_turn`), stand for every grant.
+    /// a builder, an admin or the console and the hook is theirs (`builder_turn`), stand for
+    /// every grant.
     #[must_use]
     pub fn effective(self, builder_turn: bool) -> Grants {
         if self.holds(Grant::All) || (builder_turn && self.holds(Grant::Build)) {

@@ -87,7 +87,7 @@ fn a_builder_builds_an_area_that_players_use_and_a_player_cannot_build() {
     for part in [
         "a white lily (#",
         "Typeclass:",
-        "Kind:",
+        "Kind: item",
         "aliases = [\"lily\"]",
         "colours = [\"red\",\"dark red\"]",
         "desc = It smells sweet.",
@@ -110,10 +110,17 @@ fn a_builder_builds_an_area_that_players_use_and_a_player_cannot_build() {
     alice.send("open cellar door;door = Cellar");
     alice.expect("Created exit cellar door (#");
     let door = only(&server, "cellar door");
+    // As if it were built before kinds existed: the door declares itself an exit.
+    server.console(&format!("unset {door} kind"));
     alice.send("typeclass door = door");
     alice.expect("changed typeclass from exit to door");
     let retyped = server.console(&format!("examine {door}"));
     assert_eq!(retyped["typeclass"], "door", "{retyped}");
+    assert_eq!(retyped["db"]["kind"], "exit", "{retyped}");
+    assert_eq!(
+        retyped["db"]["destination"]["object"],
+        only(&server, "Cellar")
+    );
     assert_eq!(retyped["db"]["aliases"], json!(["door"]), "{retyped}");
     alice.send("lock door");
     alice.expect("You lock the cellar door.");
@@ -159,8 +166,18 @@ fn a_builder_builds_an_area_that_players_use_and_a_player_cannot_build() {
     bob.expect("Kitchen");
     alice.send("create junk");
     alice.expect("Created junk (#");
+    let junk = only(&server, "junk");
+    alice.send(&format!("set #{lily}/friend = #{junk}"));
+    alice.expect(&format!(
+        "Set a white lily (#{lily})/friend = junk (#{junk})"
+    ));
     alice.send("destroy junk");
     alice.expect("Destroyed junk (#");
+    alice.send(&format!("set #{lily}/friend"));
+    alice.expect(&format!("friend = <deleted #{junk}>"));
+    alice.send("typeclass bob = room");
+    alice.expect("is a player's character");
+    assert_eq!(server.console("examine bob")["typeclass"], "character");
     alice.send("find junk");
     alice.expect("Nothing is called junk.");
     alice.send("find Cellar");

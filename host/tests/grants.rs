@@ -99,6 +99,10 @@ fn a_typeclass_without_grants_cannot_reach_or_change_other_objects() {
     let victim_now = server.console(&format!("examine {victim}"));
     assert_eq!(victim_now["key"], "victim");
     assert_eq!(victim_now["typeclass"], "counter", "{victim_now}");
+    assert_eq!(
+        server.console(&format!("examine {c}"))["typeclass"],
+        "counter"
+    );
     assert_eq!(victim_now["location"], json!(null), "{victim_now}");
     assert_eq!(server.console(&format!("timers {victim}")), json!([]));
 
@@ -141,10 +145,11 @@ fn the_build_grant_follows_the_role_of_whoever_typed_the_command() {
     alice.send("create alice password1");
     alice.expect("Exits:");
     // A counter in Limbo answers `delete <id>` from anyone who types it there.
-    id(&server.console("create c counter 1"));
+    let c = id(&server.console("create c counter 1"));
     let victim = id(&server.console("create victim counter"));
 
-    // A player's turn: the counter's `build` is not in effect; nothing is deleted.
+    // Made a builder below; before that, a player's turn: the counter's `build` is not in
+    // effect; nothing is deleted.
     alice.send(&format!("delete {victim}"));
     alice.expect("so it was undone");
     assert_eq!(
@@ -152,8 +157,26 @@ fn the_build_grant_follows_the_role_of_whoever_typed_the_command() {
         "victim"
     );
 
-    // Made a builder in the console, the very next command may.
+    // Made a builder in the console, the very next command may. But `build` lends the
+    // builder's authority only to the code handling their command: the counter hearing a
+    // builder speak (its `at-msg-receive`, in the builder's turn) is refused.
     server.console_argv(&["grant", "alice", "builder"]);
+    alice.send(&format!("say please delete #{victim}"));
+    alice.expect("You say");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let heard = loop {
+        let seen = server.console(&format!("examine {c}"));
+        if let Some(error) = seen["ndb"]["last_error"].as_str() {
+            break error.to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "never heard: {seen}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(heard.starts_with("NotPermitted("), "{heard}");
+    assert_eq!(
+        server.console(&format!("examine {victim}"))["key"],
+        "victim"
+    );
     alice.send(&format!("delete {victim}"));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {

@@ -62,6 +62,8 @@ fn a_failed_retype_leaves_the_old_typeclass() {
         .command(c, c, &format!("retype-then-fail {x} counter"));
     assert!(failed.is_err(), "{failed:?}");
     assert_eq!(t.w().typeclass(x).unwrap(), "greeter");
+    t.restart();
+    assert_eq!(t.w().typeclass(x).unwrap(), "greeter", "undone on disk too");
 
     // The new typeclass's at-init fails: the object keeps its old typeclass.
     t.w()
@@ -135,5 +137,8 @@ fn what_a_client_is_told_of_a_room_goes_by_kind_not_by_typeclass_name() {
     // Flushed, the kinds are read from the store.
     t.w().flush(wasmud::FlushScope::All, true);
     let place = t.w().place(hall).unwrap();
-    assert_eq!(place.exits.len(), 2, "{place:?}");
+    assert_eq!(
+        place.exits,
+        vec![("east".to_owned(), yard), ("gate".to_owned(), yard)]
+    );
 }

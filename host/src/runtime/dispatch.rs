@@ -195,7 +195,8 @@ pub(crate) fn call_hook(
     let mark = world.mark();
     let grants = world.instances.grants_of(typeclass);
     // Only a `build` grant asks who started the turn.
-    let grants = grants.effective(grants.holds(Grant::Build) && world.builder_turn());
+    let grants =
+        grants.effective(grants.holds(Grant::Build) && world.builder_turn_for(target, &hook));
     let caller = match hook {
         Hook::Command { caller, .. } => Some(caller),
         _ => None,

@@ -4,6 +4,7 @@
 
 use crate::grants::GrantTable;
 use crate::roles::Role;
+use crate::runtime::Hook;
 use crate::value::ObjectId;
 use crate::world::{World, WorldState};
 
@@ -20,17 +21,26 @@ pub enum Actor {
 }
 
 impl WorldState {
-    /// True if the running turn was started by the console or by a player whose account
-    /// holds `builder` or `admin`.
-    pub(crate) fn builder_turn(&mut self) -> bool {
+    /// True if a hook on `target` is the builder's own part of the running turn: any hook in
+    /// a turn the console started; in a turn a player started whose account holds `builder`
+    /// or `admin`, a hook on that player's character or the `at-command` that handles their
+    /// line. Not the other hooks the turn causes (another character hearing a builder speak,
+    /// an object created or moved): `build` must not lend the builder's authority to code
+    /// running for someone else.
+    pub(crate) fn builder_turn_for(&mut self, target: ObjectId, hook: &Hook<'_>) -> bool {
         match self.turn.actor {
             Actor::Nobody => false,
             Actor::Console => true,
-            Actor::Player(character) => self
-                .roles_of(character)
-                .ok()
-                .flatten()
-                .is_some_and(|roles| roles.at_least(Role::Builder)),
+            Actor::Player(character) => {
+                let theirs = target == character
+                    || matches!(hook, Hook::Command { caller, .. } if *caller == character);
+                theirs
+                    && self
+                        .roles_of(character)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|roles| roles.at_least(Role::Builder))
+            }
         }
     }
 

@@ -116,14 +116,14 @@ impl World {
             let Ok(record) = w.current_record(thing) else {
                 continue;
             };
-            let kind = match w.peek_db(thing, KIND_ATTR) {
-                Ok(Some(Value::Text(kind))) => kind,
-                _ => record.typeclass,
-            };
-            if &*kind != EXIT_KIND {
+            let Ok([kind, destination]) = w.peek_db_many(thing, [KIND_ATTR, "destination"]) else {
                 continue;
-            }
-            if let Ok(Some(Value::Object(to))) = w.peek_db(thing, "destination") {
+            };
+            let is_exit = match kind {
+                Some(Value::Text(kind)) => &*kind == EXIT_KIND,
+                _ => &*record.typeclass == EXIT_KIND,
+            };
+            if let (true, Some(Value::Object(to))) = (is_exit, destination) {
                 exits.push((record.key.into(), to));
             }
         }

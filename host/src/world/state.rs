@@ -341,25 +341,30 @@ impl WorldState {
             .ok_or_else(|| WorldError::Internal(format!("undo: #{id} has no record")))
     }
 
-    /// `id`'s persistent attribute `name`, read without loading it into the cache: from its
-    /// cache entry if it is there, else from the store.
-    pub(super) fn peek_db(
+    /// Some of `id`'s persistent attributes, read without loading it into the cache: from its
+    /// cache entry if it is there, else from the store (one read for all of them).
+    pub(super) fn peek_db_many<const N: usize>(
         &mut self,
         id: ObjectId,
-        name: &str,
-    ) -> Result<Option<Value>, WorldError> {
+        names: [&str; N],
+    ) -> Result<[Option<Value>; N], WorldError> {
         if let Some(entry) = self.cache.peek(id) {
-            let sym = self.names.get(name);
-            return Ok(sym
-                .and_then(|s| attr_get(entry.attrs(AttrKind::Db), s))
-                .cloned());
+            return Ok(names.map(|name| {
+                self.names
+                    .get(name)
+                    .and_then(|s| attr_get(entry.attrs(AttrKind::Db), s))
+                    .cloned()
+            }));
         }
-        let loaded = self.view()?.load(id)?;
-        Ok(loaded.and_then(|(_, attrs)| {
+        let attrs = match self.view()?.load(id)? {
+            Some((_, attrs)) => attrs,
+            None => Vec::new(),
+        };
+        Ok(names.map(|name| {
             attrs
-                .into_iter()
+                .iter()
                 .find(|(n, _)| &**n == name)
-                .map(|(_, v)| v)
+                .map(|(_, v)| v.clone())
         }))
     }
 
@@ -399,16 +404,25 @@ impl WorldState {
     /// Renames `id`.
     pub(crate) fn set_key(&mut self, id: ObjectId, key: &str) -> Result<(), WorldError> {
         check_name("a key", key)?;
+        let old = self.rewrite_record(id, |r| r.key = key.into())?;
+        let entry = self.cache.peek_mut(id).expect("resolved by rewrite_record");
+        entry.key = key.into();
+        self.record_undo(Undo::Key { id, old: old.key })
+    }
+
+    /// Writes `id`'s stored record changed by `change` (loading it first if needed) and
+    /// returns the record as it was; the cache entry is the caller's to update.
+    fn rewrite_record(
+        &mut self,
+        id: ObjectId,
+        change: impl FnOnce(&mut ObjectRecord),
+    ) -> Result<ObjectRecord, WorldError> {
         self.entry(id)?;
         let old = self.record(self.cache.peek(id).expect("resolved above"));
-        let new = ObjectRecord {
-            key: key.into(),
-            ..old.clone()
-        };
+        let mut new = old.clone();
+        change(&mut new);
         self.write()?.put_object(id, Some(&old), &new)?;
-        let entry = self.cache.peek_mut(id).expect("resolved above");
-        entry.key = new.key;
-        self.record_undo(Undo::Key { id, old: old.key })
+        Ok(old)
     }
 
     /// Gives `id` another typeclass (no hooks): its id, key, location, `db` and `ndb` stay;
@@ -422,15 +436,9 @@ impl WorldState {
         if !self.instances.is_known(typeclass) {
             return Err(WorldError::NotFound(format!("typeclass {typeclass:?}")));
         }
-        self.entry(id)?;
-        let old = self.record(self.cache.peek(id).expect("resolved above"));
-        let new = ObjectRecord {
-            typeclass: typeclass.into(),
-            ..old.clone()
-        };
-        self.write()?.put_object(id, Some(&old), &new)?;
+        self.rewrite_record(id, |r| r.typeclass = typeclass.into())?;
         let symbol = self.names.intern(typeclass);
-        let entry = self.cache.peek_mut(id).expect("resolved above");
+        let entry = self.cache.peek_mut(id).expect("resolved by rewrite_record");
         let old_symbol = std::mem::replace(&mut entry.typeclass, symbol);
         self.record_undo(Undo::Typeclass {
             id,

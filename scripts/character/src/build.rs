@@ -7,6 +7,7 @@
 //! builder or admin started, so the same code run for a player is refused by the host.
 
 use wasmud_sdk::command::{NameSpec, split_assign, split_list};
+use wasmud_sdk::parts::kind;
 use wasmud_sdk::{
     Error, HookResult, Object, Role, Value, create, find_named, lookup, parse_literal, search,
 };
@@ -45,6 +46,10 @@ pub const HELP: &[(&str, &str)] = &[
 
 /// How many objects `find` lists.
 const MAX_FOUND: usize = 20;
+/// How much of one attribute's value `examine` and `set` show.
+const MAX_SHOWN: usize = 400;
+/// How many attributes `examine` lists.
+const MAX_LISTED: usize = 60;
 
 /// Runs a builder command if `verb` is one and `this`'s player may build. `None`: not a
 /// builder command (or not a builder): the caller goes on as if it were not there.
@@ -274,18 +279,32 @@ fn desc(this: &Object, args: &str) -> HookResult {
     this.msg(&format!("The description of {} is set.", named(&thing)?))
 }
 
-/// An attribute value as `examine` and `set` show it (Python's spelling).
+/// An attribute value as `examine` and `set` show it (Python's spelling), cut at
+/// [`MAX_SHOWN`] bytes.
 fn shown(value: &Value) -> HookResult<String> {
-    Ok(match value {
+    let mut text = match value {
         Value::Null => "None".to_owned(),
         Value::Boolean(b) => if *b { "True" } else { "False" }.to_owned(),
         Value::Integer(i) => i.to_string(),
         Value::Float(x) => format!("{x:?}"),
         Value::Text(s) => s.clone(),
         Value::Bytes(b) => format!("<{} bytes>", b.len()),
-        Value::Object(o) => format!("{} (#{})", o.key().map_err(Error::from)?, o.id()),
+        Value::Object(o) => match o.key() {
+            Ok(key) => format!("{key} (#{})", o.id()),
+            Err(_) => format!("<deleted #{}>", o.id()),
+        },
         Value::Json(j) => j.clone(),
-    })
+    };
+    if text.len() > MAX_SHOWN {
+        let mut cut = MAX_SHOWN;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let total = text.len();
+        text.truncate(cut);
+        text.push_str(&format!("... ({total} bytes)"));
+    }
+    Ok(text)
 }
 
 fn set(this: &Object, args: &str) -> HookResult {
@@ -347,10 +366,13 @@ fn examine(this: &Object, args: &str) -> HookResult {
     let attrs = thing.db().names()?;
     if !attrs.is_empty() {
         text.push_str("\n|wAttributes:|n");
-        for attr in attrs {
-            if let Some(v) = thing.db().get_value(&attr)? {
+        for attr in attrs.iter().take(MAX_LISTED) {
+            if let Some(v) = thing.db().get_value(attr)? {
                 text.push_str(&format!("\n  {attr} = {}", shown(&v)?));
             }
+        }
+        if attrs.len() > MAX_LISTED {
+            text.push_str(&format!("\n  ... and {} more", attrs.len() - MAX_LISTED));
         }
     }
     let contents: Vec<String> = thing
@@ -467,9 +489,21 @@ fn typeclass(this: &Object, args: &str) -> HookResult {
             thing.typeclass()?,
             thing.kind()?
         )),
+        Some(_) if !thing.roles()?.is_empty() => this.msg(&format!(
+            "{who} is a player's character: only the console changes those."
+        )),
         Some(new) => {
             let old = thing.typeclass()?;
-            thing.set_typeclass(new)?;
+            // The kind goes with the code: the new typeclass's `at_init` declares its own
+            // (`parts::kind::ensure`), or its name stands for it. Put back if the change fails.
+            let old_kind: Option<String> = thing.db().get(kind::ATTR).unwrap_or_default();
+            thing.db().remove(kind::ATTR)?;
+            if let Err(e) = thing.set_typeclass(new) {
+                if let Some(k) = old_kind {
+                    thing.db().set(kind::ATTR, &k)?;
+                }
+                return Err(e);
+            }
             this.msg(&format!(
                 "{who} changed typeclass from {old} to {new}; its attributes are kept \
                  (kind {}).",

@@ -220,6 +220,7 @@ impl Typeclass for Character {
     }
 
     fn at_init(this: &Object) -> HookResult {
+        kind::ensure(this, kind::CHARACTER)?;
         // Session state, rebuilt on each load.
         this.ndb().set("commands", &0)
     }
@@ -239,7 +240,7 @@ impl Typeclass for Character {
         };
         let rest = rest.trim();
         let verb = verb.to_ascii_lowercase();
-        // `open` without `=` is not the builder's: a door may answer `open door`.
+        // `open` without `=` is not the builder's: another object may answer `open chest`.
         let building = verb.trim_start_matches('@') != "open" || rest.contains('=');
         if building && build::command(this, &verb, rest)?.is_some() {
             return Ok(true);

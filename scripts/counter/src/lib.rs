@@ -7,6 +7,7 @@
 //! `timers` (their names and intervals into `db.timer_list`), `after-then-fail <name> <ms>`
 //! (schedules, then fails: nothing may stay), `after-on <id> <name> <ms>` (on another object),
 //! `retype <id> <typeclass>` and `retype-then-fail <id> <typeclass>` (changes it, then fails).
+//! Text it receives with `please delete #<id>` in it makes it try to delete that object.
 //!
 //! `at-tick` counts each timer in `db.tick.<name>` and all of them in `db.ticks`, and appends
 //! the name to `db.tick_log`; `once-more` schedules `again` for 100 ms later. (Failing
@@ -159,6 +160,16 @@ impl Typeclass for Counter {
         let checks: i64 = this.ndb().get_or("pre_moves", 0)?;
         this.ndb().set("pre_moves", &(checks + 1))?;
         Ok(!this.db().get_or("pinned", false)?)
+    }
+
+    /// Text asking `please delete #<id>` makes it try (the outcome in `ndb.last_error`): code
+    /// that runs for what it hears, not for a command it was given.
+    fn at_msg_receive(this: &Object, text: &str, _sender: Option<&Object>) -> HookResult<bool> {
+        if let Some((_, id)) = text.split_once("please delete #") {
+            let id = id.trim_end_matches(|c: char| !c.is_ascii_digit());
+            record(this, lookup(arg(id, 0)?).and_then(|o| o.delete()))?;
+        }
+        Ok(true)
     }
 
     fn at_post_move(this: &Object, _source: Option<&Object>) -> HookResult {

@@ -30,6 +30,10 @@ impl Typeclass for Door {
         this.db().set("locked", &false)
     }
 
+    fn at_init(this: &Object) -> HookResult {
+        exit::at_init(this)
+    }
+
     fn at_command(this: &Object, caller: &Object, input: &str) -> HookResult<bool> {
         if let Some(locked) = Self::lock_command(this, input)? {
             if let Some(key) = this.db().get::<String>("key_item")?
@@ -51,13 +55,13 @@ impl Typeclass for Door {
     }
 
     /// Doors stay where they are built.
-    fn at_pre_move(_this: &Object, _destination: Option<&Object>) -> HookResult<bool> {
-        Ok(false)
+    fn at_pre_move(this: &Object, destination: Option<&Object>) -> HookResult<bool> {
+        exit::at_pre_move(this, destination)
     }
 
     /// Doors do not listen.
-    fn at_msg_receive(_this: &Object, _text: &str, _sender: Option<&Object>) -> HookResult<bool> {
-        Ok(false)
+    fn at_msg_receive(this: &Object, text: &str, sender: Option<&Object>) -> HookResult<bool> {
+        exit::at_msg_receive(this, text, sender)
     }
 }
 

@@ -14,18 +14,22 @@ impl Typeclass for Exit {
         exit::init(this)
     }
 
+    fn at_init(this: &Object) -> HookResult {
+        exit::at_init(this)
+    }
+
     fn at_command(this: &Object, caller: &Object, input: &str) -> HookResult<bool> {
         exit::at_command(this, caller, input)
     }
 
     /// Exits stay where they are built.
-    fn at_pre_move(_this: &Object, _destination: Option<&Object>) -> HookResult<bool> {
-        Ok(false)
+    fn at_pre_move(this: &Object, destination: Option<&Object>) -> HookResult<bool> {
+        exit::at_pre_move(this, destination)
     }
 
-    /// Exits do not listen: what is said in the room is not delivered to them.
-    fn at_msg_receive(_this: &Object, _text: &str, _sender: Option<&Object>) -> HookResult<bool> {
-        Ok(false)
+    /// Exits do not listen.
+    fn at_msg_receive(this: &Object, text: &str, sender: Option<&Object>) -> HookResult<bool> {
+        exit::at_msg_receive(this, text, sender)
     }
 }
 

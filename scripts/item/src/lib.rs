@@ -11,6 +11,10 @@ impl Typeclass for Item {
         item::init(this)
     }
 
+    fn at_init(this: &Object) -> HookResult {
+        item::at_init(this)
+    }
+
     /// Items do not listen: what is said in the room is not delivered to them.
     fn at_msg_receive(_this: &Object, _text: &str, _sender: Option<&Object>) -> HookResult<bool> {
         Ok(false)

@@ -12,6 +12,10 @@ impl Typeclass for Room {
         this.db().set("desc", "An unremarkable place.")
     }
 
+    fn at_init(this: &Object) -> HookResult {
+        kind::ensure(this, kind::ROOM)
+    }
+
     fn at_msg_receive(this: &Object, text: &str, sender: Option<&Object>) -> HookResult<bool> {
         for listener in this.contents()? {
             if sender != Some(&listener) {
