@@ -1,8 +1,12 @@
 //! Builds the example typeclasses in `scripts/` for `wasm32-wasip2` (adding the target with
-//! rustup if it is missing) and tells the host where they are (`wasmud::scripts`).
+//! rustup if it is missing), and the Python ones with componentize-py (`build_python.rs`), and
+//! tells the host where they are (`wasmud::scripts`).
 //!
 //! The scripts are their own workspace, built by a nested cargo into `target/scripts` (a
 //! separate target dir, so the nested build never waits on the outer build's lock).
+
+#[path = "build_python.rs"]
+mod python;
 
 use std::env;
 use std::fmt::Write as _;
@@ -13,6 +17,8 @@ const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "script";
 /// The game a new user plays: the typeclasses `serve` loads by default ([`DIR`]).
 const SCRIPTS: &[&str] = &["room", "character", "exit", "door", "item", "wanderer"];
+/// The game's typeclasses written in Python (`scripts/<name>/app.py`; see `build_python.rs`).
+const PY_SCRIPTS: &[&str] = &["noticeboard"];
 /// Well-behaved typeclasses for the tests and the benchmark, never served in the default world
 /// (the `counter` can delete any object): in `TEST_DIR` with the game's.
 const TEST_SCRIPTS: &[&str] = &["counter", "bench", "greeter"];
@@ -49,6 +55,9 @@ fn main() {
     }
     .join("scripts");
     build_scripts(&root, &target_dir);
+    let python_dir = target_dir.join("python");
+    std::fs::create_dir_all(&python_dir).expect("create the Python build dir");
+    let py_built = python::build(&root, &python_dir, PY_SCRIPTS);
 
     // Cargo's output dir also holds fixtures and build files: copy the game's typeclasses into
     // a dir of their own (the one `serve` loads and watches), the game's and the test
@@ -81,7 +90,25 @@ fn main() {
         )
         .unwrap();
     }
-    remove_stale(&typeclasses, SCRIPTS);
+    for name in PY_SCRIPTS {
+        let path = install(&py_built, &testing, name);
+        install(&py_built, &typeclasses, name);
+        writeln!(
+            code,
+            "/// The built `{name}` typeclass, written in Python (in [`TEST_DIR`]).\npub const {}: &str = {:?};",
+            name.to_uppercase(),
+            path.display().to_string()
+        )
+        .unwrap();
+    }
+    let game: Vec<&str> = SCRIPTS.iter().chain(PY_SCRIPTS).copied().collect();
+    remove_stale(&typeclasses, &game);
+    writeln!(
+        code,
+        "/// The virtual environment with the pinned componentize-py and pytest.\npub const PYTHON_VENV: &str = {:?};",
+        python::venv(&python_dir).display().to_string()
+    )
+    .unwrap();
     // The grants files: the game's, and the test directory's (which adds the test typeclasses).
     install_file(
         &root.join("scripts/grants.toml"),
@@ -93,7 +120,7 @@ fn main() {
     );
     writeln!(
         code,
-        "/// The game's typeclass names (those in [`DIR`]).\npub const NAMES: &[&str] = &{SCRIPTS:?};"
+        "/// The game's typeclass names (those in [`DIR`]).\npub const NAMES: &[&str] = &{game:?};"
     )
     .unwrap();
     writeln!(

@@ -12,7 +12,12 @@ use wasmud::{AttrKind, Limit, ObjectId, Runtime, Scripts, Value, World, WorldErr
 pub fn runtime() -> &'static (Runtime, Scripts) {
     static RUNTIME: OnceLock<(Runtime, Scripts)> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        let runtime = Runtime::new().expect("engine");
+        let mut runtime = Runtime::new().expect("engine");
+        // The artifact cache cargo points every test at (`.cargo/config.toml`): the Python
+        // typeclass takes seconds to compile, once per machine instead of once per process.
+        if let Some(dir) = std::env::var_os("WASMUD_ARTIFACTS") {
+            runtime = runtime.with_artifact_cache(wasmud::runtime::ArtifactCache::new(dir));
+        }
         let mut scripts = runtime
             .load_dir(std::path::Path::new(wasmud::scripts::TEST_DIR))
             .expect("compile scripts/");

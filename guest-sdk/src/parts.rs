@@ -142,15 +142,20 @@ pub mod item {
         kind::ensure(this, kind::ITEM)
     }
 
-    /// `taker` picks `thing` up, if it is an item (else `taker` is told it cannot): it moves
-    /// into `taker` (its `at_pre_move` may refuse) and the room is told.
+    /// `taker` picks `thing` up, if it is an item and agrees to move (else `taker` is told it
+    /// cannot): it moves into `taker` and the room is told.
     pub fn pick_up(taker: &Object, thing: &Object) -> HookResult {
         let key = thing.key()?;
         if !thing.is_kind(kind::ITEM)? {
             return taker.msg(&format!("You cannot pick up {key}."));
         }
         let here = taker.location()?;
-        thing.move_to(Some(taker))?;
+        match thing.move_to(Some(taker)) {
+            Err(crate::Error::Vetoed(_)) => {
+                return taker.msg(&format!("You cannot pick up {key}."));
+            }
+            moved => moved?,
+        }
         taker.msg(&format!("You pick up {key}."))?;
         match here {
             Some(here) => here.msg_from(&format!("{} picks up {key}.", taker.key()?), taker),

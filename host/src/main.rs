@@ -146,6 +146,12 @@ enum Cmd {
         /// typeclasses, or all of them when the file is missing, get nothing.
         #[arg(long)]
         grants: Option<PathBuf>,
+        /// Where compiled typeclasses are cached (native code, keyed by content and engine);
+        /// defaults to `<data>/artifacts`. `cargo run` and the tests share
+        /// `target/artifacts` (set in `.cargo/config.toml`), so a big component (a Python
+        /// typeclass) is compiled once, not once per world.
+        #[arg(long, env = "WASMUD_ARTIFACTS")]
+        artifacts: Option<PathBuf>,
         /// Do not reload changed components automatically.
         #[arg(long)]
         no_watch: bool,
@@ -245,6 +251,7 @@ fn main() -> anyhow::Result<()> {
             data,
             scripts,
             grants,
+            artifacts,
             no_watch,
             console_addr,
             no_console,
@@ -259,6 +266,7 @@ fn main() -> anyhow::Result<()> {
             let mut config = ServeConfig::new(&data, scripts);
             config.watch = !no_watch;
             config.grants = grants;
+            config.artifacts = artifacts;
             config.net = players.config();
             let sandbox = &mut config.options.sandbox;
             sandbox.hook_deadline = std::time::Duration::from_millis(hook_deadline_ms);

@@ -67,6 +67,17 @@ pub fn seed_if_empty(world: &mut World) -> Result<Option<Seeded>, WorldError> {
             "A dented pewter mug, full to the brim with |yfoaming ale|n.",
             tavern,
         )?;
+        // A Python typeclass beside the Rust ones (scripts/noticeboard/app.py), if the
+        // scripts directory has it (a world served from a directory of Rust typeclasses only
+        // is seeded without it).
+        match t.create("a notice board", "noticeboard", Some(tavern)) {
+            Ok(board) => {
+                let aliases = Value::Json(r#"["board","notices"]"#.into());
+                t.set_attr(board, AttrKind::Db, "aliases", aliases)?;
+            }
+            Err(WorldError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
         let lantern = item(
             t,
             "a brass lantern",

@@ -52,6 +52,8 @@ pub struct ServeConfig {
     /// The grants file (`None`: `grants.toml` in the scripts directory). A missing file
     /// grants nothing to any typeclass.
     pub grants: Option<PathBuf>,
+    /// The artifact cache (`None`: `<data>/artifacts`).
+    pub artifacts: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -67,6 +69,7 @@ impl ServeConfig {
             commit: CommitPolicy::default(),
             net: crate::net::NetConfig::default(),
             grants: None,
+            artifacts: None,
         }
     }
 
@@ -179,8 +182,9 @@ impl Server {
     pub async fn start(config: ServeConfig) -> anyhow::Result<Server> {
         std::fs::create_dir_all(&config.data)
             .with_context(|| format!("create data dir {}", config.data.display()))?;
-        let runtime = Runtime::new()?
-            .with_artifact_cache(ArtifactCache::new(config.data.join(ARTIFACTS_DIR)));
+        let runtime = Runtime::new()?.with_artifact_cache(ArtifactCache::new(
+            (config.artifacts.clone()).unwrap_or_else(|| config.data.join(ARTIFACTS_DIR)),
+        ));
         let (scripts, errors): (Scripts, _) = runtime
             .load_dir_lenient(&config.scripts)
             .with_context(|| format!("load scripts from {}", config.scripts.display()))?;

@@ -208,7 +208,7 @@ fn every_command_works_remotely_with_text_and_json() {
     assert!(s.ok(&["help"]).contains("examine <id|key>"));
     assert!(s.ok(&["help", "flush"]).starts_with("usage: flush"));
     let stats = s.json(&["stats"]);
-    assert_eq!(stats["entries"], 12, "the seeded world: {stats}");
+    assert_eq!(stats["entries"], 13, "the seeded world: {stats}");
     assert!(stats["rss_bytes"].as_u64().unwrap() > 0);
     assert_stats_show_every_limit(&stats, &s.ok(&["stats"]));
 

@@ -74,7 +74,28 @@ impl ArtifactCache {
         wasm: &[u8],
     ) -> wasmtime::Result<(Component, Origin)> {
         let path = self.path(engine, wasm);
-        match self.read_trusted(&path) {
+        if let Some(component) = self.load_cached(engine, &path) {
+            return Ok((component, Origin::Cached));
+        }
+        // Servers sharing a cache (the tests, several worlds on one machine) compile a big
+        // component once: the others wait for the lock, then load what the first one stored.
+        let lock = self.lock(&path);
+        if lock.is_some()
+            && let Some(component) = self.load_cached(engine, &path)
+        {
+            return Ok((component, Origin::Cached));
+        }
+        let component = Component::new(engine, wasm)?;
+        if let Err(e) = self.store(&path, &component) {
+            tracing::warn!(path = %path.display(), "could not cache the artifact: {e:#}");
+        }
+        drop(lock);
+        Ok((component, Origin::Compiled))
+    }
+
+    /// The cached artifact at `path`, if it is there, trusted and loads.
+    fn load_cached(&self, engine: &Engine, path: &Path) -> Option<Component> {
+        match self.read_trusted(path) {
             Ok(Some(bytes)) => {
                 // SAFETY: the bytes come from a file only this user could have written (checked
                 // by `read_trusted` on the open file and its directory), and such files are
@@ -82,7 +103,7 @@ impl ArtifactCache {
                 // compatibility hash (it is in the file name); wasmtime checks the artifact's
                 // header and version before using it.
                 match unsafe { Component::deserialize(engine, &bytes) } {
-                    Ok(component) => return Ok((component, Origin::Cached)),
+                    Ok(component) => return Some(component),
                     Err(e) => {
                         tracing::warn!(path = %path.display(), "stale artifact, recompiling: {e}")
                     }
@@ -94,11 +115,34 @@ impl ArtifactCache {
                 "refusing the cached artifact (native code), compiling the component instead: {e:#}"
             ),
         }
-        let component = Component::new(engine, wasm)?;
-        if let Err(e) = self.store(&path, &component) {
-            tracing::warn!(path = %path.display(), "could not cache the artifact: {e:#}");
+        None
+    }
+
+    /// An exclusive lock on `<path>.lock` (blocking until other processes release it), or
+    /// `None` if it cannot be taken (then this process simply compiles too).
+    fn lock(&self, path: &Path) -> Option<File> {
+        let taken = (|| -> std::io::Result<File> {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.dir)?;
+            let file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path.with_extension("lock"))?;
+            file.lock()?;
+            Ok(file)
+        })();
+        match taken {
+            Ok(file) => Some(file),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "could not lock the artifact: {e}");
+                None
+            }
         }
-        Ok((component, Origin::Compiled))
     }
 
     /// The bytes of the artifact at `path`, `None` if there is none, or an error saying why it
@@ -224,8 +268,12 @@ mod tests {
         assert_eq!(mode(cache.dir()), 0o700);
         assert_eq!(mode(&path), 0o600);
         assert_eq!(origin(&cache, &engine), Origin::Cached);
-        let files: Vec<_> = std::fs::read_dir(cache.dir()).unwrap().collect();
-        assert_eq!(files.len(), 1, "no temporary file is left: {files:?}");
+        let files: Vec<_> = std::fs::read_dir(cache.dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_none_or(|e| e != "lock"))
+            .collect();
+        assert_eq!(files, [path], "no temporary file is left");
     }
 
     #[test]

@@ -1,0 +1,7 @@
+"""Fake `wasmud:runtime/accounts`: roles by character id."""
+
+ROLES = {}
+
+
+def roles(character):
+    return ROLES.get(character.id(), [])
