@@ -34,6 +34,11 @@ fn the_python_notice_board_is_played_beside_rust_typeclasses() {
         .find(|t| t["name"] == "noticeboard")
         .unwrap_or_else(|| panic!("{listed}"));
     assert_eq!(board["grants"], serde_json::json!(["msg"]), "{listed}");
+    assert_eq!(board["language"], "python", "{listed}");
+    let room = (listed["typeclasses"].as_array().unwrap().iter())
+        .find(|t| t["name"] == "room")
+        .unwrap();
+    assert_eq!(room["language"], "rust", "{listed}");
 
     let mut alice = server.connect();
     alice.send("create alice password1");

@@ -269,8 +269,9 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
         Command::Typeclasses => {
             let (list, cached) = world(ctx, |w| (w.typeclasses(), w.cached_by_typeclass())).await?;
             let mut text = format!(
-                "{:<14} {:<13} {:<9} {:>7} {:>8} {:>7}  {:<18}  {}\n",
+                "{:<14} {:<8} {:<13} {:<9} {:>7} {:>8} {:>7}  {:<18}  {}\n",
                 "typeclass",
+                "language",
                 "version",
                 "origin",
                 "cached",
@@ -291,8 +292,9 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                 let grants = installed.grants.names();
                 writeln!(
                     text,
-                    "{:<14} {:<13} {:<9} {:>7} {:>8} {:>7}  {:<18}  {}{}",
+                    "{:<14} {:<8} {:<13} {:<9} {:>7} {:>8} {:>7}  {:<18}  {}{}",
                     script.name(),
+                    script.language().name(),
                     script.hash(),
                     format!("{:?}", script.origin()).to_lowercase(),
                     count,
@@ -313,6 +315,7 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                 .expect("write to string");
                 items.push(json!({
                     "name": script.name(),
+                    "language": script.language().name(),
                     "version": script.hash(),
                     "origin": format!("{:?}", script.origin()).to_lowercase(),
                     "cached_objects": count,
