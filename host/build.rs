@@ -18,7 +18,7 @@ const PROFILE: &str = "script";
 /// The game a new user plays: the typeclasses `serve` loads by default ([`DIR`]).
 const SCRIPTS: &[&str] = &["room", "character", "exit", "door", "item", "wanderer"];
 /// The game's typeclasses written in Python (`scripts/<name>/app.py`; see `build_python.rs`).
-const PY_SCRIPTS: &[&str] = &["noticeboard"];
+const PY_SCRIPTS: &[&str] = &["noticeboard", "pywanderer"];
 /// Well-behaved typeclasses for the tests and the benchmark, never served in the default world
 /// (the `counter` can delete any object): in `TEST_DIR` with the game's.
 const TEST_SCRIPTS: &[&str] = &["counter", "bench", "greeter"];

@@ -1,6 +1,7 @@
 //! Typeclasses written in Python: the SDK's unit tests (pytest against fake bindings, in the
 //! virtual environment the build made), and the demo's notice board, a Python component built
-//! by componentize-py, played over telnet through the real binary beside the Rust typeclasses.
+//! by componentize-py, played over telnet through the real binary beside the Rust typeclasses;
+//! and the Rust `wanderer` and its Python twin driven through one shared story.
 
 mod common;
 
@@ -72,4 +73,94 @@ fn the_python_notice_board_is_played_beside_rust_typeclasses() {
     let seen = server.console(&format!("examine {id}"));
     assert_eq!(seen["db"]["notes"], serde_json::json!([]), "{seen}");
     assert_eq!(seen["db"]["kind"], "item", "{seen}");
+}
+
+/// One behaviour, two components: the Rust `wanderer` and its Python twin, `pywanderer`, are
+/// driven through the same steps and must tell the same story (greeting, walking its route on
+/// its timer, pace, rest, a bad command failing the hook and keeping nothing).
+#[test]
+fn the_wanderer_and_its_python_twin_behave_the_same() {
+    let server = Server::start(&[]);
+    let mut ann = server.connect();
+    ann.send("create ann password1");
+    ann.expect("Exits:");
+    // A room of their own, away from the seeded cat (which answers greetings too).
+    let den = server.console("create Den room")["id"].as_u64().unwrap();
+    let tavern = server.console("find Tavern")["objects"][0]["id"]
+        .as_u64()
+        .unwrap();
+    server.console(&format!("move ann {den}"));
+    assert_eq!(server.console("examine ann")["location"], den);
+    // The next line from Rex, whatever came before it.
+    let rex_says = |ann: &mut common::Client| {
+        ann.expect("Rex ");
+        format!("Rex {}", ann.expect("\r\n").trim())
+    };
+    let mut stories = Vec::new();
+    for typeclass in ["wanderer", "pywanderer"] {
+        let id = server.console(&format!("create Rex {typeclass} {den}"))["id"]
+            .as_u64()
+            .unwrap()
+            .to_string();
+        let mut story = Vec::new();
+        server.console_argv(&["set", &id, "route", &format!("[{den}, {tavern}]")]);
+        let timers = server.console(&format!("timers {id}"));
+        story.push(format!(
+            "created: {} {}",
+            timers[0]["name"], timers[0]["interval_ms"]
+        ));
+
+        // A greeting said in its room is answered (the same line, picked the same way).
+        ann.send("say hello Rex, good dog");
+        story.push(rex_says(&mut ann));
+
+        // Its timer walks it along its route (leg 1: the tavern), telling the room left.
+        server.console_argv(&["call", &id, "at-tick", "wander"]);
+        story.push(rex_says(&mut ann));
+        let rex = server.console(&format!("examine {id}"));
+        assert_eq!(rex["location"], tavern, "{typeclass}: {rex}");
+        story.push(format!(
+            "steps {} leg {}",
+            rex["db"]["steps"], rex["db"]["leg"]
+        ));
+
+        // Commands: pace, rest; a bad pace fails the hook and keeps nothing.
+        server.console_argv(&["call", &id, "at-command", "ann", "pace", "5"]);
+        story.push(rex_says(&mut ann));
+        story.push(format!(
+            "{}",
+            server.console(&format!("timers {id}"))[0]["interval_ms"]
+        ));
+        let (ok, text) =
+            server.console_outcome(&["call", &id, "at-command", "ann", "pace", "soon"]);
+        assert!(
+            !ok && text.contains("pace wants a number of seconds"),
+            "{typeclass}: {text}"
+        );
+        story.push(format!(
+            "{}",
+            server.console(&format!("timers {id}"))[0]["interval_ms"]
+        ));
+        server.console_argv(&["call", &id, "at-command", "ann", "rest"]);
+        story.push(rex_says(&mut ann));
+        story.push(server.console(&format!("timers {id}")).to_string());
+
+        server.console_argv(&["delete", &id]);
+        stories.push(story);
+    }
+    assert_eq!(
+        stories[0],
+        [
+            "created: \"wander\" 20000",
+            "Rex purrs and rubs against ann's legs.",
+            "Rex wanders off.",
+            "steps 1 leg 1",
+            "Rex now wanders every 5 s.",
+            "5000",
+            "5000",
+            "Rex sits down.",
+            "[]",
+        ]
+    );
+    assert_eq!(stories[0], stories[1], "the Python twin differs");
 }
