@@ -164,3 +164,48 @@ fn the_wanderer_and_its_python_twin_behave_the_same() {
     );
     assert_eq!(stories[0], stories[1], "the Python twin differs");
 }
+
+/// Hot reload of a Python typeclass: its objects, their `db` and `ndb`, and the player stay
+/// while its code is replaced (here by another Python component's, then back).
+#[test]
+fn a_python_typeclass_hot_reloads_keeping_its_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(wasmud::scripts::DIR).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let scripts = dir.path().to_str().unwrap();
+    let server = Server::start(&["--scripts", scripts]);
+    let mut ann = server.connect();
+    ann.send("create ann password1");
+    ann.expect("Exits:");
+    ann.send("east");
+    ann.expect("a notice board");
+    ann.send("post Back soon.");
+    ann.expect("You pin a note");
+    let board = server.console("find notice board")["objects"][0]["id"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    server.console_argv(&["set", &board, "visits", "3", "--ndb"]);
+
+    let board_wasm = dir.path().join("noticeboard.wasm");
+    let original = std::fs::read(&board_wasm).unwrap();
+    let reload = |expect_ok: bool| {
+        let report = server.console("reload noticeboard");
+        assert_eq!(report["reloaded"][0]["ok"], expect_ok, "{report}");
+    };
+    // Other code (the Python wanderer's): the board no longer answers `read board`...
+    std::fs::copy(dir.path().join("pywanderer.wasm"), &board_wasm).unwrap();
+    reload(true);
+    ann.send("read board");
+    ann.expect("Huh? Nothing here understands");
+    // ...and back: the note, the ndb value and the connection were kept throughout.
+    std::fs::write(&board_wasm, &original).unwrap();
+    reload(true);
+    ann.send("read board");
+    ann.expect("1. Back soon. (ann)");
+    let seen = server.console(&format!("examine {board}"));
+    assert_eq!(seen["ndb"]["visits"], 3, "{seen}");
+    assert_eq!(seen["typeclass"], "noticeboard", "{seen}");
+}
