@@ -19,6 +19,8 @@ const PROFILE: &str = "script";
 const SCRIPTS: &[&str] = &["room", "character", "exit", "door", "item", "wanderer"];
 /// The game's typeclasses written in Python (`scripts/<name>/app.py`; see `build_python.rs`).
 const PY_SCRIPTS: &[&str] = &["noticeboard", "pywanderer"];
+/// Python typeclasses for the tests and the benchmark only (in `TEST_DIR`).
+const PY_TEST_SCRIPTS: &[&str] = &["pybench"];
 /// Well-behaved typeclasses for the tests and the benchmark, never served in the default world
 /// (the `counter` can delete any object): in `TEST_DIR` with the game's.
 const TEST_SCRIPTS: &[&str] = &["counter", "bench", "greeter"];
@@ -57,7 +59,8 @@ fn main() {
     build_scripts(&root, &target_dir);
     let python_dir = target_dir.join("python");
     std::fs::create_dir_all(&python_dir).expect("create the Python build dir");
-    let py_built = python::build(&root, &python_dir, PY_SCRIPTS);
+    let all_python: Vec<&str> = PY_SCRIPTS.iter().chain(PY_TEST_SCRIPTS).copied().collect();
+    let py_built = python::build(&root, &python_dir, &all_python);
 
     // Cargo's output dir also holds fixtures and build files: copy the game's typeclasses into
     // a dir of their own (the one `serve` loads and watches), the game's and the test
@@ -90,9 +93,11 @@ fn main() {
         )
         .unwrap();
     }
-    for name in PY_SCRIPTS {
+    for name in &all_python {
         let path = install(&py_built, &testing, name);
-        install(&py_built, &typeclasses, name);
+        if PY_SCRIPTS.contains(name) {
+            install(&py_built, &typeclasses, name);
+        }
         writeln!(
             code,
             "/// The built `{name}` typeclass, written in Python (in [`TEST_DIR`]).\npub const {}: &str = {:?};",

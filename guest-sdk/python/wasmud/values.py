@@ -13,8 +13,6 @@ def to_arg(value):
 
     Raises `TypeError` for a value JSON cannot hold (a set, an arbitrary object).
     """
-    from .obj import Object  # the wrapper; imported late (obj imports this module)
-
     if value is None:
         return _object.ValueArg_Null()
     if isinstance(value, bool):
@@ -27,6 +25,8 @@ def to_arg(value):
         return _object.ValueArg_Text(value)
     if isinstance(value, (bytes, bytearray)):
         return _object.ValueArg_Bytes(bytes(value))
+    from .obj import Object  # here, not at the top: obj imports this module
+
     if isinstance(value, Object):
         return _object.ValueArg_Object(value.raw)
     if isinstance(value, _object.Object):
@@ -40,12 +40,12 @@ def to_arg(value):
 
 def from_value(value):
     """The Python value for a contract `value` (an object reference becomes an `Object`)."""
-    from .obj import Object
-
     if isinstance(value, _object.Value_Null):
         return None
-    if isinstance(value, _object.Value_Object):
-        return Object(value.value)
     if isinstance(value, _object.Value_Json):
         return json.loads(value.value)
+    if isinstance(value, _object.Value_Object):
+        from .obj import Object  # here, not at the top: obj imports this module
+
+        return Object(value.value)
     return value.value

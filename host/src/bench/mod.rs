@@ -86,7 +86,12 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
 
     cached_lookup();
 
-    let runtime = Runtime::new()?;
+    let mut runtime = Runtime::new()?;
+    // The Python typeclasses take seconds to compile: use the shared artifact cache when
+    // there is one (`cargo run` sets it), as `serve --artifacts` does.
+    if let Some(cache) = std::env::var_os("WASMUD_ARTIFACTS") {
+        runtime = runtime.with_artifact_cache(crate::runtime::ArtifactCache::new(cache));
+    }
     let scripts = runtime
         .load_dir(std::path::Path::new(crate::scripts::TEST_DIR))
         .context("load the example scripts")?;
@@ -94,6 +99,7 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     let path = dir.join("bench.redb");
     let mut world = World::open(&path, &runtime, &scripts, &options)?;
     guest_calls(&mut world)?;
+    python_calls(&mut world)?;
     hook_transactions(&mut world)?;
     create_throughput(&mut world, objects)?;
     drop(world);
@@ -293,6 +299,52 @@ fn guest_calls(world: &mut World) -> anyhow::Result<()> {
         "host->guest hook dispatch (at-command, 2 handles)",
         format!("{:.0} ns", per_op(t, CALLS)),
         "< 1 us",
+    );
+    Ok(())
+}
+
+/// The same calls from a Python guest (`pybench`, CPython inside the component), to compare
+/// with the Rust figures above and with Evennia's `obj.db.x` (~3.6 us on the reference
+/// machine).
+fn python_calls(world: &mut World) -> anyhow::Result<()> {
+    const N: u64 = 20_000;
+    let b = world.create("pybench", "pybench", None)?;
+    world.set_attr(b, AttrKind::Db, "n", Value::Int(1))?;
+    world.set_attr(b, AttrKind::Ndb, "n", Value::Int(1))?;
+    let mut time_cmd = |cmd: &str| -> anyhow::Result<Duration> {
+        let mut best = Duration::MAX;
+        for _ in 0..5 {
+            let start = Instant::now();
+            anyhow::ensure!(world.command(b, b, cmd)?, "{cmd} not handled");
+            best = best.min(start.elapsed());
+        }
+        Ok(best)
+    };
+    let empty = time_cmd("noop")?;
+    let db = time_cmd(&format!("db-get {N}"))?.saturating_sub(empty);
+    let ndb = time_cmd(&format!("ndb-get {N}"))?.saturating_sub(empty);
+    line(
+        "python: guest->host db get (obj.db.n)",
+        format!("{:.2} us", per_op(db, N) / 1000.0),
+        "(Evennia ~3.6 us)",
+    );
+    line(
+        "python: guest->host ndb get (obj.ndb.n)",
+        format!("{:.2} us", per_op(ndb, N) / 1000.0),
+        "(for comparison)",
+    );
+    const CALLS: u64 = 10_000;
+    let t = best_of(3, || {
+        let start = Instant::now();
+        for _ in 0..CALLS {
+            black_box(world.command(b, b, "noop").expect("noop"));
+        }
+        start.elapsed()
+    });
+    line(
+        "python: host->guest hook dispatch (at-command)",
+        format!("{:.2} us", per_op(t, CALLS) / 1000.0),
+        "(for comparison)",
     );
     Ok(())
 }
