@@ -259,9 +259,22 @@ fn cached_lookup() {
     );
 }
 
-fn guest_calls(world: &mut World) -> anyhow::Result<()> {
-    const N: u64 = 200_000;
-    let b = world.create("bench", "bench", None)?;
+/// What a guest's loops cost: `db` and `ndb` reads from inside it (`n` each) and the
+/// dispatch of an empty `at-command` (`calls` times), on a new object of `typeclass`, which
+/// answers `noop`, `db-get <n>` and `ndb-get <n>` (the `bench` typeclass and its twins).
+struct GuestFigures {
+    db: Duration,
+    ndb: Duration,
+    dispatch: Duration,
+}
+
+fn guest_figures(
+    world: &mut World,
+    typeclass: &str,
+    n: u64,
+    calls: u64,
+) -> anyhow::Result<GuestFigures> {
+    let b = world.create(typeclass, typeclass, None)?;
     world.set_attr(b, AttrKind::Db, "n", Value::Int(1))?;
     world.set_attr(b, AttrKind::Ndb, "n", Value::Int(1))?;
     let mut time_cmd = |cmd: &str| -> anyhow::Result<Duration> {
@@ -274,30 +287,37 @@ fn guest_calls(world: &mut World) -> anyhow::Result<()> {
         Ok(best)
     };
     let empty = time_cmd("noop")?;
-    let db = time_cmd(&format!("db-get {N}"))?.saturating_sub(empty);
-    let ndb = time_cmd(&format!("ndb-get {N}"))?.saturating_sub(empty);
-    line(
-        "guest->host db get (integer, via handle)",
-        format!("{:.0} ns", per_op(db, N)),
-        "< 250 ns",
-    );
-    line(
-        "guest->host ndb get (integer, via handle)",
-        format!("{:.0} ns", per_op(ndb, N)),
-        "< 250 ns",
-    );
-
-    const CALLS: u64 = 100_000;
-    let t = best_of(3, || {
+    let db = time_cmd(&format!("db-get {n}"))?.saturating_sub(empty);
+    let ndb = time_cmd(&format!("ndb-get {n}"))?.saturating_sub(empty);
+    let dispatch = best_of(3, || {
         let start = Instant::now();
-        for _ in 0..CALLS {
+        for _ in 0..calls {
             black_box(world.command(b, b, "noop").expect("noop"));
         }
         start.elapsed()
     });
+    Ok(GuestFigures {
+        db: db / u32::try_from(n)?,
+        ndb: ndb / u32::try_from(n)?,
+        dispatch: dispatch / u32::try_from(calls)?,
+    })
+}
+
+fn guest_calls(world: &mut World) -> anyhow::Result<()> {
+    let f = guest_figures(world, "bench", 200_000, 100_000)?;
+    line(
+        "guest->host db get (integer, via handle)",
+        format!("{:.0} ns", f.db.as_nanos()),
+        "< 250 ns",
+    );
+    line(
+        "guest->host ndb get (integer, via handle)",
+        format!("{:.0} ns", f.ndb.as_nanos()),
+        "< 250 ns",
+    );
     line(
         "host->guest hook dispatch (at-command, 2 handles)",
-        format!("{:.0} ns", per_op(t, CALLS)),
+        format!("{:.0} ns", f.dispatch.as_nanos()),
         "< 1 us",
     );
     Ok(())
@@ -307,43 +327,21 @@ fn guest_calls(world: &mut World) -> anyhow::Result<()> {
 /// with the Rust figures above and with Evennia's `obj.db.x` (~3.6 us on the reference
 /// machine).
 fn python_calls(world: &mut World) -> anyhow::Result<()> {
-    const N: u64 = 20_000;
-    let b = world.create("pybench", "pybench", None)?;
-    world.set_attr(b, AttrKind::Db, "n", Value::Int(1))?;
-    world.set_attr(b, AttrKind::Ndb, "n", Value::Int(1))?;
-    let mut time_cmd = |cmd: &str| -> anyhow::Result<Duration> {
-        let mut best = Duration::MAX;
-        for _ in 0..5 {
-            let start = Instant::now();
-            anyhow::ensure!(world.command(b, b, cmd)?, "{cmd} not handled");
-            best = best.min(start.elapsed());
-        }
-        Ok(best)
-    };
-    let empty = time_cmd("noop")?;
-    let db = time_cmd(&format!("db-get {N}"))?.saturating_sub(empty);
-    let ndb = time_cmd(&format!("ndb-get {N}"))?.saturating_sub(empty);
+    let us = |d: Duration| format!("{:.2} us", d.as_secs_f64() * 1e6);
+    let f = guest_figures(world, "pybench", 20_000, 10_000)?;
     line(
         "python: guest->host db get (obj.db.n)",
-        format!("{:.2} us", per_op(db, N) / 1000.0),
+        us(f.db),
         "(Evennia ~3.6 us)",
     );
     line(
         "python: guest->host ndb get (obj.ndb.n)",
-        format!("{:.2} us", per_op(ndb, N) / 1000.0),
+        us(f.ndb),
         "(for comparison)",
     );
-    const CALLS: u64 = 10_000;
-    let t = best_of(3, || {
-        let start = Instant::now();
-        for _ in 0..CALLS {
-            black_box(world.command(b, b, "noop").expect("noop"));
-        }
-        start.elapsed()
-    });
     line(
         "python: host->guest hook dispatch (at-command)",
-        format!("{:.2} us", per_op(t, CALLS) / 1000.0),
+        us(f.dispatch),
         "(for comparison)",
     );
     Ok(())
