@@ -79,6 +79,16 @@ fn a_builder_builds_an_area_that_players_use_and_a_player_cannot_build() {
     alice.expect("Set a white lily");
     alice.send("set lily/note = a plain sentence");
     alice.expect("Set a white lily");
+    // A long value is stored whole and shown cut (examine and set stay bounded).
+    alice.send(&format!("set lily/long = {}", "x".repeat(500)));
+    let shown = alice.expect("(500 bytes)");
+    assert!(
+        shown.contains(&format!("{}...", "x".repeat(400))),
+        "{shown}"
+    );
+    assert!(!shown.contains(&"x".repeat(401)), "{shown}");
+    alice.send("set lily/long =");
+    alice.expect("Deleted a white lily");
     alice.send("drop lily");
     alice.expect("You drop a white lily.");
     alice.send("examine lily");
