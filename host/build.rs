@@ -20,7 +20,7 @@ const SCRIPTS: &[&str] = &["room", "character", "exit", "door", "item", "wandere
 /// The game's typeclasses written in Python (`scripts/<name>/app.py`; see `build_python.rs`).
 const PY_SCRIPTS: &[&str] = &["noticeboard", "pywanderer"];
 /// Python typeclasses for the tests and the benchmark only (in `TEST_DIR`).
-const PY_TEST_SCRIPTS: &[&str] = &["pybench"];
+const PY_TEST_SCRIPTS: &[&str] = &["pybench", "pyadversary"];
 /// Well-behaved typeclasses for the tests and the benchmark, never served in the default world
 /// (the `counter` can delete any object): in `TEST_DIR` with the game's.
 const TEST_SCRIPTS: &[&str] = &["counter", "bench", "greeter"];

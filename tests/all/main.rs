@@ -18,6 +18,8 @@
 //!   faults), atomic deletes.
 //! - `timers`: firing order and counts on an injected clock, catch-up after downtime, flushed
 //!   and deleted objects, failures, parking, limits, quarantine, reload, 100,000 due at once.
+//! - `twins`: one test body run against the Rust adversary and its Python twin: deadline,
+//!   memory cap, no waiting, failing hooks, flush and reload.
 //! - `power`: simulated power cuts (unsynced writes lost, a page torn) under group commit:
 //!   every acknowledged transfer kept, gold conserved, `check` clean; a failed fsync first.
 //!
@@ -39,3 +41,4 @@ mod rollback;
 mod sandbox;
 mod store_files;
 mod timers;
+mod twins;

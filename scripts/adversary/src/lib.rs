@@ -10,7 +10,10 @@
 //! `print <n>`, `log <n>`, `sleep <secs>`, `sleep-loop`, `poll-far`, `slow-chain <ms>`,
 //! `spam <n>`, `ping-pong <bytes> <fanout>` (to `db.peer`), `ndb-flood <KiB>`,
 //! `churn-names <n>`, `set-on-deleted <n>`, `touch-then-panic <id>`, `overwrite <n> <KiB>`,
-//! `spam-then-room <n> <room-id>`, `after <name> <ms>` (a one-shot timer), `every <name> <ms>`.
+//! `spam-then-room <n> <room-id>`, `after <name> <ms>` (a one-shot timer), `every <name> <ms>`,
+//! `fail` (returns an error), `bump` (`db.bumps` and `ndb.bumps` + 1), `touch <command>`
+//! (writes `db.touched` and `ndb.touched` and tells itself "touched", then runs `<command>`).
+//! `scripts/pyadversary` is its Python twin for the commands the shared tests use.
 //!
 //! Hooks: `at-init` loops forever when `db.loop_on_init` is true and fails when
 //! `db.fail_init` is true; `at-object-creation` of an object whose key is
@@ -133,9 +136,22 @@ impl Typeclass for Adversary {
         Ok(true)
     }
 
-    fn at_command(this: &Object, _caller: &Object, input: &str) -> HookResult<bool> {
+    fn at_command(this: &Object, caller: &Object, input: &str) -> HookResult<bool> {
         let (verb, rest) = input.split_once(' ').unwrap_or((input, ""));
         match verb {
+            "fail" => return Err(Error::Script("fails on purpose".into())),
+            "bump" => {
+                let bumps: i64 = this.db().get_or("bumps", 0)?;
+                this.db().set("bumps", &(bumps + 1))?;
+                let bumps: i64 = this.ndb().get_or("bumps", 0)?;
+                this.ndb().set("bumps", &(bumps + 1))?;
+            }
+            "touch" => {
+                this.db().set("touched", &true)?;
+                this.ndb().set("touched", &true)?;
+                this.msg("touched")?;
+                return Self::at_command(this, caller, rest);
+            }
             "loop" => loop {
                 black_box(this.id());
             },
