@@ -1,8 +1,9 @@
 //! The small world a fresh data directory starts with: the demo game of `scripts/`.
 //!
 //! Three rooms joined by exits (Limbo, where characters start; a tavern; a garden), a few
-//! items to pick up, a guest character and Whiskers, a cat that wanders between the rooms on a
-//! repeating timer and answers greetings.
+//! items to pick up, a notice board, a guest character and Whiskers, a cat that wanders between
+//! the rooms on a repeating timer and answers greetings. The board and Ginger, Whiskers' twin,
+//! are Python typeclasses (seeded when the scripts directory has them).
 
 use crate::Value;
 use crate::value::ObjectId;
@@ -100,6 +101,18 @@ pub fn seed_if_empty(world: &mut World) -> Result<Option<Seeded>, WorldError> {
         t.set_attr(cat, AttrKind::Db, "route", Value::Json(route.into()))?;
         let desc = "A grey cat with somewhere to be. Say hello; it might answer.";
         t.set_attr(cat, AttrKind::Db, "desc", Value::Text(desc.into()))?;
+        // Its Python twin (scripts/pywanderer/app.py), if the scripts directory has it: the
+        // same behaviour in the other language, walking the garden and the tavern.
+        match t.create("Ginger", "pywanderer", Some(garden)) {
+            Ok(ginger) => {
+                let route = format!("[{garden},{tavern}]");
+                t.set_attr(ginger, AttrKind::Db, "route", Value::Json(route.into()))?;
+                let desc = "A ginger cat, written in Python. Say hello; it might answer.";
+                t.set_attr(ginger, AttrKind::Db, "desc", Value::Text(desc.into()))?;
+            }
+            Err(WorldError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
         Ok(Seeded {
             limbo,
             tavern,

@@ -1,11 +1,12 @@
-//! Typeclasses written in Python: the SDK's unit tests (pytest against fake bindings, in the
-//! virtual environment the build made), and the demo's notice board, a Python component built
+//! Typeclasses written in Python: the SDK's and the demo's Python unit tests (pytest against
+//! fake bindings, in the virtual environment the build made), and the demo's notice board, a Python component built
 //! by componentize-py, played over telnet through the real binary beside the Rust typeclasses;
 //! and the Rust `wanderer` and its Python twin driven through one shared story.
 
 mod common;
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use common::Server;
 
@@ -13,9 +14,10 @@ use common::Server;
 fn the_python_sdk_unit_tests_pass() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let python = std::path::Path::new(wasmud::scripts::PYTHON_VENV).join("bin/python");
+    // pytest.ini at the root: the SDK's tests and each Python typeclass's.
     let out = Command::new(python)
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-        .arg(root.join("guest-sdk/python/tests"))
+        .args(["-m", "pytest", "-v"])
+        .current_dir(&root)
         .output()
         .expect("run pytest from the build's virtual environment");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -25,6 +27,11 @@ fn the_python_sdk_unit_tests_pass() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains(" passed"), "{text}");
+    // The demo board's own tests ran too.
+    assert!(
+        text.contains("scripts/noticeboard/test_noticeboard.py::test_a_note_is_posted"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -208,4 +215,70 @@ fn a_python_typeclass_hot_reloads_keeping_its_objects() {
     let seen = server.console(&format!("examine {board}"));
     assert_eq!(seen["ndb"]["visits"], 3, "{seen}");
     assert_eq!(seen["typeclass"], "noticeboard", "{seen}");
+}
+
+/// Compiling a Python component takes seconds, and none of them on the world thread: while a
+/// new Python typeclass compiles (cold, no cached artifact) players keep being answered.
+#[test]
+fn a_python_component_compiles_without_stalling_the_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = dir.path().join("scripts");
+    std::fs::create_dir(&scripts).unwrap();
+    for entry in std::fs::read_dir(wasmud::scripts::DIR).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        // The Rust typeclasses only, to begin with.
+        if !["noticeboard.wasm", "pywanderer.wasm"].contains(&name.as_str()) {
+            std::fs::copy(&path, scripts.join(name)).unwrap();
+        }
+    }
+    let artifacts = dir.path().join("artifacts");
+    let server = Server::start(&[
+        "--scripts",
+        scripts.to_str().unwrap(),
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+    ]);
+    let mut ann = server.connect();
+    ann.send("create ann password1");
+    ann.expect("Exits:");
+    std::fs::copy(
+        std::path::Path::new(wasmud::scripts::DIR).join("noticeboard.wasm"),
+        scripts.join("noticeboard.wasm"),
+    )
+    .unwrap();
+
+    let (compile, answers) = std::thread::scope(|s| {
+        let started = Instant::now();
+        let reload = s.spawn(|| server.console("reload noticeboard"));
+        let mut answers = Vec::new();
+        while !reload.is_finished() {
+            let sent = Instant::now();
+            ann.send("look");
+            ann.expect("Exits:");
+            answers.push(sent.elapsed());
+            // Within the players' command rate.
+            std::thread::sleep(Duration::from_millis(150));
+        }
+        let report = reload.join().unwrap();
+        assert_eq!(report["reloaded"][0]["ok"], true, "{report}");
+        (started.elapsed(), answers)
+    });
+    // The compile took seconds, and every look meanwhile was answered well within one.
+    assert!(compile > Duration::from_secs(2), "compiled in {compile:?}");
+    let slowest = answers.iter().max().copied().unwrap_or_default();
+    assert!(
+        answers.len() >= 10,
+        "{} answers in {compile:?}",
+        answers.len()
+    );
+    assert!(
+        slowest < Duration::from_secs(1),
+        "a look took {slowest:?} while the component compiled ({compile:?})"
+    );
+    let listed = server.console("typeclasses");
+    let board = (listed["typeclasses"].as_array().unwrap().iter())
+        .find(|t| t["name"] == "noticeboard")
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(board["language"], "python", "{listed}");
 }

@@ -74,7 +74,7 @@ fn serve_seeds_a_world_stops_on_ctrl_c_and_reopens_it() {
     let (mut child, rx) = serve(&data);
     let mut log = Vec::new();
     wait_for(&rx, "seeded a new world", &mut log);
-    wait_for(&rx, "objects=13", &mut log);
+    wait_for(&rx, "objects=14", &mut log);
     interrupt(&mut child);
     wait_for(&rx, "store closed cleanly", &mut log);
     assert!(child.wait().unwrap().success(), "{}", log.join("\n"));
@@ -87,7 +87,7 @@ fn serve_seeds_a_world_stops_on_ctrl_c_and_reopens_it() {
         log.iter().all(|l| !l.contains("seeded")),
         "seeded twice: {log:?}"
     );
-    assert!(log.iter().any(|l| l.contains("objects=13")), "{log:?}");
+    assert!(log.iter().any(|l| l.contains("objects=14")), "{log:?}");
     interrupt(&mut child);
     wait_for(&rx, "store closed cleanly", &mut log);
     assert!(child.wait().unwrap().success());
@@ -113,7 +113,7 @@ fn serve_stops_cleanly_on_sigterm() {
     let (mut child, rx) = serve(&data);
     let mut log = Vec::new();
     wait_for(&rx, "wasmud is serving", &mut log);
-    assert!(log.iter().any(|l| l.contains("objects=13")), "{log:?}");
+    assert!(log.iter().any(|l| l.contains("objects=14")), "{log:?}");
     assert!(
         log.iter().all(|l| !l.contains("seeded")),
         "seeded twice: {log:?}"

@@ -1,10 +1,16 @@
 """`pybench`: the Python twin of the `bench` test typeclass, for `wasmud bench`'s Python
-figures. Commands: `noop`, `db-get <n>`, `ndb-get <n>`, `write <k>`."""
+figures. Commands: `noop`, `db-get <n>`, `ndb-get <n>`, `write <k>`, `nest <n>` (creates an
+object whose `at_object_creation` creates the next, n deep: n + 1 instances at once)."""
 
 import wasmud
 
 
 class Bench(wasmud.Typeclass):
+    def at_object_creation(self):
+        verb, _, rest = self.key.partition(" ")
+        if verb == "nest" and int(rest) > 0:
+            wasmud.create(f"nest {int(rest) - 1}", "pybench")
+
     def at_command(self, caller, text):
         verb, _, rest = text.partition(" ")
         if verb == "noop":
@@ -20,6 +26,9 @@ class Bench(wasmud.Typeclass):
             for _ in range(int(rest)):
                 total += ndb.n or 0
             self.ndb.sum = total
+            return True
+        if verb == "nest":
+            wasmud.create(f"nest {int(rest) - 1}", "pybench")
             return True
         if verb == "write":
             for i in range(int(rest)):

@@ -163,11 +163,26 @@ fn speech_poses_and_the_cat_that_answers_and_wanders() {
     );
     assert_eq!(told(&hello, s.guest).len(), 2);
 
-    // It walks its route on its timer: Limbo, tavern, garden, tavern, Limbo.
-    for room in [s.tavern, s.garden, s.tavern, s.limbo] {
+    // It walks its route on its timer: Limbo, tavern, garden, tavern, Limbo; and Ginger, its
+    // Python twin, walks the garden and the tavern on its own.
+    let ginger = t.w().search("Ginger").unwrap()[0];
+    assert_eq!(t.w().typeclass(ginger).unwrap(), "pywanderer");
+    assert_eq!(t.w().location(ginger).unwrap(), Some(s.garden));
+    let walks = [
+        (s.tavern, s.tavern),
+        (s.garden, s.garden),
+        (s.tavern, s.tavern),
+        (s.limbo, s.garden),
+    ];
+    for (room, ginger_room) in walks {
         clock.advance(Duration::from_secs(20));
-        assert!(t.w().fire_due_timer().is_some());
+        let mut fired = 0;
+        while t.w().fire_due_timer().is_some() {
+            fired += 1;
+        }
+        assert_eq!(fired, 2, "both cats' timers");
         assert_eq!(t.w().location(s.cat).unwrap(), Some(room));
+        assert_eq!(t.w().location(ginger).unwrap(), Some(ginger_room));
     }
 }
 

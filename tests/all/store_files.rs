@@ -58,8 +58,8 @@ fn seeding_is_one_turn_a_failed_seed_leaves_the_world_empty() {
     let seeded = wasmud::seed::seed_if_empty(t.w()).unwrap().expect("seeded");
     assert_eq!(
         t.w().object_count().unwrap(),
-        13,
-        "3 rooms, 4 exits, 3 items, a notice board, 2 characters"
+        14,
+        "3 rooms, 4 exits, 3 items, a notice board, 2 characters, the Python cat"
     );
     assert_eq!(
         t.w().contents(seeded.limbo).unwrap(),

@@ -2,7 +2,8 @@
 //! `pyadversary` (CPython inside a component built by componentize-py), and requires the same
 //! guarantees of both: the hook deadline, the memory cap and the ban on waiting cut a hook and
 //! keep nothing it did; a failing hook keeps nothing and says why; a flush and a hot reload keep
-//! `db` (and a reload `ndb`) while the code runs on.
+//! `db` (and a reload `ndb`) while the code runs on. And the pools of idle instances keep
+//! within their memory budget with big (Python) instances.
 
 use std::time::{Duration, Instant};
 
@@ -188,4 +189,44 @@ fn an_object_whose_at_init_fails_is_not_loaded() {
         }
         assert_eq!(t.w().stats().cache.entries, 0, "{typeclass}");
     });
+}
+
+/// Many big typeclasses cannot pile up idle memory: the pools of all typeclasses together stay
+/// within their budget, the least recently used typeclass's idle instances giving way first.
+#[test]
+fn idle_python_instances_stay_within_the_pool_budget() {
+    let mut options = WorldOptions::default();
+    // Room for one idle Python instance (~12 MiB of linear memory), not two.
+    options.sandbox.idle_memory_bytes = 20 << 20;
+    let mut t = TestWorld::with_options(options);
+    let a = t.w().create("villain", "pyadversary", None).unwrap();
+    let b = t.w().create("bench", "pybench", None).unwrap();
+    let dropped = t.w().stats().idle_instances.dropped;
+    t.cmd(a, "bump");
+    let idle = t.w().stats().idle_instances;
+    assert_eq!(idle.count, 1, "{idle:?}");
+    assert!(idle.bytes > 8 << 20, "a Python instance: {idle:?}");
+    // pybench's instance goes back to the pool; pyadversary's, used longer ago, gives way.
+    t.cmd(b, "noop");
+    let idle = t.w().stats().idle_instances;
+    assert_eq!((idle.count, idle.dropped), (1, dropped + 2), "{idle:?}");
+    let made = t.w().stats().instantiations;
+    t.cmd(b, "noop");
+    assert_eq!(
+        t.w().stats().instantiations,
+        made,
+        "pybench's instance was kept"
+    );
+    t.cmd(a, "bump");
+    assert_eq!(
+        t.w().stats().instantiations,
+        made + 1,
+        "pyadversary's was dropped"
+    );
+    // Nine instances at once (eight nested creations): at most the budget stays idle.
+    t.cmd(b, "nest 8");
+    let idle = t.w().stats().idle_instances;
+    assert!(idle.bytes <= 20 << 20, "{idle:?}");
+    assert_eq!(idle.count, 1, "{idle:?}");
+    assert_eq!(t.db(a, "bumps"), Some(Value::Int(2)));
 }

@@ -3,7 +3,7 @@ the exported hooks (every exception becomes the hook's error)."""
 
 import pytest
 from componentize_py_types import Err
-from conftest import make
+from wasmud_fake import make
 from wit_world.imports import accounts, log as raw_log, object as raw, timers as raw_timers
 
 import wasmud

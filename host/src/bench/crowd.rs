@@ -47,7 +47,7 @@ fn spread(samples: &mut [u32]) -> String {
         return "none".into();
     }
     samples.sort_unstable();
-    let at = |q: f64| f64::from(samples[((samples.len() - 1) as f64 * q) as usize]) / 1e3;
+    let at = |q| f64::from(super::quantile(samples, q)) / 1e3;
     format!("{:.2} / {:.2} / {:.1} ms", at(0.5), at(0.99), at(1.0))
 }
 
@@ -256,7 +256,7 @@ fn run(addr: &str, names: &[String], rate: u32) -> anyhow::Result<Figures> {
     let commits = crate::store::timings::take();
     anyhow::ensure!(!says.is_empty(), "no say came back");
     says.sort_unstable();
-    let at = |q: f64| says[((says.len() - 1) as f64 * q) as usize];
+    let at = |q| super::quantile(&says, q);
     Ok(Figures {
         says: says.len(),
         p50: at(0.5),

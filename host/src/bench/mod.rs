@@ -11,6 +11,7 @@ mod crowd;
 mod durability;
 mod hostile;
 mod players;
+mod python;
 mod timers;
 
 use std::hint::black_box;
@@ -20,7 +21,7 @@ use anyhow::Context as _;
 
 use crate::cache::{Entry, IdentityMap};
 use crate::memory::rss_bytes;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, Scripts};
 use crate::symbol::Interner;
 use crate::value::Value;
 use crate::world::{AttrKind, World, WorldOptions};
@@ -31,6 +32,11 @@ fn per_op(total: Duration, ops: u64) -> f64 {
 
 fn best_of<F: FnMut() -> Duration>(runs: usize, mut f: F) -> Duration {
     (0..runs).map(|_| f()).min().expect("runs > 0")
+}
+
+/// The `q` quantile (0.0 to 1.0) of `sorted`, which must not be empty.
+fn quantile<T: Copy>(sorted: &[T], q: f64) -> T {
+    sorted[((sorted.len() - 1) as f64 * q) as usize]
 }
 
 fn line(name: &str, value: String, target: &str) {
@@ -86,12 +92,12 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
 
     cached_lookup();
 
-    let mut runtime = Runtime::new()?;
     // The Python typeclasses take seconds to compile: use the shared artifact cache when
-    // there is one (`cargo run` sets it), as `serve --artifacts` does.
-    if let Some(cache) = std::env::var_os("WASMUD_ARTIFACTS") {
-        runtime = runtime.with_artifact_cache(crate::runtime::ArtifactCache::new(cache));
-    }
+    // there is one (`cargo run` sets it), as `serve --artifacts` does, else one for this run
+    // (every later load of the test typeclasses reuses it).
+    let cache =
+        std::env::var_os("WASMUD_ARTIFACTS").map_or_else(|| dir.join("artifacts"), Into::into);
+    let runtime = Runtime::new()?.with_artifact_cache(crate::runtime::ArtifactCache::new(cache));
     let scripts = runtime
         .load_dir(std::path::Path::new(crate::scripts::TEST_DIR))
         .context("load the example scripts")?;
@@ -105,6 +111,7 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     drop(world);
     sandbox_cost(&dir)?;
     reload_latency(&dir)?;
+    python::python_costs(&dir)?;
 
     cold_load_and_memory(&path, &runtime, &scripts, &options, objects)?;
     durability::open_time(&path, &runtime, objects)?;
@@ -370,6 +377,15 @@ fn hook_transactions(world: &mut World) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The test typeclass `name` alone (loading every test typeclass would compile the Python
+/// ones too, seconds each, where a runtime has no artifact cache).
+fn only(runtime: &Runtime, name: &str) -> anyhow::Result<Scripts> {
+    let mut scripts = Scripts::default();
+    let path = std::path::Path::new(crate::scripts::TEST_DIR).join(format!("{name}.wasm"));
+    scripts.insert(runtime.load_file(&path)?);
+    Ok(scripts)
+}
+
 /// A hot guest loop with and without epoch interruption and store limits.
 fn sandbox_cost(dir: &std::path::Path) -> anyhow::Result<()> {
     const SPIN: u64 = 50_000_000;
@@ -386,7 +402,7 @@ fn sandbox_cost(dir: &std::path::Path) -> anyhow::Result<()> {
         ),
     ];
     for (i, (label, runtime, options)) in setups.into_iter().enumerate() {
-        let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::TEST_DIR))?;
+        let scripts = only(&runtime, "bench")?;
         let path = dir.join(format!("sandbox-{i}.redb"));
         let mut world = World::open(&path, &runtime, &scripts, &options)?;
         let b = world.create("bench", "bench", None)?;
@@ -420,7 +436,7 @@ fn reload_latency(dir: &std::path::Path) -> anyhow::Result<()> {
     let cache_dir = dir.join("artifacts");
     let runtime =
         Runtime::new()?.with_artifact_cache(crate::runtime::ArtifactCache::new(&cache_dir));
-    let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::TEST_DIR))?;
+    let scripts = only(&runtime, "greeter")?;
     let mut world = World::open(
         &dir.join("reload.redb"),
         &runtime,
@@ -440,7 +456,7 @@ fn reload_latency(dir: &std::path::Path) -> anyhow::Result<()> {
         anyhow::ensure!(world.command(g, g, "greet")?, "greet handled");
         Ok((start.elapsed(), origin, bytes.len()))
     };
-    // v2 was never compiled: cold. v1 was compiled by load_dir: warm. Then v2 again: warm.
+    // v2 was never compiled: cold. v1 was compiled by `only`: warm. Then v2 again: warm.
     for (label, bytes) in [
         ("cold", &versions[0]),
         ("warm", &versions[1]),
@@ -531,7 +547,9 @@ fn cold_load_and_memory(
 /// If the store or the scripts fail, or an object is missing.
 pub fn run_cold_load(path: &std::path::Path, first: u64, count: u64) -> anyhow::Result<()> {
     let runtime = Runtime::new()?;
-    let scripts = runtime.load_dir(std::path::Path::new(crate::scripts::TEST_DIR))?;
+    // The objects loaded are plain; only the bench typeclass is needed (and no compile of the
+    // Python test typeclasses in this process).
+    let scripts = only(&runtime, "bench")?;
     let options = bench_options();
     let objects = count;
     let mut world = World::open(path, &runtime, &scripts, &options)?;

@@ -179,6 +179,9 @@ async fn run(dir: &Path) -> anyhow::Result<()> {
                 p99.as_secs_f64() * 1e3
             ),
         );
+        if count == 1 {
+            python_command(&mut players[0]).await?;
+        }
         for durable in [false, true] {
             let (per_second, p50, p99) = play(&mut players, Some(PACE), durable).await?;
             super::line(
@@ -199,6 +202,36 @@ async fn run(dir: &Path) -> anyhow::Result<()> {
     drop(players);
     server.shutdown().await?;
     std::fs::remove_dir_all(&data).ok();
+    Ok(())
+}
+
+/// One player in the tavern reads the notice board (a Python typeclass's `at-command`, after
+/// the Rust character's has passed the line on) back to back for [`RUN`]: commands per second
+/// and latency, to set beside the Rust `stats` above.
+async fn python_command(player: &mut Player) -> anyhow::Result<()> {
+    player.writer.write_all(b"east\r\n").await?;
+    player.until("a notice board").await?;
+    let deadline = Instant::now() + RUN;
+    let mut all = Vec::new();
+    while Instant::now() < deadline {
+        let sent = Instant::now();
+        player.writer.write_all(b"read board\r\n").await?;
+        player.until("The notice board is empty.").await?;
+        all.push(sent.elapsed());
+    }
+    player.writer.write_all(b"west\r\n").await?;
+    player.until("Exits:").await?;
+    all.sort_unstable();
+    let at = |q| super::quantile(&all, q);
+    super::line(
+        "python: a command end to end (read board), 1 player",
+        format!("{:.0}/s", all.len() as f64 / RUN.as_secs_f64()),
+        &format!(
+            "p50 {:.2} ms, p99 {:.2} ms",
+            at(0.5).as_secs_f64() * 1e3,
+            at(0.99).as_secs_f64() * 1e3
+        ),
+    );
     Ok(())
 }
 
@@ -236,6 +269,6 @@ async fn play(
     }
     anyhow::ensure!(!all.is_empty(), "no command completed");
     all.sort_unstable();
-    let at = |q: f64| all[((all.len() - 1) as f64 * q) as usize];
+    let at = |q| super::quantile(&all, q);
     Ok((all.len() as f64 / RUN.as_secs_f64(), at(0.50), at(0.99)))
 }

@@ -169,7 +169,7 @@ fn lateness(dir: &Path, runtime: &Runtime) -> anyhow::Result<()> {
     }
     anyhow::ensure!(late.len() as u64 == TIMERS, "only {} fired", late.len());
     late.sort_unstable();
-    let at = |q: f64| late[((late.len() - 1) as f64 * q) as usize] as f64 / 1e3;
+    let at = |q| super::quantile(&late, q) as f64 / 1e3;
     super::line(
         "due -> at-tick done, p50 (100k scheduled)",
         format!("{:.2} ms", at(0.50)),

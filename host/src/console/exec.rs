@@ -726,6 +726,7 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
          files:        {}\n\
          storage:      {}\n\
          typeclasses:  {} ({} instances created, {} too big to pool){}\n\
+         instances:    {} idle holding ~{} ({} dropped to stay within {})\n\
          hooks:        {} run, {} trapped, {} refused by grants{}\n\
          guest log:    {logged} lines, {log_dropped} dropped by the rate limit\n\
          deliveries:   {} dropped (nobody listening)\n\
@@ -760,6 +761,10 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         } else {
             format!(", QUARANTINED: {}", s.quarantined.join(", "))
         },
+        s.idle_instances.count,
+        mib(s.idle_instances.bytes as u64),
+        s.idle_instances.dropped,
+        mib(s.idle_instances.budget as u64),
         s.hooks_run,
         s.traps,
         s.refusals.iter().map(|(_, n)| n).sum::<u64>(),
@@ -801,6 +806,10 @@ async fn stats(ctx: &ConsoleContext) -> Outcome {
         "refusals": s.refusals.iter().map(|(name, n)| (name.clone(), json!(n)))
             .collect::<serde_json::Map<String, serde_json::Value>>(),
         "big_instances_dropped": s.big_instances_dropped,
+        "idle_instances": {
+            "count": s.idle_instances.count, "bytes": s.idle_instances.bytes,
+            "dropped": s.idle_instances.dropped, "budget": s.idle_instances.budget,
+        },
         "ndb_bytes": s.ndb_bytes,
         "log_lines": { "logged": logged, "dropped": log_dropped },
         "deliveries_dropped": s.deliveries_dropped,

@@ -52,6 +52,11 @@ impl InstanceLimiter {
         self.baseline = self.used;
     }
 
+    /// Bytes of linear memory the instance holds, all its memories together.
+    pub(crate) fn used_bytes(&self) -> usize {
+        self.used
+    }
+
     /// Bytes of linear memory grown since instantiation.
     pub(crate) fn grown_bytes(&self) -> usize {
         self.used.saturating_sub(self.baseline)

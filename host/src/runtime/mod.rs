@@ -362,12 +362,21 @@ pub(crate) struct HookInstance {
     generation: u64,
 }
 
+impl HookInstance {
+    /// Bytes of linear memory it holds.
+    fn memory_bytes(&self) -> usize {
+        self.store.data().limits.used_bytes()
+    }
+}
+
 struct Slot {
     script: Script,
     /// The log lines its instances may write (one budget for all of them).
     log_budget: Arc<LineBudget>,
     generation: u64,
     idle: Vec<HookInstance>,
+    /// When an instance of it was last checked out ([`Instances::checkouts`] then).
+    last_used: u64,
     /// When its recent traps happened (within the quarantine window).
     faults: VecDeque<Instant>,
     quarantined: bool,
@@ -395,6 +404,12 @@ pub(crate) struct Instances {
     pub(crate) logs: Arc<LogCounters>,
     /// Idle instances dropped because their memory had grown past the pool threshold.
     pub(crate) dropped_big: u64,
+    /// Idle instances dropped to keep the pools within [`Sandbox::idle_memory_bytes`].
+    pub(crate) dropped_over_budget: u64,
+    /// Linear memory held by idle instances, all pools together.
+    idle_bytes: usize,
+    /// Checkouts so far (the clock of [`Slot::last_used`]).
+    checkouts: u64,
     known: HashMap<Box<str>, Symbol>,
     /// The symbol of [`BASE_TYPECLASS`].
     base: Symbol,
@@ -424,6 +439,9 @@ impl Instances {
             sandbox,
             logs: Arc::new(LogCounters::default()),
             dropped_big: 0,
+            dropped_over_budget: 0,
+            idle_bytes: 0,
+            checkouts: 0,
             known,
             base,
             grant_table: None,
@@ -448,6 +466,7 @@ impl Instances {
             log_budget: LineBudget::new(self.sandbox.output_lines_per_second, self.logs.clone()),
             generation: 0,
             idle: Vec::new(),
+            last_used: 0,
             faults: VecDeque::new(),
             quarantined: false,
             grants,
@@ -520,7 +539,10 @@ impl Instances {
         let Some(slot) = self.slots.get_mut(&typeclass) else {
             return Ok(Checkout::Base);
         };
+        self.checkouts += 1;
+        slot.last_used = self.checkouts;
         if let Some(inst) = slot.idle.pop() {
+            self.idle_bytes -= inst.memory_bytes();
             return Ok(Checkout::Instance(inst));
         }
         let ctx = Ctx::new(
@@ -592,7 +614,7 @@ impl Instances {
         }
         if !slot.quarantined && slot.faults.len() >= limit as usize {
             slot.quarantined = true;
-            slot.idle.clear();
+            self.idle_bytes -= drain_idle(slot);
             return true;
         }
         false
@@ -618,7 +640,7 @@ impl Instances {
             Some(slot) => {
                 slot.script = script;
                 slot.generation += 1;
-                slot.idle.clear();
+                self.idle_bytes -= drain_idle(slot);
                 slot.faults.clear();
                 slot.quarantined = false;
                 Ok(true)
@@ -659,17 +681,57 @@ impl Instances {
 
     /// Returns a healthy instance to its pool, unless its memory grew past the pool
     /// threshold since it was instantiated (it is dropped then, so idle instances do not keep
-    /// grown memory).
+    /// grown memory). If the pools would then hold more than [`Sandbox::idle_memory_bytes`],
+    /// idle instances of the least recently used other typeclasses are dropped first; if that
+    /// is not enough, this one is.
     pub(crate) fn checkin(&mut self, typeclass: Symbol, inst: HookInstance) {
         if inst.store.data().limits.grown_bytes() > self.sandbox.pool_memory_bytes {
             self.dropped_big += 1;
             return;
         }
-        if let Some(slot) = self.slots.get_mut(&typeclass)
-            && slot.generation == inst.generation
-            && slot.idle.len() < MAX_IDLE_PER_TYPECLASS
-        {
+        let bytes = inst.memory_bytes();
+        if !(self.slots.get(&typeclass)).is_some_and(|slot| {
+            slot.generation == inst.generation && slot.idle.len() < MAX_IDLE_PER_TYPECLASS
+        }) {
+            return;
+        }
+        while self.idle_bytes + bytes > self.sandbox.idle_memory_bytes {
+            if !self.drop_least_recently_used_idle(typeclass) {
+                self.dropped_over_budget += 1;
+                return;
+            }
+        }
+        if let Some(slot) = self.slots.get_mut(&typeclass) {
+            self.idle_bytes += bytes;
             slot.idle.push(inst);
         }
     }
+
+    /// Drops one idle instance of the least recently used typeclass other than `keep`; false
+    /// if no other typeclass has one.
+    fn drop_least_recently_used_idle(&mut self, keep: Symbol) -> bool {
+        let victim = (self.slots.iter_mut())
+            .filter(|(sym, slot)| **sym != keep && !slot.idle.is_empty())
+            .min_by_key(|(_, slot)| slot.last_used)
+            .and_then(|(_, slot)| slot.idle.pop());
+        match victim {
+            Some(inst) => {
+                self.idle_bytes -= inst.memory_bytes();
+                self.dropped_over_budget += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Idle instances in the pools and the linear memory they hold.
+    pub(crate) fn idle(&self) -> (usize, usize) {
+        let count = self.slots.values().map(|s| s.idle.len()).sum();
+        (count, self.idle_bytes)
+    }
+}
+
+/// Drops a slot's idle instances; returns the linear memory they held.
+fn drain_idle(slot: &mut Slot) -> usize {
+    slot.idle.drain(..).map(|inst| inst.memory_bytes()).sum()
 }

@@ -118,6 +118,8 @@ pub struct WorldStats {
     pub deliveries_dropped: u64,
     /// Idle instances dropped instead of pooled because their memory had grown.
     pub big_instances_dropped: u64,
+    /// The pools of idle instances, all typeclasses together.
+    pub idle_instances: IdleInstances,
     /// Durable commits (fsyncs) since the world opened.
     pub fsyncs: u64,
     /// Timers scheduled now (parked ones included).
@@ -126,6 +128,19 @@ pub struct WorldStats {
     pub timer_counters: TimerCounters,
     /// Whether the store takes changes (see `world::storage`).
     pub storage: storage::StorageStatus,
+}
+
+/// The idle instances kept for the next hook calls, all typeclasses together.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IdleInstances {
+    /// Idle instances in the pools.
+    pub count: usize,
+    /// Linear memory they hold.
+    pub bytes: usize,
+    /// Idle instances dropped to keep the pools within their budget.
+    pub dropped: u64,
+    /// The budget: [`crate::runtime::Sandbox::idle_memory_bytes`].
+    pub budget: usize,
 }
 
 /// One limit in [`WorldStats`]: its setting and how often it was hit.
@@ -640,6 +655,15 @@ impl World {
             log_lines: (w.instances.logs.logged(), w.instances.logs.dropped()),
             deliveries_dropped: w.deliveries_dropped,
             big_instances_dropped: w.instances.dropped_big,
+            idle_instances: {
+                let (count, bytes) = w.instances.idle();
+                IdleInstances {
+                    count,
+                    bytes,
+                    dropped: w.instances.dropped_over_budget,
+                    budget: w.instances.sandbox.idle_memory_bytes,
+                }
+            },
             fsyncs: w.fsyncs,
             timers: w.view().and_then(|v| Ok(v.timer_count()?)).unwrap_or(0),
             timer_counters: w.timer_counters,
