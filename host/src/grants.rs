@@ -265,8 +265,9 @@ pub struct Scope {
     pub this: ObjectId,
     /// The caller of an `at-command`, if this call is one.
     pub caller: Option<ObjectId>,
-    /// Objects created by this call (its own, like `this`).
-    pub created: Vec<ObjectId>,
+    /// Objects created by this call (its own, like `this`), sorted: a hook may create
+    /// thousands and change each, so [`Scope::owns`] must not scan them.
+    created: Vec<ObjectId>,
     /// Objects the call was handed (arguments and returned handles), sorted on demand.
     handed: Vec<ObjectId>,
     /// True when `handed` reached [`MAX_HANDED`] distinct objects: later ones are not noted
@@ -309,6 +310,19 @@ impl Scope {
         }
     }
 
+    /// Notes that the call created `id` (ids are handed out in increasing order, so this is
+    /// almost always a push).
+    pub fn note_created(&mut self, id: ObjectId) {
+        match self.created.last() {
+            Some(&last) if last >= id => {
+                if let Err(at) = self.created.binary_search(&id) {
+                    self.created.insert(at, id);
+                }
+            }
+            _ => self.created.push(id),
+        }
+    }
+
     /// Whether the call was handed `id`.
     pub fn was_handed(&self, id: ObjectId) -> bool {
         self.owns(id) || self.caller == Some(id) || self.handed.contains(&id)
@@ -316,7 +330,7 @@ impl Scope {
 
     /// Whether `id` is the call's own: `this` or created by it.
     pub fn owns(&self, id: ObjectId) -> bool {
-        id == self.this || self.created.contains(&id)
+        id == self.this || self.created.binary_search(&id).is_ok()
     }
 }
 
@@ -372,27 +386,14 @@ impl std::fmt::Display for Refusal {
 /// # Errors
 /// The [`Refusal`] if it may not.
 pub fn decide(grants: Grants, scope: &Scope, op: Op) -> Result<(), Refusal> {
-    let (allowed, needs, what) = match op {
+    let (allowed, needs) = match op {
         Op::Lookup(id) => (
             scope.was_handed(id) || grants.holds(Grant::Reach),
             Grant::Reach,
-            format!("lookup #{id}, which this call was not handed"),
         ),
-        Op::Search => (
-            grants.holds(Grant::Reach),
-            Grant::Reach,
-            "search by key".to_owned(),
-        ),
-        Op::Create => (
-            grants.holds(Grant::Create),
-            Grant::Create,
-            "create an object".to_owned(),
-        ),
-        Op::Edit(id) => (
-            scope.owns(id) || grants.holds(Grant::Edit),
-            Grant::Edit,
-            format!("change #{id}"),
-        ),
+        Op::Search => (grants.holds(Grant::Reach), Grant::Reach),
+        Op::Create => (grants.holds(Grant::Create), Grant::Create),
+        Op::Edit(id) => (scope.owns(id) || grants.holds(Grant::Edit), Grant::Edit),
         Op::Move { target, from, to } => {
             let carried =
                 grants.holds(Grant::Carry) && (from == Some(scope.this) || to == Some(scope.this));
@@ -400,37 +401,42 @@ pub fn decide(grants: Grants, scope: &Scope, op: Op) -> Result<(), Refusal> {
             (
                 scope.owns(target) || grants.holds(Grant::Move) || carried || walked,
                 Grant::Move,
-                format!("move #{target}"),
             )
         }
-        Op::Delete(id) => (
-            scope.owns(id) || grants.holds(Grant::Delete),
-            Grant::Delete,
-            format!("delete #{id}"),
-        ),
-        Op::Timers(id) => (
-            scope.owns(id) || grants.holds(Grant::Timers),
-            Grant::Timers,
-            format!("schedule timers of #{id}"),
-        ),
-        Op::Msg(id) => (
-            scope.owns(id) || grants.holds(Grant::Msg),
-            Grant::Msg,
-            format!("send text to #{id}"),
-        ),
+        Op::Delete(id) => (scope.owns(id) || grants.holds(Grant::Delete), Grant::Delete),
+        Op::Timers(id) => (scope.owns(id) || grants.holds(Grant::Timers), Grant::Timers),
+        Op::Msg(id) => (scope.owns(id) || grants.holds(Grant::Msg), Grant::Msg),
         Op::Retype(id) => {
             let creates = grants.holds(Grant::Create);
             (
                 creates && (scope.owns(id) || grants.holds(Grant::Edit)),
                 if creates { Grant::Edit } else { Grant::Create },
-                format!("change the typeclass of #{id}"),
             )
         }
     };
     if allowed {
         Ok(())
     } else {
-        Err(Refusal { what, needs })
+        Err(Refusal {
+            what: describe(op),
+            needs,
+        })
+    }
+}
+
+/// What `op` would do, in the words a refusal uses (only built when one is refused: a hook
+/// makes millions of allowed calls).
+fn describe(op: Op) -> String {
+    match op {
+        Op::Lookup(id) => format!("lookup #{id}, which this call was not handed"),
+        Op::Search => "search by key".to_owned(),
+        Op::Create => "create an object".to_owned(),
+        Op::Edit(id) => format!("change #{id}"),
+        Op::Move { target, .. } => format!("move #{target}"),
+        Op::Delete(id) => format!("delete #{id}"),
+        Op::Timers(id) => format!("schedule timers of #{id}"),
+        Op::Msg(id) => format!("send text to #{id}"),
+        Op::Retype(id) => format!("change the typeclass of #{id}"),
     }
 }
 
@@ -445,7 +451,7 @@ mod tests {
     #[test]
     fn a_typeclass_without_grants_may_change_only_its_own_objects() {
         let mut scope = Scope::new(1, Some(2));
-        scope.created.push(9);
+        scope.note_created(9);
         let none = Grants::NONE;
         for own in [1, 9] {
             assert_eq!(decide(none, &scope, Op::Edit(own)), Ok(()));
@@ -553,6 +559,22 @@ mod tests {
             Grants::NONE,
             "a builder's turn lends nothing by itself"
         );
+    }
+
+    #[test]
+    fn objects_created_in_any_order_are_the_calls_own() {
+        let mut scope = Scope::new(1, None);
+        for id in [10, 12, 11, 30, 2, 12] {
+            scope.note_created(id);
+        }
+        for own in [1, 2, 10, 11, 12, 30] {
+            assert!(scope.owns(own), "#{own} was created by the call");
+        }
+        for other in [3, 13, 29, 31] {
+            assert!(!scope.owns(other), "#{other} was not");
+        }
+        scope.reset(5, None);
+        assert!(!scope.owns(10), "a new call owns nothing it did not create");
     }
 
     #[test]

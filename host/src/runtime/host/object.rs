@@ -292,7 +292,7 @@ impl Host for Ctx {
             self.with_world_box(|w| lifecycle::create_with_hooks(w, &key, &typeclass, location))?;
         match created {
             Ok(id) => {
-                self.scope.created.push(id);
+                self.scope.note_created(id);
                 Ok(Ok(self.new_handle(id)?))
             }
             Err(e) => Ok(Err(e.into())),
