@@ -13,7 +13,8 @@
 //! - [`runtime`]: wasmtime, the WIT bindings, hook dispatch and the host side of the WIT imports.
 //! - [`world_thread`]: the thread that owns the world, and when answers leave it (group commit);
 //!   [`outbox`]: where the text its objects accept goes (player sessions).
-//! - [`server`]: the `serve` command (hot reload, console, shutdown).
+//! - [`server`]: the `serve` command (hot reload, console, shutdown); [`config`]: its settings
+//!   (`wasmud.toml`, environment, flags).
 //! - [`net`]: the player ports (telnet), sessions and logins.
 //! - [`console`]: the admin console (commands, TCP port, interactive prompt).
 //! - [`throttle`]: failures per address, for logins on every port.
@@ -27,11 +28,13 @@ mod accept;
 pub mod accounts;
 pub mod bench;
 pub mod cache;
+pub mod config;
 pub mod console;
 mod evict;
 pub mod fd_limit;
 pub mod grants;
 pub mod id_index;
+pub mod logs;
 pub mod memory;
 pub mod net;
 pub mod outbox;

@@ -2,103 +2,28 @@
 //! performance figures.
 
 use std::io::IsTerminal as _;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio::signal::unix::{SignalKind, signal};
+use wasmud::config::{self, LogFormat, SettingFlags};
 use wasmud::console::{self, remote};
-use wasmud::server::{CommitPolicy, ServeConfig, Server};
+use wasmud::server::{ServeConfig, Server};
+
+/// `wasmud --version`: the binary's version and the contracts its typeclasses may be built
+/// against.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (contract wasmud:runtime@0.2.1; also loads 0.1.x components)"
+);
 
 /// wasmud: a MUD runtime hosting typeclasses as sandboxed WebAssembly components.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version = VERSION, about)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
-}
-
-/// Where players connect (`serve`), and the limits of those ports.
-#[derive(clap::Args)]
-struct PlayerArgs {
-    /// Address of the telnet port for players (its bound address is written to
-    /// `<data>/telnet.addr`).
-    #[arg(long, default_value = wasmud::net::DEFAULT_TELNET_ADDR)]
-    telnet_addr: SocketAddr,
-    /// Do not open the telnet port.
-    #[arg(long)]
-    no_telnet: bool,
-    /// Address of the web client and its websocket (its bound address is written to
-    /// `<data>/web.addr`).
-    #[arg(long, default_value = wasmud::net::DEFAULT_WEB_ADDR)]
-    web_addr: SocketAddr,
-    /// Do not open the web port.
-    #[arg(long)]
-    no_web: bool,
-    /// Player connections open at once (telnet and web together).
-    #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_connections)]
-    max_connections: usize,
-    /// New player connections admitted per second after a burst of as many; more wait
-    /// their turn (0: no limit).
-    #[arg(long, default_value_t = wasmud::net::NetLimits::default().connection_rate)]
-    connection_rate: u32,
-    /// Messages queued for a player whose client does not read; past it, it is
-    /// disconnected.
-    #[arg(long, default_value_t = wasmud::net::NetLimits::default().output_queue)]
-    max_output_queue: usize,
-    /// Accounts one address may create per 10 minutes (0: no limit).
-    #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_new_accounts)]
-    max_new_accounts: u32,
-    /// Player connections one address may have open at once.
-    #[arg(long, default_value_t = wasmud::net::NetLimits::default().max_connections_per_address)]
-    max_connections_per_address: usize,
-    /// Seconds a player connection has to log in.
-    #[arg(long, default_value_t = wasmud::net::NetLimits::default().login_timeout.as_secs())]
-    login_timeout_secs: u64,
-    /// Disconnect players who send nothing for this many seconds (default: never).
-    #[arg(long)]
-    idle_timeout_secs: Option<u64>,
-    /// Seconds between keepalives to an idle connection (telnet `IAC NOP`, websocket ping).
-    #[arg(long, default_value_t = wasmud::net::NetLimits::default().keepalive.as_secs())]
-    keepalive_secs: u64,
-    /// New connections one address may open per second, after a burst of ten seconds' worth
-    /// (0: no limit); checked before the global rate.
-    #[arg(long, default_value_t = wasmud::net::NetLimits::default().connection_rate_per_address)]
-    connection_rate_per_address: u32,
-    /// Seconds an HTTP client has to send its request headers on the web port.
-    #[arg(long, default_value_t = wasmud::net::NetLimits::default().http_header_timeout.as_secs())]
-    http_header_timeout_secs: u64,
-    /// Another site whose pages may open the game's websocket (e.g. `https://play.example.org`);
-    /// may be given more than once. The web port's own page is always allowed.
-    #[arg(long)]
-    web_origin: Vec<String>,
-}
-
-impl PlayerArgs {
-    /// The network configuration these flags describe.
-    fn config(&self) -> wasmud::net::NetConfig {
-        let secs = std::time::Duration::from_secs;
-        let mut net = wasmud::net::NetConfig {
-            telnet: (!self.no_telnet).then_some(self.telnet_addr),
-            web: (!self.no_web).then_some(self.web_addr),
-            ..wasmud::net::NetConfig::default()
-        };
-        let limits = &mut net.limits;
-        limits.max_connections = self.max_connections;
-        limits.connection_rate = self.connection_rate;
-        limits.output_queue = self.max_output_queue;
-        limits.max_new_accounts = self.max_new_accounts;
-        limits.max_connections_per_address = self.max_connections_per_address;
-        limits.login_timeout = secs(self.login_timeout_secs);
-        limits.idle_timeout = self.idle_timeout_secs.map(secs);
-        limits.keepalive = secs(self.keepalive_secs.max(1));
-        limits.connection_rate_per_address = self.connection_rate_per_address;
-        limits.http_header_timeout = secs(self.http_header_timeout_secs.max(1));
-        limits.http_connection_life = limits.http_connection_life.max(limits.http_header_timeout);
-        limits.web_origins.clone_from(&self.web_origin);
-        net
-    }
 }
 
 /// How `console` and `backup` reach a running server's admin port.
@@ -117,13 +42,29 @@ struct RemoteServer {
     token: Option<String>,
 }
 
-/// The commit policies `serve` offers (see `wasmud::world_thread`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Commit {
-    /// Acknowledge after fsync, batching turns into groups.
-    Durable,
-    /// Acknowledge at once; fsync at least every window.
-    Relaxed,
+/// Where `serve` finds its world and its settings.
+#[derive(clap::Args)]
+struct ConfigArgs {
+    /// Data directory; the world is stored in `<data>/world.redb`.
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
+    /// The configuration file (default: `<data>/wasmud.toml`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: SettingFlags,
+}
+
+impl ConfigArgs {
+    /// The file, then the environment, then the flags.
+    fn resolve(&self) -> anyhow::Result<(PathBuf, config::Resolved)> {
+        let file = self
+            .config
+            .clone()
+            .unwrap_or_else(|| self.data.join(config::CONFIG_FILE));
+        let resolved = config::resolve(&file, |var| std::env::var(var).ok(), &self.settings)?;
+        Ok((file, resolved))
+    }
 }
 
 #[derive(Subcommand)]
@@ -133,56 +74,17 @@ enum Commit {
 )]
 enum Cmd {
     /// Open (or create and seed) a world and run it until Ctrl-C, SIGTERM or `shutdown`.
+    /// Settings come from `<data>/wasmud.toml` (written with commented defaults on first
+    /// start), then `WASMUD_*` environment variables, then these flags.
     Serve {
-        /// Data directory; the world is stored in `<data>/world.redb`.
-        #[arg(long, default_value = "data")]
-        data: PathBuf,
-        /// Directory of typeclass components (`<name>.wasm`); defaults to the examples built
-        /// from `scripts/`.
-        #[arg(long, default_value = wasmud::scripts::DIR)]
-        scripts: PathBuf,
-        /// The grants file: what each typeclass may do beyond its own object (README,
-        /// "Capabilities"); defaults to `grants.toml` in the scripts directory. Unlisted
-        /// typeclasses, or all of them when the file is missing, get nothing.
-        #[arg(long)]
-        grants: Option<PathBuf>,
-        /// Where compiled typeclasses are cached (native code, keyed by content and engine);
-        /// defaults to `<data>/artifacts`. `cargo run` and the tests share
-        /// `target/artifacts` (set in `.cargo/config.toml`), so a big component (a Python
-        /// typeclass) is compiled once, not once per world.
-        #[arg(long, env = "WASMUD_ARTIFACTS")]
-        artifacts: Option<PathBuf>,
-        /// Do not reload changed components automatically.
-        #[arg(long)]
-        no_watch: bool,
-        /// Address of the admin console: `unix:<path>` (relative to the data directory; only
-        /// the server's user can connect) or `host:port` (token in `<data>/console.token`).
-        #[arg(long, default_value = remote::DEFAULT_ADDR)]
-        console_addr: remote::ConsoleAddr,
-        /// Do not open the admin console port.
-        #[arg(long)]
-        no_console: bool,
         #[command(flatten)]
-        players: PlayerArgs,
-        /// No interactive prompt even when stdin is a terminal.
-        #[arg(long)]
-        no_prompt: bool,
-        /// Milliseconds one hook call may run, not counting the hooks it nests.
-        #[arg(long, default_value_t = 50)]
-        hook_deadline_ms: u64,
-        /// Milliseconds one turn may take in all (hooks, nested hooks, queued events).
-        #[arg(long, default_value_t = 250)]
-        turn_budget_ms: u64,
-        /// MiB of `ndb` data all cached objects may hold together.
-        #[arg(long, default_value_t = 32)]
-        ndb_total_mib: usize,
-        /// `durable`: an answer leaves only once its turn is on disk (group commit);
-        /// `relaxed`: answers leave at once and a crash loses at most `--commit-window-ms`.
-        #[arg(long, value_enum, default_value_t = Commit::Durable)]
-        commit: Commit,
-        /// With `--commit relaxed`: the most a crash may lose, in milliseconds.
-        #[arg(long, default_value_t = 100)]
-        commit_window_ms: u64,
+        config: ConfigArgs,
+    },
+    /// Print the configuration `serve` would run with, and where each value came from (the
+    /// file and line, an environment variable, a flag, or the default).
+    Config {
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Run admin commands on a running server: one (given as arguments) or interactively.
     Console {
@@ -240,45 +142,42 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     no_error_backtraces();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match Cli::parse().command {
-        Cmd::Serve {
-            data,
-            scripts,
-            grants,
-            artifacts,
-            no_watch,
-            console_addr,
-            no_console,
-            players,
-            no_prompt,
-            hook_deadline_ms,
-            turn_budget_ms,
-            ndb_total_mib,
-            commit,
-            commit_window_ms,
-        } => {
-            let mut config = ServeConfig::new(&data, scripts);
-            config.watch = !no_watch;
-            config.grants = grants;
-            config.artifacts = artifacts;
-            config.net = players.config();
-            let sandbox = &mut config.options.sandbox;
-            sandbox.hook_deadline = std::time::Duration::from_millis(hook_deadline_ms);
-            sandbox.turn_budget = std::time::Duration::from_millis(turn_budget_ms);
-            config.options.limits.ndb_bytes_total = ndb_total_mib << 20;
-            config.commit = match commit {
-                Commit::Durable => CommitPolicy::durable(),
-                Commit::Relaxed => CommitPolicy::relaxed(commit_window_ms),
+    let cli = Cli::parse();
+    // `serve` logs in the format its configuration asks for.
+    let serving = match &cli.command {
+        Cmd::Serve { config } => Some(config.resolve()?),
+        _ => None,
+    };
+    let log_format = serving
+        .as_ref()
+        .map_or(LogFormat::Text, |(_, r)| r.settings.log_format);
+    wasmud::logs::init(log_format).map_err(|e| anyhow::anyhow!("install the log: {e}"))?;
+    match cli.command {
+        Cmd::Serve { config } => {
+            let (file, resolved) = serving.expect("resolved above");
+            let serve_config =
+                resolved.serve_config(&config.data, Path::new(wasmud::scripts::DIR))?;
+            std::fs::create_dir_all(&config.data)
+                .with_context(|| format!("create {}", config.data.display()))?;
+            if config.config.is_none() && wasmud::config::write_defaults(&file)? {
+                tracing::info!(file = %file.display(), "wrote the configuration's defaults");
+            } else if resolved.file.is_none() {
+                anyhow::bail!("{}: no such configuration file", file.display());
+            }
+            let why = match &resolved.sources["scripts"] {
+                config::Source::Default => "the game built from the source tree (default)".into(),
+                other => other.to_string(),
             };
-            config.console = (!no_console).then_some(console_addr);
-            let prompt = !no_prompt && std::io::stdin().is_terminal();
-            serve(config, prompt)
+            tracing::info!(dir = %serve_config.scripts.display(), from = %why, "typeclasses served");
+            let prompt = resolved.settings.prompt && std::io::stdin().is_terminal();
+            serve(serve_config, prompt)
+        }
+        Cmd::Config { config } => {
+            let (_, resolved) = config.resolve()?;
+            // The same checks `serve` makes.
+            resolved.serve_config(&config.data, Path::new(wasmud::scripts::DIR))?;
+            print!("{}", config::effective(&resolved));
+            Ok(())
         }
         Cmd::Console { server, command } => remote_console(server, &command),
         Cmd::Backup { server, file } => {

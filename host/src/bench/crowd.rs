@@ -41,16 +41,6 @@ struct Figures {
     commits: (Vec<u32>, Vec<u32>),
 }
 
-/// `p50 / p99 / max` of microsecond samples, in milliseconds.
-fn spread(samples: &mut [u32]) -> String {
-    if samples.is_empty() {
-        return "none".into();
-    }
-    samples.sort_unstable();
-    let at = |q| f64::from(super::quantile(samples, q)) / 1e3;
-    format!("{:.2} / {:.2} / {:.1} ms", at(0.5), at(0.99), at(1.0))
-}
-
 /// Prints the crowded-room figures: 200 players at ~400 commands/s, 500 at ~500 and ~1,000.
 ///
 /// # Errors
@@ -96,8 +86,8 @@ pub(super) fn crowd(dir: &Path) -> anyhow::Result<()> {
             format!("{:.0}/s", fsyncs.len() as f64 / seconds),
             &format!(
                 "{}; other commits {}, {:.0}/s",
-                spread(fsyncs),
-                spread(others),
+                super::spread(fsyncs),
+                super::spread(others),
                 others.len() as f64 / seconds
             ),
         );

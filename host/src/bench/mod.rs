@@ -124,6 +124,16 @@ pub fn run(objects: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `p50 / p99 / max` of microsecond samples, in milliseconds.
+pub(super) fn spread(samples: &mut [u32]) -> String {
+    if samples.is_empty() {
+        return "none".into();
+    }
+    samples.sort_unstable();
+    let at = |q| f64::from(quantile(samples, q)) / 1e3;
+    format!("{:.2} / {:.2} / {:.1} ms", at(0.5), at(0.99), at(1.0))
+}
+
 /// A small redb page cache (so memory figures are the identity map's) and a deadline long
 /// enough for the bulk-creation hooks.
 fn bench_options() -> WorldOptions {

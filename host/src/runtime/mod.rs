@@ -51,6 +51,13 @@ pub use host::wasi_poll::WouldBlock;
 pub use limiter::MemoryCapExceeded;
 pub use sandbox::Sandbox;
 
+/// The contract this host serves, as `wit/world.wit` declares it (components built for the
+/// earlier 0.1.x contracts load too).
+pub const CONTRACT: &str = "wasmud:runtime@0.2.1";
+
+/// The legacy contract also served (`host/legacy-wit/0.1/`).
+pub const LEGACY_CONTRACT: &str = "wasmud:runtime@0.1.3";
+
 use crate::grants::{Grant, GrantTable, Grants};
 use crate::symbol::{Interner, Symbol};
 use crate::world::WorldError;
@@ -734,4 +741,21 @@ impl Instances {
 /// Drops a slot's idle instances; returns the linear memory they held.
 fn drain_idle(slot: &mut Slot) -> usize {
     slot.idle.drain(..).map(|inst| inst.memory_bytes()).sum()
+}
+
+#[cfg(test)]
+mod contract_tests {
+    #[test]
+    fn the_contract_versions_are_the_wit_packages() {
+        let current = include_str!("../../../wit/world.wit");
+        assert!(
+            current.starts_with(&format!("package {};", super::CONTRACT)),
+            "wit/world.wit and CONTRACT differ"
+        );
+        let legacy = include_str!("../../legacy-wit/0.1/world.wit");
+        assert!(
+            legacy.starts_with(&format!("package {};", super::LEGACY_CONTRACT)),
+            "the legacy wit and LEGACY_CONTRACT differ"
+        );
+    }
 }
