@@ -224,9 +224,16 @@ fn run(addr: &str, names: &[String], rate: u32) -> anyhow::Result<Figures> {
                         ));
                     }
                     let mut latencies = Vec::new();
+                    // Connections stay open until every player is done: players that hang up
+                    // as soon as they finish would make the last says wait behind hundreds of
+                    // logouts (a disconnect storm is not the scenario measured).
+                    let mut finished = Vec::new();
                     while let Some(done) = tasks.join_next().await {
-                        latencies.extend(done??);
+                        let (said, conn) = done??;
+                        latencies.extend(said);
+                        finished.push(conn);
                     }
+                    drop(finished);
                     let (cpu1, (all1, world1)) = (thread_cpu(), process_cpu("world"));
                     let delivered = crate::outbox::delivered() - delivered0;
                     let client_cpu = cpu1 - cpu0;
@@ -288,7 +295,7 @@ async fn login(addr: &str, name: &str) -> anyhow::Result<Conn> {
 }
 
 /// One player: a command every `interval` from `first` until `end`; the latencies of its
-/// `say`s.
+/// `say`s, and the connection (still open).
 async fn play(
     (mut reader, mut writer): Conn,
     first: tokio::time::Instant,
@@ -296,7 +303,7 @@ async fn play(
     end: tokio::time::Instant,
     seed: u64,
     lines: Arc<AtomicU64>,
-) -> anyhow::Result<Vec<Duration>> {
+) -> anyhow::Result<(Vec<Duration>, Conn)> {
     let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut ticker = tokio::time::interval_at(first, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -346,5 +353,5 @@ async fn play(
             () = &mut deadline => break,
         }
     }
-    Ok(latencies)
+    Ok((latencies, (reader, writer)))
 }
