@@ -181,8 +181,6 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Console { server, command } => remote_console(server, &command),
         Cmd::Backup { server, file } => {
-            // The server writes the file: give it an absolute path.
-            let file = std::path::absolute(&file).context("resolve the backup path")?;
             let words = ["backup".to_owned(), file.display().to_string()];
             remote_console(server, &words)
         }
@@ -318,6 +316,14 @@ fn read_trimmed(path: &Path) -> anyhow::Result<String> {
         .to_owned())
 }
 
+/// A backup file named relative to where the command was typed, as the server must see it
+/// (it runs elsewhere): `backup rel.redb` means the same from `wasmud backup`, `wasmud
+/// console` and its prompt as at the server's own prompt.
+fn absolute(file: &str) -> anyhow::Result<String> {
+    let path = std::path::absolute(file).context("resolve the backup path")?;
+    Ok(path.display().to_string())
+}
+
 fn remote_console(server: RemoteServer, command: &[String]) -> anyhow::Result<()> {
     let RemoteServer { data, addr, token } = server;
     let data = data.as_path();
@@ -340,8 +346,14 @@ fn remote_console(server: RemoteServer, command: &[String]) -> anyhow::Result<()
     let mut client = runtime.block_on(remote::Client::connect(&addr, &token))?;
     if !command.is_empty() {
         // The words exactly as the shell passed them (a JSON array of strings): nothing is
-        // re-quoted or re-split on the way.
-        let line = serde_json::to_string(command)?;
+        // re-quoted or re-split on the way, but a backup file is made absolute here.
+        let mut command = command.to_vec();
+        if command.first().is_some_and(|w| w == "backup")
+            && let Some(file) = command.get_mut(1)
+        {
+            *file = absolute(file)?;
+        }
+        let line = serde_json::to_string(&command)?;
         let reply = runtime.block_on(client.send(&line))?;
         println!("{}", reply.text);
         std::process::exit(if reply.ok { 0 } else { 1 });
@@ -350,7 +362,19 @@ fn remote_console(server: RemoteServer, command: &[String]) -> anyhow::Result<()
         if matches!(line, "exit" | "quit") {
             return false;
         }
-        match runtime.block_on(client.send(line)) {
+        // `backup <file>`: the file as the server must see it, the words sent as JSON.
+        let words = console::parse::words(line).unwrap_or_default();
+        let line = match words.as_slice() {
+            [command, file] if command == "backup" => match absolute(file) {
+                Ok(file) => serde_json::json!([command, file]).to_string(),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return true;
+                }
+            },
+            _ => line.to_owned(),
+        };
+        match runtime.block_on(client.send(&line)) {
             Ok(reply) => {
                 println!("{}", reply.text);
                 line != "shutdown"
