@@ -56,7 +56,7 @@ fn a_role_granted_in_the_console_takes_effect_on_the_next_command() {
         ),
         (&["grant", "nobody", "builder"][..], "`accounts` lists them"),
         (&["grant", "alice", "god"][..], "no role is called \"god\""),
-        (&["grant", "alice"][..], "takes 2 arguments"),
+        (&["grant", "alice"][..], "usage: grant <account> <role>"),
     ] {
         let (ok, text) = server.console_outcome(words);
         assert!(!ok, "{words:?}: {text}");

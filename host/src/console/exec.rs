@@ -200,8 +200,8 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
         Command::Help(name) => {
             let text =
                 parse::help(name.as_deref()).map_err(|e| Failure(e.message, e.suggestion))?;
-            let commands: Vec<_> = parse::COMMANDS
-                .iter()
+            let commands: Vec<_> = parse::commands()
+                .into_iter()
                 .map(|c| json!({ "name": c.name, "usage": c.usage, "summary": c.summary }))
                 .collect();
             Ok((text, json!({ "commands": commands })))

@@ -8,7 +8,7 @@ use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{Context, Editor, Helper, Highlighter, Hinter, Validator};
 
-use super::parse::{COMMANDS, command_names};
+use super::parse::commands;
 
 /// Completes command names (first word) and, after `help`, command names again.
 #[derive(Helper, Highlighter, Hinter, Validator, Default)]
@@ -30,15 +30,12 @@ impl Completer for CommandCompleter {
         if !(first.is_empty() || first == "help") {
             return Ok((start, Vec::new()));
         }
-        let pairs = command_names()
-            .filter(|name| name.starts_with(word))
-            .map(|name| Pair {
-                display: COMMANDS
-                    .iter()
-                    .find(|c| c.name == name)
-                    .map_or(name, |c| c.usage)
-                    .to_owned(),
-                replacement: format!("{name} "),
+        let pairs = commands()
+            .into_iter()
+            .filter(|c| c.name.starts_with(word))
+            .map(|c| Pair {
+                replacement: format!("{} ", c.name),
+                display: c.usage,
             })
             .collect();
         Ok((start, pairs))

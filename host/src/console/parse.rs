@@ -1,4 +1,7 @@
-//! Parsing console lines into [`Command`]s, the command table, help texts and suggestions.
+//! Parsing console lines into [`Command`]s, by clap: the commands, their arguments, help,
+//! usage and suggestions are clap's [`Words`]. A line typed at a prompt is split into words as
+//! a POSIX shell would (shlex), except that `#` starts no comment (`#12` is an object); the
+//! words a shell passed to `wasmud console` arrive as they were (a JSON array).
 
 use std::time::Duration;
 
@@ -121,210 +124,268 @@ pub struct ParseError {
     pub suggestion: String,
 }
 
-/// One entry of the command table.
+/// The console's commands as clap parses them (then made a [`Command`]).
+#[derive(clap::Parser, Debug)]
+#[command(
+    name = "console",
+    no_binary_name = true,
+    disable_help_subcommand = true,
+    disable_help_flag = true,
+    disable_version_flag = true,
+    subcommand_required = true
+)]
+struct Line {
+    /// Print the reply as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    words: Words,
+}
+
+/// Every command, in help order (the doc comment is its summary).
+#[derive(clap::Subcommand, Debug)]
+enum Words {
+    /// list commands, or explain one
+    Help {
+        /// A command.
+        #[arg(value_name = "command")]
+        command: Option<String>,
+    },
+    /// cache figures, memory, uptime, typeclasses, hooks run, traps
+    Stats,
+    /// drop cached objects (protected ones stay unless --force) and report
+    #[command(override_usage = "flush [all | <id> | idle <seconds>] [--force]")]
+    Flush {
+        /// `all`, an object id, or `idle <seconds>`.
+        #[arg(value_name = "scope")]
+        scope: Vec<String>,
+        /// Also drop protected objects.
+        #[arg(long)]
+        force: bool,
+    },
+    /// recompile and swap one typeclass, or all of them
+    Reload {
+        /// One typeclass.
+        #[arg(value_name = "typeclass")]
+        typeclass: Option<String>,
+    },
+    /// installed typeclasses: version, origin, load time, cached objects
+    Typeclasses,
+    /// an object's key, typeclass, location, contents and attributes
+    Examine {
+        /// `#12`, `12` or a key.
+        #[arg(value_name = "id|key")]
+        object: String,
+    },
+    /// objects whose key or alias has words starting with the name's (`find rose`: "a red rose")
+    Find {
+        /// The name (several words are one name).
+        #[arg(value_name = "name", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+        name: Vec<String>,
+    },
+    /// create an object (its creation hooks run)
+    Create {
+        /// The new object's key.
+        #[arg(value_name = "key")]
+        key: String,
+        /// Its typeclass.
+        #[arg(value_name = "typeclass")]
+        typeclass: String,
+        /// Where to put it.
+        #[arg(value_name = "location")]
+        location: Option<String>,
+    },
+    /// set an attribute; value: 12, 1.5, true, null, #id, "text", {json}, [json] or text
+    Set {
+        /// The object.
+        #[arg(value_name = "id|key")]
+        object: String,
+        /// The attribute.
+        #[arg(value_name = "attr")]
+        attr: String,
+        /// The value (several words are one text).
+        #[arg(value_name = "value", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+        value: Vec<String>,
+        /// An ndb attribute instead of a db one.
+        #[arg(long)]
+        ndb: bool,
+    },
+    /// remove an attribute
+    Unset {
+        /// The object.
+        #[arg(value_name = "id|key")]
+        object: String,
+        /// The attribute.
+        #[arg(value_name = "attr")]
+        attr: String,
+        /// An ndb attribute instead of a db one.
+        #[arg(long)]
+        ndb: bool,
+    },
+    /// give an object a new key (no hooks run)
+    Rename {
+        /// The object.
+        #[arg(value_name = "id|key")]
+        object: String,
+        /// Its new key (several words are one key).
+        #[arg(value_name = "new key", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+        key: Vec<String>,
+    },
+    /// move an object (its at-pre-move may refuse; at-post-move runs)
+    Move {
+        /// The object.
+        #[arg(value_name = "id|key")]
+        object: String,
+        /// Where to, or `none`.
+        #[arg(value_name = "destination|none")]
+        destination: String,
+    },
+    /// delete an object (its at-object-delete may refuse); its contents move out
+    Delete {
+        /// The object.
+        #[arg(value_name = "id|key")]
+        object: String,
+    },
+    /// run a hook: at-command <caller> <input>, at-msg-receive <text>, at-init, at-pre-move <dest|none>, at-tick <timer>, ...
+    Call {
+        /// The object.
+        #[arg(value_name = "id|key")]
+        object: String,
+        /// The hook, in WIT spelling.
+        #[arg(value_name = "hook")]
+        hook: String,
+        /// The hook's arguments.
+        #[arg(value_name = "args", num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// scheduled timers (object, name, due, interval, failures), all or one object's
+    Timers {
+        /// One object.
+        #[arg(value_name = "id|key")]
+        object: Option<String>,
+    },
+    /// players' commands that failed: the reference they saw, the line, the error
+    Incidents,
+    /// player accounts: name, roles, character, created, last login, online
+    Accounts,
+    /// give an account a role: builder (builds in the game) or admin
+    Grant {
+        /// The account.
+        #[arg(value_name = "account")]
+        account: String,
+        /// `builder` or `admin`.
+        #[arg(value_name = "role")]
+        role: String,
+    },
+    /// take a role from an account (every account stays a player)
+    Revoke {
+        /// The account.
+        #[arg(value_name = "account")]
+        account: String,
+        /// `builder` or `admin`.
+        #[arg(value_name = "role")]
+        role: String,
+    },
+    /// copy the live world to a new store file (consistent; the world keeps serving)
+    Backup {
+        /// A new file (relative: to where the command was typed).
+        #[arg(value_name = "file")]
+        file: String,
+    },
+    /// make everything durable now (fsync)
+    Save,
+    /// save and stop the server
+    Shutdown,
+}
+
+/// The flags a command line may carry last, after a value that takes the rest of the line.
+const FLAGS: [&str; 3] = ["--json", "--force", "--ndb"];
+
+/// The clap command of the console (help flags off: `help <command>` is the help).
+fn console_command() -> clap::Command {
+    use clap::CommandFactory as _;
+    Line::command().mut_subcommands(|c| c.disable_help_flag(true))
+}
+
+/// One command of the table, for help, `help --json` and completion.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spec {
     /// The command word.
-    pub name: &'static str,
+    pub name: String,
     /// Its arguments.
-    pub usage: &'static str,
+    pub usage: String,
     /// One line on what it does.
-    pub summary: &'static str,
+    pub summary: String,
 }
 
 /// Every command, in help order.
-pub const COMMANDS: &[Spec] = &[
-    Spec {
-        name: "help",
-        usage: "help [command]",
-        summary: "list commands, or explain one",
-    },
-    Spec {
-        name: "stats",
-        usage: "stats",
-        summary: "cache figures, memory, uptime, typeclasses, hooks run, traps",
-    },
-    Spec {
-        name: "flush",
-        usage: "flush [all | <id> | idle <seconds>] [--force]",
-        summary: "drop cached objects (protected ones stay unless --force) and report",
-    },
-    Spec {
-        name: "reload",
-        usage: "reload [typeclass]",
-        summary: "recompile and swap one typeclass, or all of them",
-    },
-    Spec {
-        name: "typeclasses",
-        usage: "typeclasses",
-        summary: "installed typeclasses: version, origin, load time, cached objects",
-    },
-    Spec {
-        name: "examine",
-        usage: "examine <id|key>",
-        summary: "an object's key, typeclass, location, contents and attributes",
-    },
-    Spec {
-        name: "find",
-        usage: "find <name>",
-        summary: "objects whose key or alias has words starting with the name's (`find rose`: \"a red rose\")",
-    },
-    Spec {
-        name: "create",
-        usage: "create <key> <typeclass> [location]",
-        summary: "create an object (its creation hooks run)",
-    },
-    Spec {
-        name: "set",
-        usage: "set <id|key> <attr> <value> [--ndb]",
-        summary: "set an attribute; value: 12, 1.5, true, null, #id, \"text\", {json} or text",
-    },
-    Spec {
-        name: "unset",
-        usage: "unset <id|key> <attr> [--ndb]",
-        summary: "remove an attribute",
-    },
-    Spec {
-        name: "rename",
-        usage: "rename <id|key> <new key>",
-        summary: "give an object a new key (no hooks run)",
-    },
-    Spec {
-        name: "move",
-        usage: "move <id|key> <destination|none>",
-        summary: "move an object (its at-pre-move may refuse; at-post-move runs)",
-    },
-    Spec {
-        name: "delete",
-        usage: "delete <id|key>",
-        summary: "delete an object (its at-object-delete may refuse); its contents move out",
-    },
-    Spec {
-        name: "call",
-        usage: "call <id|key> <hook> [args]",
-        summary: "run a hook: at-command <caller> <input>, at-msg-receive <text>, at-init, at-pre-move <dest|none>, at-tick <timer>, ...",
-    },
-    Spec {
-        name: "timers",
-        usage: "timers [<id|key>]",
-        summary: "scheduled timers (object, name, due, interval, failures), all or one object's",
-    },
-    Spec {
-        name: "incidents",
-        usage: "incidents",
-        summary: "players' commands that failed: the reference they saw, the line, the error",
-    },
-    Spec {
-        name: "accounts",
-        usage: "accounts",
-        summary: "player accounts: name, roles, character, created, last login, online",
-    },
-    Spec {
-        name: "grant",
-        usage: "grant <account> <role>",
-        summary: "give an account a role: builder (builds in the game) or admin",
-    },
-    Spec {
-        name: "revoke",
-        usage: "revoke <account> <role>",
-        summary: "take a role from an account (every account stays a player)",
-    },
-    Spec {
-        name: "backup",
-        usage: "backup <file>",
-        summary: "copy the live world to a new store file (consistent; the world keeps serving)",
-    },
-    Spec {
-        name: "save",
-        usage: "save",
-        summary: "make everything durable now (fsync)",
-    },
-    Spec {
-        name: "shutdown",
-        usage: "shutdown",
-        summary: "save and stop the server",
-    },
-];
-
-/// The names of every command (for completion).
-pub fn command_names() -> impl Iterator<Item = &'static str> {
-    COMMANDS.iter().map(|c| c.name)
+pub fn commands() -> Vec<Spec> {
+    console_command()
+        .get_subcommands_mut()
+        .map(|c| Spec {
+            name: c.get_name().to_owned(),
+            usage: usage(c),
+            summary: c.get_about().map(ToString::to_string).unwrap_or_default(),
+        })
+        .collect()
 }
 
-fn spec(name: &str) -> Option<&'static Spec> {
-    COMMANDS.iter().find(|c| c.name == name)
-}
-
-/// Splits a line into words; double quotes group words, `\"` escapes a quote.
-pub fn words(line: &str) -> Result<Vec<String>, ParseError> {
-    Ok(tokens(line)?.into_iter().map(|(word, _)| word).collect())
-}
-
-/// The words of `line` (see [`words`]), each with the byte offset just past it.
-fn tokens(line: &str) -> Result<Vec<(String, usize)>, ParseError> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some((word, end)) = next_token(line, at)? {
-        out.push((word, end));
-        at = end;
-    }
-    Ok(out)
-}
-
-/// The next word of `line` from byte `from` on, and the byte offset just past it.
-fn next_token(line: &str, from: usize) -> Result<Option<(String, usize)>, ParseError> {
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut quoted = false;
-    let mut chars = line[from..].char_indices().map(|(i, c)| (from + i, c));
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '\\' if quoted => {
-                if let Some((_, next)) = chars.next() {
-                    cur.push(next);
-                }
-            }
-            '"' => {
-                quoted = !quoted;
-                in_word = true;
-            }
-            c if c.is_whitespace() && !quoted => {
-                if in_word {
-                    return Ok(Some((cur, at)));
-                }
-            }
-            c => {
-                cur.push(c);
-                in_word = true;
-            }
+/// A command's usage line, as clap renders it, without its heading.
+fn usage(command: &mut clap::Command) -> String {
+    let text = command.render_usage().to_string();
+    let mut usage = text
+        .strip_prefix("Usage: ")
+        .unwrap_or(&text)
+        .trim()
+        .replace(" [OPTIONS]", "");
+    // The command's own flags (every command takes `--json`).
+    for flag in command.get_arguments().filter_map(clap::Arg::get_long) {
+        if flag != "json" && !usage.contains(&format!("--{flag}")) {
+            usage.push_str(&format!(" [--{flag}]"));
         }
     }
-    if quoted {
-        return Err(ParseError {
-            message: "unbalanced quote".into(),
-            suggestion: "close the \" or escape it as \\\"".into(),
-        });
-    }
-    Ok(in_word.then_some((cur, line.len())))
+    usage
 }
 
-/// The flags any command line may carry.
-const FLAGS: [&str; 3] = ["--json", "--force", "--ndb"];
+/// The names of every command (for completion).
+pub fn command_names() -> Vec<String> {
+    console_command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect()
+}
 
-/// `set`'s words as typed at a prompt: `set`, the object and the attribute split like any
-/// words, and the value the rest of the line exactly as typed (quotes, brackets and all), so
-/// that `["n","north"]` stays a JSON list and `"1984"` a string. Flags may come before the
-/// value or last.
-fn set_words(line: &str) -> Result<Vec<String>, ParseError> {
-    let mut head: Vec<String> = Vec::new();
-    let mut rest_at = 0;
-    while head.iter().filter(|w| !FLAGS.contains(&w.as_str())).count() < 3 {
-        let Some((word, end)) = next_token(line, rest_at)? else {
-            break;
-        };
-        head.push(word);
-        rest_at = end;
+/// Stands for `#` while a line is split: a shell takes `#` at the start of a word for a
+/// comment, the console for an object id.
+const HASH: char = '\u{E000}';
+
+fn unbalanced() -> ParseError {
+    ParseError {
+        message: "unbalanced quote".into(),
+        suggestion: "close the quote, or escape it with a backslash".into(),
     }
-    let mut rest = line[rest_at..].trim();
+}
+
+/// Splits a line into words as a POSIX shell would (quotes, backslashes), `#` included.
+///
+/// # Errors
+/// An unbalanced quote.
+pub fn words(line: &str) -> Result<Vec<String>, ParseError> {
+    if line.contains(HASH) {
+        return Err(ParseError {
+            message: "the line holds a private-use character (U+E000)".into(),
+            suggestion: "type the command without it".into(),
+        });
+    }
+    let words = shlex::split(&line.replace('#', &HASH.to_string())).ok_or_else(unbalanced)?;
+    Ok(words.into_iter().map(|w| w.replace(HASH, "#")).collect())
+}
+
+/// `set` as typed at a prompt: `set`, the object and the attribute are words, the value is the
+/// rest of the line exactly as typed (quotes, brackets and all), so that `["n","north"]` stays
+/// a JSON list and `"1984"` a string. Flags may come before the value or last.
+fn set_words(line: &str) -> Result<Vec<String>, ParseError> {
+    let mut rest = line.trim();
     let mut trailing = Vec::new();
     while let Some(flag) = FLAGS.iter().find(|f| {
         rest.strip_suffix(**f)
@@ -333,39 +394,34 @@ fn set_words(line: &str) -> Result<Vec<String>, ParseError> {
         trailing.push((*flag).to_owned());
         rest = rest[..rest.len() - flag.len()].trim_end();
     }
-    if !rest.is_empty() {
-        head.push(rest.to_owned());
-    }
-    head.extend(trailing);
-    Ok(head)
-}
-
-/// The Levenshtein distance of two short words.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(row[j + 1])
-            };
-            prev = cur;
+    // The shortest prefix ending at a space that holds `set`, the object and the attribute
+    // (flags aside): the value is what follows it.
+    let mut head = None;
+    for (at, _) in rest.match_indices(char::is_whitespace) {
+        let Ok(words) = words(&rest[..at]) else {
+            continue; // inside quotes
+        };
+        if words
+            .iter()
+            .filter(|w| !FLAGS.contains(&w.as_str()))
+            .count()
+            == 3
+        {
+            head = Some((words, rest[at..].trim()));
+            break;
         }
     }
-    row[b.len()]
-}
-
-fn usage_error(name: &str, message: impl Into<String>) -> ParseError {
-    let spec = spec(name).expect("known command");
-    ParseError {
-        message: message.into(),
-        suggestion: format!("usage: {}", spec.usage),
-    }
+    let mut out = match head {
+        Some((mut words, value)) => {
+            if !value.is_empty() {
+                words.push(value.to_owned());
+            }
+            words
+        }
+        None => words(rest)?,
+    };
+    out.extend(trailing);
+    Ok(out)
 }
 
 /// Parses an object reference: `#12`, `12` or a key.
@@ -418,241 +474,203 @@ pub fn parse(line: &str) -> Result<(Command, bool), ParseError> {
     parse_argv(words(line)?)
 }
 
-/// Parses one command given as words (a shell's arguments): `set`'s value is every word after
-/// the attribute, joined by spaces.
+/// Parses one command given as words (a shell's arguments): a value that takes the rest of
+/// the line (`set`'s, `find`'s name, `call`'s arguments) is every word after the ones before
+/// it, joined by spaces; flags may come last.
 ///
 /// # Errors
 /// A [`ParseError`] with a suggestion for an unknown command or wrong arguments.
 pub fn parse_argv(argv: Vec<String>) -> Result<(Command, bool), ParseError> {
+    use clap::FromArgMatches as _;
     let mut words = argv;
-    let json = take_flag(&mut words, "--json");
-    let force = take_flag(&mut words, "--force");
-    let ndb = take_flag(&mut words, "--ndb");
-    let Some((name, args)) = words.split_first() else {
+    let Some(name) = words.first_mut() else {
         return Err(ParseError {
             message: "empty command".into(),
             suggestion: "type `help` for the list of commands".into(),
         });
     };
-    let name = name.to_ascii_lowercase();
-    let Some(spec) = spec(&name) else {
-        let closest = COMMANDS
-            .iter()
-            .min_by_key(|c| distance(&name, c.name))
-            .expect("commands exist");
-        let suggestion = if distance(&name, closest.name) <= 3 {
-            format!("did you mean `{}`? ({})", closest.name, closest.usage)
-        } else {
-            "type `help` for the list of commands".into()
+    *name = name.to_ascii_lowercase();
+    // Flags typed last go first, so that a value taking the rest of the line never swallows
+    // them.
+    let mut trailing = Vec::new();
+    while words.len() > 1 && words.last().is_some_and(|w| FLAGS.contains(&w.as_str())) {
+        trailing.push(words.pop().expect("not empty"));
+    }
+    words.splice(1..1, trailing);
+    let name = words[0].clone();
+    let matches = console_command()
+        .try_get_matches_from(&words)
+        .map_err(|e| clap_error(&name, &e))?;
+    let line = Line::from_arg_matches(&matches).map_err(|e| clap_error(&name, &e))?;
+    Ok((command(line.words)?, line.json))
+}
+
+/// clap's account of a mistake as one line and a suggestion.
+fn clap_error(name: &str, error: &clap::Error) -> ParseError {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() == ErrorKind::InvalidSubcommand {
+        let suggested = match error.get(ContextKind::SuggestedSubcommand) {
+            Some(ContextValue::String(s)) => Some(s.clone()),
+            Some(ContextValue::Strings(s)) => s.first().cloned(),
+            _ => None,
         };
-        return Err(ParseError {
+        let suggestion = match suggested {
+            Some(s) => format!(
+                "did you mean `{s}`? ({})",
+                help_usage(&s).unwrap_or_default()
+            ),
+            None => "type `help` for the list of commands".into(),
+        };
+        return ParseError {
             message: format!("unknown command `{name}`"),
             suggestion,
-        });
-    };
-    let n = args.len();
-    let arity = |min: usize, max: usize| {
-        if n < min || n > max {
-            Err(usage_error(
-                spec.name,
-                format!("`{}` takes {}, got {n}", spec.name, count_words(min, max)),
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    if force && spec.name != "flush" {
-        return Err(usage_error(spec.name, "--force only applies to `flush`"));
+        };
     }
-    if ndb && !matches!(spec.name, "set" | "unset") {
-        return Err(usage_error(
-            spec.name,
-            "--ndb only applies to `set` and `unset`",
-        ));
+    // clap's text without its `error:`, its tips and its usage, on one line.
+    let text = error.render().to_string();
+    let message = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = message
+        .strip_prefix("error: ")
+        .unwrap_or(&message)
+        .to_owned();
+    ParseError {
+        message: format!("`{name}`: {message}"),
+        suggestion: match help_usage(name) {
+            Some(usage) => format!("usage: {usage}"),
+            None => "type `help` for the list of commands".into(),
+        },
     }
-    let command = match spec.name {
-        "help" => {
-            arity(0, 1)?;
-            Command::Help(args.first().cloned())
-        }
-        "stats" => {
-            arity(0, 0)?;
-            Command::Stats
-        }
-        "flush" => {
-            arity(0, 2)?;
-            let scope = match args {
+}
+
+/// The usage of the command called `name`, if there is one.
+fn help_usage(name: &str) -> Option<String> {
+    console_command().find_subcommand_mut(name).map(usage)
+}
+
+/// A parsed line as a [`Command`], with the checks clap cannot make.
+fn command(words: Words) -> Result<Command, ParseError> {
+    let flush_error = |message: String| ParseError {
+        message,
+        suggestion: format!("usage: {}", help_usage("flush").unwrap_or_default()),
+    };
+    Ok(match words {
+        Words::Help { command } => Command::Help(command),
+        Words::Stats => Command::Stats,
+        Words::Flush { scope, force } => {
+            let scope = match scope.as_slice() {
                 [] => crate::FlushScope::All,
                 [all] if all == "all" => crate::FlushScope::All,
                 [idle, secs] if idle == "idle" => match secs.parse::<u64>() {
                     Ok(s) => crate::FlushScope::IdleFor(Duration::from_secs(s)),
                     Err(_) => {
-                        return Err(usage_error(
-                            "flush",
-                            format!("`{secs}` is not a number of seconds"),
-                        ));
+                        return Err(flush_error(format!("`{secs}` is not a number of seconds")));
                     }
                 },
                 [id] => match target(id) {
                     Target::Id(id) => crate::FlushScope::Object(id),
                     Target::Key(k) => {
-                        return Err(usage_error("flush", format!("`{k}` is not an object id")));
+                        return Err(flush_error(format!("`{k}` is not an object id")));
                     }
                 },
-                _ => return Err(usage_error("flush", "unexpected arguments")),
+                _ => return Err(flush_error("unexpected arguments".into())),
             };
             Command::Flush { scope, force }
         }
-        "reload" => {
-            arity(0, 1)?;
-            Command::Reload(args.first().cloned())
-        }
-        "typeclasses" => {
-            arity(0, 0)?;
-            Command::Typeclasses
-        }
-        "examine" => {
-            arity(1, 1)?;
-            Command::Examine(target(&args[0]))
-        }
-        "find" => {
-            if n == 0 {
-                return Err(usage_error("find", "`find` takes a name, got nothing"));
-            }
-            Command::Find(args.join(" "))
-        }
-        "unset" => {
-            arity(2, 2)?;
-            Command::Unset {
-                target: target(&args[0]),
-                name: args[1].clone(),
-                ndb,
-            }
-        }
-        "rename" => {
-            if n < 2 {
-                return Err(usage_error(
-                    "rename",
-                    format!("`rename` takes an object and a new key, got {n} words"),
-                ));
-            }
-            Command::Rename {
-                target: target(&args[0]),
-                key: args[1..].join(" "),
-            }
-        }
-        "move" => {
-            arity(2, 2)?;
-            Command::Move {
-                target: target(&args[0]),
-                destination: (!args[1].eq_ignore_ascii_case("none")).then(|| target(&args[1])),
-            }
-        }
-        "delete" => {
-            arity(1, 1)?;
-            Command::Delete(target(&args[0]))
-        }
-        "create" => {
-            arity(2, 3)?;
-            Command::Create {
-                key: args[0].clone(),
-                typeclass: args[1].clone(),
-                location: args.get(2).map(|w| target(w)),
-            }
-        }
-        "set" => {
-            if n < 3 {
-                return Err(usage_error(
-                    "set",
-                    format!("`set` takes an object, an attribute and a value, got {n} words"),
-                ));
-            }
-            Command::Set {
-                target: target(&args[0]),
-                name: args[1].clone(),
-                value: value(&args[2..].join(" ")),
-                ndb,
-            }
-        }
-        "call" => {
-            if n < 2 {
-                return Err(usage_error(
-                    "call",
-                    format!("`call` takes at least 2 words, got {n}"),
-                ));
-            }
-            Command::Call {
-                target: target(&args[0]),
-                hook: args[1].to_ascii_lowercase(),
-                args: args[2..].to_vec(),
-            }
-        }
-        "timers" => {
-            arity(0, 1)?;
-            Command::Timers(args.first().map(|w| target(w)))
-        }
-        "incidents" => {
-            arity(0, 0)?;
-            Command::Incidents
-        }
-        "accounts" => {
-            arity(0, 0)?;
-            Command::Accounts
-        }
-        "grant" | "revoke" => {
-            arity(2, 2)?;
-            let role = crate::roles::Role::parse(&args[1])
-                .map_err(|e| usage_error(spec.name, e.to_string()))?;
-            Command::Role {
-                account: args[0].clone(),
-                role,
-                grant: spec.name == "grant",
-            }
-        }
-        "backup" => {
-            arity(1, 1)?;
-            Command::Backup(args[0].clone())
-        }
-        "save" => {
-            arity(0, 0)?;
-            Command::Save
-        }
-        "shutdown" => {
-            arity(0, 0)?;
-            Command::Shutdown
-        }
-        _ => unreachable!("every command in the table is handled"),
-    };
-    Ok((command, json))
+        Words::Reload { typeclass } => Command::Reload(typeclass),
+        Words::Typeclasses => Command::Typeclasses,
+        Words::Examine { object } => Command::Examine(target(&object)),
+        Words::Find { name } => Command::Find(name.join(" ")),
+        Words::Create {
+            key,
+            typeclass,
+            location,
+        } => Command::Create {
+            key,
+            typeclass,
+            location: location.as_deref().map(target),
+        },
+        Words::Set {
+            object,
+            attr,
+            value: words,
+            ndb,
+        } => Command::Set {
+            target: target(&object),
+            name: attr,
+            value: value(&words.join(" ")),
+            ndb,
+        },
+        Words::Unset { object, attr, ndb } => Command::Unset {
+            target: target(&object),
+            name: attr,
+            ndb,
+        },
+        Words::Rename { object, key } => Command::Rename {
+            target: target(&object),
+            key: key.join(" "),
+        },
+        Words::Move {
+            object,
+            destination,
+        } => Command::Move {
+            target: target(&object),
+            destination: (!destination.eq_ignore_ascii_case("none")).then(|| target(&destination)),
+        },
+        Words::Delete { object } => Command::Delete(target(&object)),
+        Words::Call { object, hook, args } => Command::Call {
+            target: target(&object),
+            hook: hook.to_ascii_lowercase(),
+            args,
+        },
+        Words::Timers { object } => Command::Timers(object.as_deref().map(target)),
+        Words::Incidents => Command::Incidents,
+        Words::Accounts => Command::Accounts,
+        Words::Grant { account, role } => Command::Role {
+            role: role_named("grant", &role)?,
+            account,
+            grant: true,
+        },
+        Words::Revoke { account, role } => Command::Role {
+            role: role_named("revoke", &role)?,
+            account,
+            grant: false,
+        },
+        Words::Backup { file } => Command::Backup(file),
+        Words::Save => Command::Save,
+        Words::Shutdown => Command::Shutdown,
+    })
 }
 
-fn take_flag(words: &mut Vec<String>, flag: &str) -> bool {
-    let before = words.len();
-    words.retain(|w| w != flag);
-    words.len() != before
+/// The role called `name`, for `grant` or `revoke`.
+fn role_named(command: &str, name: &str) -> Result<crate::roles::Role, ParseError> {
+    crate::roles::Role::parse(name).map_err(|e| ParseError {
+        message: e.to_string(),
+        suggestion: format!("usage: {}", help_usage(command).unwrap_or_default()),
+    })
 }
 
-fn count_words(min: usize, max: usize) -> String {
-    match (min, max) {
-        (0, 0) => "no arguments".into(),
-        (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
-        (a, b) => format!("{a} to {b} arguments"),
-    }
-}
-
-/// The help text: every command, or one.
+/// The help text: every command, or one (clap's help for it).
+///
+/// # Errors
+/// No such command.
 pub fn help(command: Option<&str>) -> Result<String, ParseError> {
     match command {
         None => {
             let mut out =
                 String::from("commands (add --json to any for machine-readable output):\n");
-            for c in COMMANDS {
+            for c in commands() {
                 out.push_str(&format!("  {:<44} {}\n", c.usage, c.summary));
             }
             Ok(out.trim_end().to_owned())
         }
-        Some(name) => match spec(name) {
-            Some(c) => Ok(format!("usage: {}\n{}", c.usage, c.summary)),
+        Some(name) => match console_command().find_subcommand_mut(name) {
+            Some(c) => Ok(c.render_help().to_string().trim_end().to_owned()),
             None => Err(ParseError {
                 message: format!("no command `{name}`"),
                 suggestion: "type `help` for the list of commands".into(),
@@ -736,15 +754,83 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the words (quotes, `#`, spaces, backslashes), quoted as a shell quotes
+        /// them, they split back into themselves.
+        #[test]
+        fn quoted_words_split_back_into_themselves(
+            list in proptest::collection::vec("[^\u{0}\u{E000}]{0,12}", 0..6)
+        ) {
+            let line = shlex::try_join(list.iter().map(String::as_str)).unwrap();
+            proptest::prop_assert_eq!(words(&line).unwrap(), list);
+        }
+
+        /// No line makes the parser panic: it parses or says why not.
+        #[test]
+        fn any_line_parses_or_says_why(line in "\\PC{0,60}") {
+            if let Err(e) = parse(&line) {
+                proptest::prop_assert!(!e.message.is_empty());
+                proptest::prop_assert!(!e.message.contains('\n'), "one line: {:?}", e);
+            }
+        }
+    }
+
     #[test]
     fn mistakes_get_one_line_and_a_suggestion() {
         let e = parse("stast").unwrap_err();
         assert_eq!(e.message, "unknown command `stast`");
         assert!(e.suggestion.contains("`stats`"), "{e:?}");
         let e = parse("examine").unwrap_err();
-        assert!(e.message.contains("takes 1 argument, got 0"), "{e:?}");
-        assert!(e.suggestion.contains("usage: examine"));
+        assert!(e.message.contains("<id|key>"), "{e:?}");
+        assert_eq!(e.suggestion, "usage: examine <id|key>");
+        assert!(!e.message.contains('\n'), "one line: {e:?}");
         assert!(parse("flush nonsense").is_err());
         assert!(parse("stats --force").is_err());
+        assert!(parse("examine \"open").is_err(), "an unbalanced quote");
+    }
+
+    #[test]
+    fn a_hash_is_an_object_not_a_comment_and_words_split_as_a_shell_would() {
+        assert_eq!(
+            parse("examine #12").unwrap().0,
+            Command::Examine(Target::Id(12))
+        );
+        assert_eq!(
+            words(r#"call "red rose" at-command #3 'say hi #1' x\ y"#).unwrap(),
+            ["call", "red rose", "at-command", "#3", "say hi #1", "x y"]
+        );
+        assert_eq!(
+            parse("call 5 at-command 3 say -hi --json").unwrap(),
+            (
+                Command::Call {
+                    target: Target::Id(5),
+                    hook: "at-command".into(),
+                    args: vec!["3".into(), "say".into(), "-hi".into()],
+                },
+                true
+            )
+        );
+        assert_eq!(
+            parse("find red rose").unwrap().0,
+            Command::Find("red rose".into())
+        );
+    }
+
+    #[test]
+    fn help_comes_from_the_command_table() {
+        let all = help(None).unwrap();
+        for c in commands() {
+            assert!(all.contains(&c.usage), "{all}");
+            assert!(!c.summary.is_empty(), "{} has a summary", c.name);
+        }
+        assert!(all.contains("examine <id|key>"), "{all}");
+        assert!(
+            all.contains("flush [all | <id> | idle <seconds>] [--force]"),
+            "{all}"
+        );
+        let set = help(Some("set")).unwrap();
+        assert!(set.contains("Usage: set"), "{set}");
+        assert!(set.contains("--ndb"), "{set}");
+        assert!(help(Some("nope")).is_err());
     }
 }
