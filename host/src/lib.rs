@@ -13,7 +13,8 @@
 //! - [`runtime`]: wasmtime, the WIT bindings, hook dispatch and the host side of the WIT imports.
 //! - [`world_thread`]: the thread that owns the world, and when answers leave it (group commit);
 //!   [`outbox`]: where the text its objects accept goes (player sessions).
-//! - [`server`]: the `serve` command (hot reload, console, shutdown); [`config`]: its settings
+//! - [`server`]: the `serve` command (watcher, console, shutdown); [`config`]: its settings;
+//!   [`reload`]: hot reload of typeclasses and grants
 //!   (`wasmud.toml`, environment, flags).
 //! - [`net`]: the player ports (telnet), sessions and logins.
 //! - [`console`]: the admin console (commands, TCP port, interactive prompt).
@@ -38,6 +39,7 @@ pub mod logs;
 pub mod memory;
 pub mod net;
 pub mod outbox;
+pub mod reload;
 pub mod roles;
 pub mod runtime;
 pub mod scripts;

@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::parse::{self, Command, ParseError, Target};
+use crate::reload::Reloader;
 use crate::runtime::Hook;
-use crate::server::{Reloader, WorldHandle};
 use crate::value::{ObjectId, Value};
 use crate::world::inspect::ObjectSnapshot;
 use crate::world::{AttrKind, FlushJob, FlushReport, LimitStat, World, WorldError};
+use crate::world_thread::WorldHandle;
 
 /// The answer to one command line: what to show, and the same as data.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -230,7 +231,7 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
             for r in &reports {
                 match &r.outcome {
                     // The grants file: its outcome says what it listed.
-                    Ok(listed) if r.name == crate::server::GRANTS_FILE => {
+                    Ok(listed) if r.name == crate::reload::GRANTS_FILE => {
                         writeln!(text, "{}: {listed}", r.name)
                     }
                     Ok(hash) => writeln!(
@@ -241,7 +242,7 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                         r.origin.expect("set on success"),
                         r.latency.as_secs_f64() * 1e3
                     ),
-                    Err(e) if r.name == crate::server::GRANTS_FILE => {
+                    Err(e) if r.name == crate::reload::GRANTS_FILE => {
                         writeln!(text, "{}: REJECTED, the grants in force stay: {e}", r.name)
                     }
                     Err(e) => {

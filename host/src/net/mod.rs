@@ -38,9 +38,9 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::server::WorldHandle;
 use crate::throttle::LoginThrottle;
 use crate::value::ObjectId;
+use crate::world_thread::WorldHandle;
 
 /// Addresses whose failed logins and account creations are remembered (the oldest go first).
 const TRACKED_ADDRESSES: usize = 4096;
