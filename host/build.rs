@@ -1,9 +1,10 @@
-//! Builds the example typeclasses in `scripts/` for `wasm32-wasip2` (adding the target with
-//! rustup if it is missing), and the Python ones with componentize-py (`build_python.rs`), and
-//! tells the host where they are (`wasmud::scripts`).
+//! Builds the demo game's typeclasses (`scripts/`) and the tests' (`tests/typeclasses/`) for
+//! `wasm32-wasip2` (adding the target with rustup if it is missing), and the Python ones with
+//! componentize-py (`build_python.rs`); tells the host where they are (`wasmud::scripts`) and
+//! embeds the game in the binary (`demo_game.rs`, written into a new world's scripts directory).
 //!
-//! The scripts are their own workspace, built by a nested cargo into `target/scripts` (a
-//! separate target dir, so the nested build never waits on the outer build's lock).
+//! Both are workspaces of their own, built by a nested cargo into `target/scripts` (a separate
+//! target dir, so the nested build never waits on the outer build's lock).
 
 #[path = "build_python.rs"]
 mod python;
@@ -19,7 +20,8 @@ const PROFILE: &str = "script";
 const SCRIPTS: &[&str] = &["room", "character", "exit", "door", "item", "wanderer"];
 /// The game's typeclasses written in Python (`scripts/<name>/app.py`; see `build_python.rs`).
 const PY_SCRIPTS: &[&str] = &["noticeboard", "pywanderer"];
-/// Python typeclasses for the tests and the benchmark only (in `TEST_DIR`).
+/// Python typeclasses for the tests and the benchmark only (`tests/typeclasses/<name>/app.py`,
+/// in `TEST_DIR`).
 const PY_TEST_SCRIPTS: &[&str] = &["pybench", "pyadversary"];
 /// Well-behaved typeclasses for the tests and the benchmark, never served in the default world
 /// (the `counter` can delete any object): in `TEST_DIR` with the game's.
@@ -45,7 +47,7 @@ fn main() {
         .parent()
         .expect("host/ is inside the workspace")
         .to_path_buf();
-    for dir in ["scripts", "wit", "guest-sdk"] {
+    for dir in ["scripts", "tests/typeclasses", "wit", "guest-sdk"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
@@ -56,11 +58,20 @@ fn main() {
         None => root.join("target"),
     }
     .join("scripts");
-    build_scripts(&root, &target_dir);
+    build_scripts(&root.join("scripts"), &target_dir);
+    build_scripts(&root.join("tests/typeclasses"), &target_dir);
     let python_dir = target_dir.join("python");
     std::fs::create_dir_all(&python_dir).expect("create the Python build dir");
     let all_python: Vec<&str> = PY_SCRIPTS.iter().chain(PY_TEST_SCRIPTS).copied().collect();
-    let py_built = python::build(&root, &python_dir, &all_python);
+    let sources: Vec<(&str, PathBuf)> = (PY_SCRIPTS.iter().map(|n| (*n, root.join("scripts"))))
+        .chain(
+            PY_TEST_SCRIPTS
+                .iter()
+                .map(|n| (*n, root.join("tests/typeclasses"))),
+        )
+        .map(|(name, dir)| (name, dir.join(name)))
+        .collect();
+    let py_built = python::build(&root, &python_dir, &sources);
 
     // Cargo's output dir also holds fixtures and build files: copy the game's typeclasses into
     // a dir of their own (the one `serve` loads and watches), the game's and the test
@@ -120,7 +131,7 @@ fn main() {
         &typeclasses.join("grants.toml"),
     );
     install_file(
-        &root.join("scripts/grants-testing.toml"),
+        &root.join("tests/typeclasses/grants.toml"),
         &testing.join("grants.toml"),
     );
     writeln!(
@@ -128,6 +139,7 @@ fn main() {
         "/// The game's typeclass names (those in [`DIR`]).\npub const NAMES: &[&str] = &{game:?};"
     )
     .unwrap();
+    write_demo_game(&typeclasses, &game);
     writeln!(
         code,
         "/// Components for the hot-reload tests (not in [`DIR`]).\npub mod fixtures {{"
@@ -162,6 +174,26 @@ fn install(built: &Path, dir: &Path, name: &str) -> PathBuf {
         std::fs::rename(&tmp, &to).expect("install a built script");
     }
     to
+}
+
+/// Writes `$OUT_DIR/demo_game.rs`: the game's components and grants file as a list of
+/// `(file name, bytes)`, which the binary embeds and writes into a new world's scripts dir.
+fn write_demo_game(typeclasses: &Path, game: &[&str]) {
+    let mut files: Vec<String> = game.iter().map(|name| format!("{name}.wasm")).collect();
+    files.push("grants.toml".to_owned());
+    let mut code = String::from("&[\n");
+    for file in files {
+        let path = typeclasses.join(&file);
+        writeln!(
+            code,
+            "    ({file:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        )
+        .unwrap();
+    }
+    code.push(']');
+    let dest = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("demo_game.rs");
+    std::fs::write(dest, code).expect("write demo_game.rs");
 }
 
 /// Copies `from` to `to` if it changed (write, then rename).
@@ -215,12 +247,13 @@ fn ensure_target() {
     assert!(status.success(), "`rustup target add {TARGET}` failed");
 }
 
-fn build_scripts(root: &Path, target_dir: &Path) {
+/// Builds the Rust workspace in `workspace` for the guest target into `target_dir`.
+fn build_scripts(workspace: &Path, target_dir: &Path) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.arg("build")
         .arg("--manifest-path")
-        .arg(root.join("scripts").join("Cargo.toml"))
+        .arg(workspace.join("Cargo.toml"))
         .args(["--target", TARGET, "--profile", PROFILE, "--target-dir"])
         .arg(target_dir);
     // Do not leak the outer build's settings (profile, target, flags) into the nested one.
@@ -250,10 +283,11 @@ fn build_scripts(root: &Path, target_dir: &Path) {
             cmd.env_remove(&*key);
         }
     }
-    let output = cmd.output().expect("run cargo for scripts/");
+    let output = cmd.output().expect("run cargo for the typeclasses");
     if !output.status.success() {
         panic!(
-            "building scripts/ for {TARGET} failed:\n{}",
+            "building {} for {TARGET} failed:\n{}",
+            workspace.display(),
             String::from_utf8_lossy(&output.stderr)
         );
     }

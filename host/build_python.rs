@@ -1,4 +1,4 @@
-//! The Python typeclasses: `scripts/<name>/app.py` (with the SDK in `guest-sdk/python`) built
+//! The Python typeclasses: `<dir>/<name>/app.py` (with the SDK in `guest-sdk/python`) built
 //! into `<name>.wasm` by componentize-py, pinned, in a virtual environment this build creates
 //! under `target/scripts/python/venv` (nothing is installed globally). A component is rebuilt
 //! only when its sources, the SDK, the contract or the pinned tools change.
@@ -69,17 +69,16 @@ fn hash_tree(dir: &Path, h: &mut impl Hasher) {
     }
 }
 
-/// Builds each Python typeclass in `names` into `<python_dir>/<name>.wasm` and returns the
-/// directory the components are in.
-pub fn build(root: &Path, python_dir: &Path, names: &[&str]) -> PathBuf {
+/// Builds each Python typeclass (its name and the directory of its `app.py`) into
+/// `<python_dir>/<name>.wasm` and returns the directory the components are in.
+pub fn build(root: &Path, python_dir: &Path, typeclasses: &[(&str, PathBuf)]) -> PathBuf {
     ensure_venv(python_dir);
     let sdk = root.join("guest-sdk/python");
     let wit = root.join("wit");
-    for name in names {
-        let source = root.join("scripts").join(name);
+    for (name, source) in typeclasses {
         let mut h = std::hash::DefaultHasher::new();
         TOOLS.hash(&mut h);
-        for dir in [&source, &sdk.join("wasmud"), &wit] {
+        for dir in [source, &sdk.join("wasmud"), &wit] {
             hash_tree(dir, &mut h);
         }
         let digest = format!("{:016x}", h.finish());
@@ -91,12 +90,15 @@ pub fn build(root: &Path, python_dir: &Path, names: &[&str]) -> PathBuf {
         let tmp = python_dir.join(format!(".{name}.wasm.tmp"));
         run(
             Command::new(venv(python_dir).join("bin/componentize-py"))
+                // No __pycache__ in the source tree: cargo would see the scripts change and
+                // build the host again on the next command.
+                .env("PYTHONDONTWRITEBYTECODE", "1")
                 .arg("-d")
                 .arg(&wit)
                 .args(["-w", "typeclass", "componentize", "-p"])
                 .arg(&sdk)
                 .arg("-p")
-                .arg(&source)
+                .arg(source)
                 .arg("app")
                 .arg("-o")
                 .arg(&tmp),

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use tempfile::TempDir;
 use wasmud::{AttrKind, Limit, ObjectId, Runtime, Scripts, Value, World, WorldError, WorldOptions};
 
-/// The engine and the typeclasses built from `scripts/` (the example game plus the
+/// The engine and the typeclasses built from `scripts/` and `tests/typeclasses/` (plus the
 /// `adversary` fixture), compiled once per process.
 pub fn runtime() -> &'static (Runtime, Scripts) {
     static RUNTIME: OnceLock<(Runtime, Scripts)> = OnceLock::new();

@@ -249,6 +249,11 @@ impl GrantTable {
         self.by_typeclass.is_empty()
     }
 
+    /// True if `typeclass` has a line (perhaps an empty list).
+    pub fn lists(&self, typeclass: &str) -> bool {
+        self.by_typeclass.contains_key(typeclass)
+    }
+
     /// The grants of `typeclass` (none if it is not listed).
     pub fn of(&self, typeclass: &str) -> Grants {
         self.by_typeclass

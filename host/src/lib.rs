@@ -13,26 +13,30 @@
 //! - [`runtime`]: wasmtime, the WIT bindings, hook dispatch and the host side of the WIT imports.
 //! - [`world_thread`]: the thread that owns the world, and when answers leave it (group commit);
 //!   [`outbox`]: where the text its objects accept goes (player sessions).
-//! - [`server`]: the `serve` command (watcher, console, shutdown); [`config`]: its settings;
-//!   [`reload`]: hot reload of typeclasses and grants
-//!   (`wasmud.toml`, environment, flags).
+//! - [`server`]: the `serve` command (console, shutdown); [`config`]: its settings
+//!   (`wasmud.toml`, environment, flags); [`reload`]: hot reload of typeclasses and grants;
+//!   [`game`]: the scripts directory a new world starts with (the demo game).
 //! - [`net`]: the player ports (telnet), sessions and logins.
 //! - [`console`]: the admin console (commands, TCP port, interactive prompt).
 //! - [`throttle`]: failures per address, for logins on every port.
 //! - [`seed`]: the small world a fresh data dir starts with.
 //! - [`mod@bench`]: the `bench` command's measurements.
-//! - [`scripts`]: where the example typeclasses from `scripts/` were built.
+//! - [`authoring`]: `wasmud new` and `wasmud build`, for typeclass authors; [`testkit`]: a
+//!   throwaway world to test typeclasses in, and transcript tests (`wasmud test`).
+//! - [`scripts`]: where the build put the typeclasses of `scripts/` and `tests/typeclasses/`.
 //!
 //! Start with `docs/design.md`.
 
 mod accept;
 pub mod accounts;
+pub mod authoring;
 pub mod bench;
 pub mod cache;
 pub mod config;
 pub mod console;
 mod evict;
 pub mod fd_limit;
+pub mod game;
 pub mod grants;
 pub mod id_index;
 pub mod logs;
@@ -47,6 +51,7 @@ pub mod seed;
 pub mod server;
 pub mod store;
 pub mod symbol;
+pub mod testkit;
 pub mod throttle;
 pub mod value;
 pub mod world;

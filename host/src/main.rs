@@ -86,6 +86,53 @@ enum Cmd {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Make a typeclass project in `./<name>`: a Rust crate (`Cargo.toml`, `src/lib.rs`) or,
+    /// with `--python`, a Python module (`app.py`). Build it with `wasmud build <name>`.
+    New {
+        /// The typeclass's name (lowercase letters, digits and `_`): also the crate's and the
+        /// component's file name.
+        name: String,
+        /// A Python module instead of a Rust crate.
+        #[arg(long)]
+        python: bool,
+        /// Where to make it (default: `./<name>`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The Rust SDK (`guest-sdk` of a wasmud source tree; default: the one this binary
+        /// was built from).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Build a typeclass project (a Rust crate or a Python `app.py`) and install the component
+    /// into the world's scripts directory, where a running server swaps it in.
+    Build {
+        /// The project's directory.
+        project: PathBuf,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Run transcript tests (`*.transcript`: lines typed by players and the lines expected
+    /// back), each in a throwaway world with the demo game and the given typeclasses.
+    Test {
+        /// Transcript files, or directories of them.
+        #[arg(required = true)]
+        transcripts: Vec<PathBuf>,
+        /// A typeclass project to build first and load (repeatable).
+        #[arg(long)]
+        project: Vec<PathBuf>,
+        /// A directory of components (and its grants.toml) to load (repeatable).
+        #[arg(long)]
+        typeclasses: Vec<PathBuf>,
+        /// Grants for a typeclass, `name=grant,grant` (repeatable; `name=` for none).
+        #[arg(long, value_name = "NAME=GRANTS")]
+        grant: Vec<String>,
+        /// Without the demo game and world (the transcript's typeclasses make their own).
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// The test kit as JSON lines on standard input and output, for test kits in other
+    /// languages (the Python one: `guest-sdk/python/wasmud_testkit.py`).
+    Kit,
     /// Run admin commands on a running server: one (given as arguments) or interactively.
     Console {
         #[command(flatten)]
@@ -140,6 +187,160 @@ enum Cmd {
     },
 }
 
+/// Says where the served scripts directory comes from, writing the demo game into it first if
+/// it is the default one and does not exist yet (a new world).
+fn scripts_dir_ready(resolved: &config::Resolved, serve: &ServeConfig) -> anyhow::Result<String> {
+    Ok(match &resolved.sources["scripts"] {
+        config::Source::Default if !serve.scripts.exists() => {
+            wasmud::game::write_game(&serve.scripts, DEMO_GAME)
+                .with_context(|| format!("write the demo game into {}", serve.scripts.display()))?;
+            "default: typeclasses/ in the data directory, written now with the demo game".into()
+        }
+        config::Source::Default => "default: typeclasses/ in the data directory".into(),
+        other => other.to_string(),
+    })
+}
+
+/// `wasmud new`: makes the project and says what to do next.
+fn new_project(
+    name: &str,
+    python: bool,
+    dir: Option<PathBuf>,
+    sdk: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use wasmud::authoring::{self, Language};
+    let dir = dir.unwrap_or_else(|| PathBuf::from(name));
+    let language = if python {
+        Language::Python
+    } else {
+        Language::Rust
+    };
+    let sdk = sdk.unwrap_or_else(authoring::default_sdk);
+    let files = authoring::new_project(&dir, name, language, &sdk)?;
+    for file in &files {
+        println!("created {}", file.display());
+    }
+    println!(
+        "next: give it its grants in the world's grants.toml ({name} = [\"msg\"] lets it answer),\n\
+         then `wasmud build {} --data <data>`; a running server swaps it in",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// `wasmud build`: builds the project and installs it where `serve` with the same settings
+/// loads typeclasses from.
+fn build_project(project: &Path, args: &ConfigArgs) -> anyhow::Result<()> {
+    let (_, resolved) = args.resolve()?;
+    let serve_config = resolved.serve_config(&args.data)?;
+    let built = wasmud::authoring::build(project)?;
+    let why = scripts_dir_ready(&resolved, &serve_config)?;
+    let installed = wasmud::authoring::install(&built, &serve_config.scripts)?;
+    println!(
+        "installed {} ({:?}, {} KiB) as {} (scripts directory: {why}); a running server swaps it in",
+        built.name,
+        built.language,
+        built.bytes.len().div_ceil(1024),
+        installed.display(),
+    );
+    let grants_file = serve_config.grants_file();
+    match wasmud::grants::GrantTable::load(&grants_file) {
+        Ok(table) if table.lists(&built.name) => {}
+        Ok(_) => println!(
+            "note: {} does not list {}: it may change only its own objects and cannot send \
+             text (add `{} = [\"msg\"]`)",
+            grants_file.display(),
+            built.name,
+            built.name
+        ),
+        Err(e) => println!("note: {e}"),
+    }
+    Ok(())
+}
+
+/// `wasmud test`: builds the projects, then runs each transcript in a world of its own.
+fn run_transcripts(
+    paths: &[PathBuf],
+    projects: &[PathBuf],
+    typeclasses: &[PathBuf],
+    grants: &[String],
+    no_demo: bool,
+) -> anyhow::Result<()> {
+    use wasmud::testkit::{TestWorld, transcript::Transcript};
+    let mut components = Vec::new();
+    let built = tempfile::tempdir()?;
+    for project in projects {
+        let component = wasmud::authoring::build(project)?;
+        components.push(wasmud::authoring::install(&component, built.path())?);
+    }
+    let mut grant_lines = Vec::new();
+    for spec in grants {
+        let (name, list) = spec
+            .split_once('=')
+            .with_context(|| format!("--grant {spec}: write it as name=grant,grant"))?;
+        let list: Vec<String> = (list.split(',').map(str::trim))
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned)
+            .collect();
+        grant_lines.push((name.to_owned(), list));
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("read {}", path.display()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "transcript"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    anyhow::ensure!(!files.is_empty(), "no *.transcript files in {paths:?}");
+    let mut failed = 0;
+    for file in &files {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
+        let transcript = Transcript::parse(&file.display().to_string(), &text)?;
+        let mut builder = TestWorld::builder();
+        if !no_demo {
+            builder = builder.demo_game();
+        }
+        for dir in typeclasses {
+            builder = builder.typeclasses_dir(dir);
+        }
+        for component in &components {
+            builder = builder.component(component);
+        }
+        for (name, list) in &grant_lines {
+            let list: Vec<&str> = list.iter().map(String::as_str).collect();
+            builder = builder.grant(name, &list);
+        }
+        let mut world = builder.open()?;
+        match transcript.run(&mut world) {
+            Ok(()) => println!("ok      {} ({} steps)", file.display(), transcript.len()),
+            Err(e) => {
+                failed += 1;
+                println!("FAILED  {e}");
+            }
+        }
+    }
+    println!("{} passed, {failed} failed", files.len() - failed);
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} of {} transcripts failed",
+        files.len()
+    );
+    Ok(())
+}
+
+/// The demo game (`scripts/`, built by `host/build.rs`): file names and contents, written into
+/// a new world's scripts directory.
+const DEMO_GAME: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/demo_game.rs"));
+
 fn main() -> anyhow::Result<()> {
     no_error_backtraces();
     let cli = Cli::parse();
@@ -155,8 +356,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Cmd::Serve { config } => {
             let (file, resolved) = serving.expect("resolved above");
-            let serve_config =
-                resolved.serve_config(&config.data, Path::new(wasmud::scripts::DIR))?;
+            let serve_config = resolved.serve_config(&config.data)?;
             std::fs::create_dir_all(&config.data)
                 .with_context(|| format!("create {}", config.data.display()))?;
             if config.config.is_none() && wasmud::config::write_defaults(&file)? {
@@ -165,7 +365,19 @@ fn main() -> anyhow::Result<()> {
                 anyhow::bail!("{}: no such configuration file", file.display());
             }
             let why = match &resolved.sources["scripts"] {
-                config::Source::Default => "the game built from the source tree (default)".into(),
+                config::Source::Default if !serve_config.scripts.exists() => {
+                    wasmud::game::write_game(&serve_config.scripts, DEMO_GAME).with_context(
+                        || {
+                            format!(
+                                "write the demo game into {}",
+                                serve_config.scripts.display()
+                            )
+                        },
+                    )?;
+                    "default: typeclasses/ in the data directory, written now with the demo game"
+                        .to_owned()
+                }
+                config::Source::Default => "default: typeclasses/ in the data directory".into(),
                 other => other.to_string(),
             };
             tracing::info!(dir = %serve_config.scripts.display(), from = %why, "typeclasses served");
@@ -175,8 +387,27 @@ fn main() -> anyhow::Result<()> {
         Cmd::Config { config } => {
             let (_, resolved) = config.resolve()?;
             // The same checks `serve` makes.
-            resolved.serve_config(&config.data, Path::new(wasmud::scripts::DIR))?;
+            resolved.serve_config(&config.data)?;
             print!("{}", config::effective(&resolved));
+            Ok(())
+        }
+        Cmd::New {
+            name,
+            python,
+            dir,
+            sdk,
+        } => new_project(&name, python, dir, sdk),
+        Cmd::Build { project, config } => build_project(&project, &config),
+        Cmd::Test {
+            transcripts,
+            project,
+            typeclasses,
+            grant,
+            no_demo,
+        } => run_transcripts(&transcripts, &project, &typeclasses, &grant, no_demo),
+        Cmd::Kit => {
+            let stdin = std::io::stdin().lock();
+            wasmud::testkit::protocol::serve(stdin, std::io::stdout().lock())?;
             Ok(())
         }
         Cmd::Console { server, command } => remote_console(server, &command),

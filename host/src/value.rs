@@ -28,6 +28,21 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value as JSON, as the console and the test kit show it: an object reference is
+    /// `{"object": id}`, bytes `{"bytes": length}`, stored JSON as itself.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => (*b).into(),
+            Value::Int(i) => (*i).into(),
+            Value::Float(x) => (*x).into(),
+            Value::Text(s) => s.as_ref().into(),
+            Value::Bytes(b) => serde_json::json!({ "bytes": b.len() }),
+            Value::Object(id) => serde_json::json!({ "object": id }),
+            Value::Json(j) => serde_json::from_str(j).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
     /// Approximate heap bytes owned by this value (for cache accounting).
     pub fn heap_bytes(&self) -> usize {
         match self {

@@ -118,3 +118,85 @@ fn every_console_command_in_the_readme_runs_on_the_demo_world_as_shown() {
         "the README's console session was found ({ran} commands)"
     );
 }
+
+/// Every other `wasmud` command the README shows (`cargo run --release -- ...`) is one the
+/// binary takes: its subcommand and flags parse (`--help` after them stops before running;
+/// clap refuses an unknown flag before it gets there). The ones that run for real are run
+/// elsewhere: `serve` by every server test, `backup` and `check` here and in `check.rs`, `new`,
+/// `build` and `test` in `authoring.rs` and `transcripts.rs`, `config` below.
+#[test]
+fn every_wasmud_command_in_the_readme_is_one_the_binary_takes() {
+    const RUN: &str = "cargo run --release -- ";
+    let readme = include_str!("../../README.md");
+    let mut checked = Vec::new();
+    for (i, line) in readme.lines().enumerate() {
+        let Some(at) = line.find(RUN) else {
+            continue;
+        };
+        if line[..at].contains('`') && !line.trim_start().starts_with("$ ") {
+            continue; // prose: "`cargo run --release -- bench` prints ..."
+        }
+        let rest = &line[at + RUN.len()..];
+        let rest = rest.split(" #").next().unwrap_or_default();
+        let rest = rest.replace("[--repair]", "--repair");
+        let words = shlex::split(&rest).expect("shell words");
+        if words[0] == "console" {
+            continue; // run as shown by the test above
+        }
+        let out = Command::new(BIN)
+            .args(&words)
+            .arg("--help")
+            .output()
+            .expect("run wasmud");
+        assert!(
+            out.status.success(),
+            "README line {}: `{rest}`: {}",
+            i + 1,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        checked.push(words[0].clone());
+    }
+    for command in [
+        "serve", "backup", "check", "bench", "config", "new", "build", "test",
+    ] {
+        assert!(
+            checked.iter().any(|c| c == command),
+            "{command}: {checked:?}"
+        );
+    }
+}
+
+/// The README's `wasmud config` example, run: each value comes from where it says.
+#[test]
+fn the_readmes_config_example_shows_where_each_value_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(
+        data.join("wasmud.toml"),
+        "[sandbox]\nhook_deadline_ms = 70\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "config",
+            "--data",
+            data.to_str().unwrap(),
+            "--max-connections",
+            "50",
+        ])
+        .env("WASMUD_SANDBOX_TURN_BUDGET_MS", "400")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    let file = data.join("wasmud.toml");
+    for line in [
+        format!("hook_deadline_ms = 70  # {} line 2", file.display()),
+        "turn_budget_ms = 400  # environment WASMUD_SANDBOX_TURN_BUDGET_MS".to_owned(),
+        "max_connections = 50  # flag --max-connections".to_owned(),
+        "scripts = \"\"  # default".to_owned(),
+    ] {
+        assert!(shown.contains(&line), "{line}\n{shown}");
+    }
+}

@@ -17,6 +17,9 @@ fn the_python_sdk_unit_tests_pass() {
     // pytest.ini at the root: the SDK's tests and each Python typeclass's.
     let out = Command::new(python)
         .args(["-m", "pytest", "-v"])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        // The test kit's world (`wasmud kit`) is this build's binary.
+        .env("WASMUD", env!("CARGO_BIN_EXE_wasmud"))
         .current_dir(&root)
         .output()
         .expect("run pytest from the build's virtual environment");

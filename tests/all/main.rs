@@ -1,4 +1,5 @@
-//! Integration tests through real components built from `scripts/` and real redb files.
+//! Integration tests through real components built from `scripts/` and `tests/typeclasses/`
+//! and real redb files.
 //!
 //! - `demo`: the seeded demo world played line by line: exits, items, speech, the cat.
 //! - `identity`: one entry per id, one store load.

@@ -85,8 +85,8 @@ pub const KEYS: &[Key] = &[
         "scripts",
         "scripts",
         Path,
-        "Directory of typeclass components (`<name>.wasm`). Empty: the game built from the \
-         source tree's scripts/.",
+        "Directory of typeclass components (`<name>.wasm`), watched for changes. Empty: \
+         typeclasses/ in the data directory, written with the demo game on the first start.",
     ),
     key(
         "grants",

@@ -241,20 +241,16 @@ impl Resolved {
             .map_err(|e| self.bad(key, format!("`{text}` is not an address (host:port): {e}")))
     }
 
-    /// The `serve` configuration for the world in `data`; `built_scripts` is the scripts
-    /// directory used when none is set.
+    /// The `serve` configuration for the world in `data` (its scripts directory, when none is
+    /// set: [`crate::game::DEFAULT_DIR`] inside `data`).
     ///
     /// # Errors
     /// [`ConfigError::Value`] for a value that means nothing for its key (an address that
     /// does not parse, a zero where at least one is needed, an unknown policy).
-    pub fn serve_config(
-        &self,
-        data: &Path,
-        built_scripts: &Path,
-    ) -> Result<ServeConfig, ConfigError> {
+    pub fn serve_config(&self, data: &Path) -> Result<ServeConfig, ConfigError> {
         let s = &self.settings;
         let path = |p: &str| (!p.is_empty()).then(|| PathBuf::from(p));
-        let scripts = path(&s.scripts).unwrap_or_else(|| built_scripts.to_owned());
+        let scripts = path(&s.scripts).unwrap_or_else(|| data.join(crate::game::DEFAULT_DIR));
         let mut config = ServeConfig::new(data, scripts);
         config.grants = path(&s.grants);
         config.artifacts = path(&s.artifacts);

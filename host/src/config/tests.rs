@@ -142,9 +142,7 @@ fn flags_beat_the_environment_which_beats_the_file_and_each_source_is_kept() {
     assert_eq!(source("players.telnet"), "flag --no-telnet");
     assert_eq!(source("watch"), "default");
 
-    let config = resolved
-        .serve_config(Path::new("data"), Path::new("built"))
-        .expect("usable");
+    let config = resolved.serve_config(Path::new("data")).expect("usable");
     assert_eq!(
         config.options.sandbox.hook_deadline,
         Duration::from_millis(70)
@@ -152,7 +150,7 @@ fn flags_beat_the_environment_which_beats_the_file_and_each_source_is_kept() {
     assert_eq!(config.net.limits.max_connections, 7);
     assert_eq!(config.net.telnet, None);
     assert!(config.net.web.is_some());
-    assert_eq!(config.scripts, Path::new("built"));
+    assert_eq!(config.scripts, Path::new("data/typeclasses"));
 }
 
 #[test]
@@ -160,7 +158,7 @@ fn a_bad_value_names_its_key_and_where_it_was_written() {
     let env = |var: &str| (var == "WASMUD_PLAYERS_TELNET_ADDR").then(|| "localhost".to_owned());
     let resolved = resolve(Path::new("/nonexistent/wasmud.toml"), env, &flags(&[])).expect("ok");
     let text = resolved
-        .serve_config(Path::new("data"), Path::new("built"))
+        .serve_config(Path::new("data"))
         .expect_err("not an address")
         .to_string();
     assert!(text.contains("players.telnet_addr"), "{text}");
@@ -179,7 +177,7 @@ fn a_bad_value_names_its_key_and_where_it_was_written() {
     let (_dir, file) = with_file("[commit]\npolicy = \"sometimes\"\n");
     let resolved = resolve(&file, no_env, &flags(&[])).expect("a string is a string");
     let text = resolved
-        .serve_config(Path::new("data"), Path::new("built"))
+        .serve_config(Path::new("data"))
         .expect_err("no such policy")
         .to_string();
     assert!(text.contains("commit.policy"), "{text}");

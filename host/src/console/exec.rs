@@ -179,19 +179,6 @@ fn resolve(w: &mut World, target: &Target) -> Result<ObjectId, Failure> {
     }
 }
 
-fn value_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => json!(b),
-        Value::Int(i) => json!(i),
-        Value::Float(x) => json!(x),
-        Value::Text(s) => json!(s.as_ref()),
-        Value::Bytes(b) => json!({ "bytes": b.len() }),
-        Value::Object(id) => json!({ "object": id }),
-        Value::Json(j) => serde_json::from_str(j).unwrap_or(serde_json::Value::Null),
-    }
-}
-
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
 }
@@ -442,7 +429,7 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
                 let id = resolve(w, &target)?;
                 let kind = if ndb { AttrKind::Ndb } else { AttrKind::Db };
                 let shown = value.to_string();
-                let j = value_json(&value);
+                let j = &value.to_json();
                 w.set_attr(id, kind, &name, value)?;
                 let which = if ndb { "ndb" } else { "db" };
                 Ok((
@@ -669,7 +656,7 @@ fn examine_reply(s: &ObjectSnapshot) -> (String, serde_json::Value) {
         let mut map = serde_json::Map::new();
         for (name, value) in list {
             write!(text, "\n    {name} = {}", shown_value(value)).expect("write to string");
-            map.insert(name.clone(), value_json(value));
+            map.insert(name.clone(), value.to_json());
         }
         if let Some(more) = more(list.len(), total) {
             write!(text, "\n    {more}").expect("write to string");

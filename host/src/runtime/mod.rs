@@ -354,6 +354,11 @@ impl Scripts {
         self.by_name.insert(script.name.to_string(), script);
     }
 
+    /// Adds (or replaces) every typeclass of `other`.
+    pub fn extend(&mut self, other: Scripts) {
+        self.by_name.extend(other.by_name);
+    }
+
     /// The typeclass names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.by_name.keys().map(String::as_str)

@@ -10,6 +10,27 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wasmud");
 
+/// Runs `wasmud <args>` to the end. Typeclass projects it builds share one cargo target dir
+/// under the workspace's (their dependencies are compiled once).
+pub fn wasmud(args: &[&str]) -> std::process::Output {
+    let target =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/scripts/authoring");
+    Command::new(BIN)
+        .args(args)
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .unwrap()
+}
+
+/// What a finished command printed, stdout then stderr.
+pub fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub struct Server {
     child: Child,
     data: PathBuf,
@@ -27,17 +48,24 @@ impl Server {
     }
 
     pub fn start_with(extra: &[&str]) -> Server {
-        Server::launch(extra, None)
+        Server::launch(extra, None, false)
+    }
+
+    /// A server whose watcher reloads changed components (the others reload on `reload`).
+    pub fn start_watching(extra: &[&str]) -> Server {
+        let mut args = vec!["--max-new-accounts", "0"];
+        args.extend_from_slice(extra);
+        Server::launch(&args, None, true)
     }
 
     /// A server started with `ulimit -n nofile` (soft and hard), with `extra` arguments.
     pub fn start_with_nofile(nofile: u32, extra: &[&str]) -> Server {
         let mut args = vec!["--max-new-accounts", "0"];
         args.extend_from_slice(extra);
-        Server::launch(&args, Some(nofile))
+        Server::launch(&args, Some(nofile), false)
     }
 
-    fn launch(extra: &[&str], nofile: Option<u32>) -> Server {
+    fn launch(extra: &[&str], nofile: Option<u32>, watch: bool) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let log = dir.path().join("server.log");
@@ -51,7 +79,10 @@ impl Server {
             }
             None => Command::new(BIN),
         };
-        command.args(["serve", "--no-prompt", "--no-watch"]);
+        command.args(["serve", "--no-prompt"]);
+        if !watch {
+            command.arg("--no-watch");
+        }
         // The admin console on a TCP port unless the test chose its address.
         if !extra.contains(&"--console-addr") {
             command.args(["--console-addr", "127.0.0.1:0"]);

@@ -13,7 +13,7 @@
 //! `spam-then-room <n> <room-id>`, `after <name> <ms>` (a one-shot timer), `every <name> <ms>`,
 //! `fail` (returns an error), `bump` (`db.bumps` and `ndb.bumps` + 1), `touch <command>`
 //! (writes `db.touched` and `ndb.touched` and tells itself "touched", then runs `<command>`).
-//! `scripts/pyadversary` is its Python twin for the commands the shared tests use.
+//! `tests/typeclasses/pyadversary` is its Python twin for the commands the shared tests use.
 //!
 //! Hooks: `at-init` loops forever when `db.loop_on_init` is true and fails when
 //! `db.fail_init` is true; `at-object-creation` of an object whose key is
