@@ -69,6 +69,27 @@ fn hash_tree(dir: &Path, h: &mut impl Hasher) {
     }
 }
 
+/// Copies the files under `from` into `to`, leaving out caches and hidden files.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create a staging dir");
+    for entry in std::fs::read_dir(from)
+        .expect("read a Python typeclass's dir")
+        .flatten()
+    {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name == "__pycache__" || name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            copy_tree(&path, &to.join(&*name));
+        } else {
+            std::fs::copy(&path, to.join(&*name)).expect("stage a Python source file");
+        }
+    }
+}
+
 /// Builds each Python typeclass (its name and the directory of its `app.py`) into
 /// `<python_dir>/<name>.wasm` and returns the directory the components are in.
 pub fn build(root: &Path, python_dir: &Path, typeclasses: &[(&str, PathBuf)]) -> PathBuf {
@@ -87,18 +108,21 @@ pub fn build(root: &Path, python_dir: &Path, typeclasses: &[(&str, PathBuf)]) ->
         if out.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&digest) {
             continue;
         }
+        // componentize-py's interpreter writes __pycache__ next to the module whatever the
+        // environment says: build from a copy, or the source tree changes under cargo's feet
+        // and the next cargo command builds the host again.
+        let staged = python_dir.join("src").join(name);
+        let _ = std::fs::remove_dir_all(&staged);
+        copy_tree(source, &staged);
         let tmp = python_dir.join(format!(".{name}.wasm.tmp"));
         run(
             Command::new(venv(python_dir).join("bin/componentize-py"))
-                // No __pycache__ in the source tree: cargo would see the scripts change and
-                // build the host again on the next command.
-                .env("PYTHONDONTWRITEBYTECODE", "1")
                 .arg("-d")
                 .arg(&wit)
                 .args(["-w", "typeclass", "componentize", "-p"])
                 .arg(&sdk)
                 .arg("-p")
-                .arg(source)
+                .arg(&staged)
                 .arg("app")
                 .arg("-o")
                 .arg(&tmp),

@@ -17,7 +17,8 @@
 //!   (`wasmud.toml`, environment, flags); [`reload`]: hot reload of typeclasses and grants;
 //!   [`game`]: the scripts directory a new world starts with (the demo game).
 //! - [`net`]: the player ports (telnet), sessions and logins.
-//! - [`console`]: the admin console (commands, TCP port, interactive prompt).
+//! - [`console`]: the admin console (commands, TCP port, interactive prompt);
+//!   [`dashboard`]: the admins' live charts on the web port.
 //! - [`throttle`]: failures per address, for logins on every port.
 //! - [`seed`]: the small world a fresh data dir starts with.
 //! - [`mod@bench`]: the `bench` command's measurements.
@@ -34,6 +35,7 @@ pub mod bench;
 pub mod cache;
 pub mod config;
 pub mod console;
+pub mod dashboard;
 mod evict;
 pub mod fd_limit;
 pub mod game;

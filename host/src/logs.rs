@@ -3,7 +3,9 @@
 //! causes, a guest's output) stays on its line: breaks are written as `\n`, so a log reader
 //! never takes the second half of a message for a new event.
 
+use std::collections::VecDeque;
 use std::io::{IsTerminal as _, Write};
+use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -25,6 +27,53 @@ pub fn init(format: LogFormat) -> Result<(), Box<dyn std::error::Error + Send + 
             .try_init(),
         LogFormat::Json => builder.json().with_ansi(false).try_init(),
     }
+}
+
+/// Lines the log keeps for the dashboard ([`recent`]).
+pub const RECENT_LINES: usize = 200;
+/// The longest line kept for it (longer ones are cut, with `…`).
+pub const RECENT_LINE_BYTES: usize = 1024;
+
+/// The last [`RECENT_LINES`] lines written, oldest first.
+static RECENT: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
+
+/// The last lines of the log (at most [`RECENT_LINES`], each at most [`RECENT_LINE_BYTES`]),
+/// oldest first, without colour codes.
+pub fn recent() -> Vec<String> {
+    let recent = RECENT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    recent.iter().cloned().collect()
+}
+
+/// Keeps `line` (one event, as written) among the recent ones.
+fn keep_recent(line: &[u8]) {
+    let text = String::from_utf8_lossy(line);
+    let mut plain = String::with_capacity(text.len().min(RECENT_LINE_BYTES + 4));
+    let mut chars = text.trim_end().chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // A colour code: ESC [ ... letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        if plain.len() + c.len_utf8() > RECENT_LINE_BYTES {
+            plain.push('…');
+            break;
+        }
+        plain.push(c);
+    }
+    let mut recent = RECENT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if recent.len() == RECENT_LINES {
+        recent.pop_front();
+    }
+    recent.push_back(plain);
 }
 
 /// Makes one [`EventWriter`] per event.
@@ -55,6 +104,7 @@ impl Write for EventWriter {
 impl Drop for EventWriter {
     fn drop(&mut self) {
         let line = one_line(&self.0);
+        keep_recent(&line);
         // Nowhere to report a failed log write: stderr is the report.
         let _ = std::io::stderr().lock().write_all(&line);
     }
@@ -78,6 +128,24 @@ fn one_line(event: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn recent_lines_are_bounded_and_plain() {
+        for i in 0..super::RECENT_LINES + 5 {
+            super::keep_recent(format!("\u{1b}[32mINFO\u{1b}[0m line {i}\n").as_bytes());
+        }
+        super::keep_recent("x".repeat(5000).as_bytes());
+        let recent = super::recent();
+        assert_eq!(recent.len(), super::RECENT_LINES);
+        assert!(
+            recent.iter().any(|l| l == "INFO line 204"),
+            "{:?}",
+            &recent[..3]
+        );
+        assert!(recent.iter().all(|l| !l.contains('\u{1b}')));
+        let last = recent.last().unwrap();
+        assert!(last.len() <= super::RECENT_LINE_BYTES + 3 && last.ends_with('…'));
+    }
+
     use super::one_line;
 
     #[test]

@@ -203,7 +203,17 @@ impl Server {
             let bound = listener.local_addr()?;
             write_addr_file(&config.data, WEB_ADDR_FILE, bound)?;
             tracing::info!(%bound, "web client listening: http://{bound}/");
-            tasks.push(tokio::spawn(web::serve(listener, players)));
+            // The dashboard's history, sampled once a second while the web port is open.
+            let (history, reader) = tokio::sync::watch::channel(Default::default());
+            tasks.push(tokio::spawn(crate::dashboard::run_sampler(
+                players.clone(),
+                history,
+            )));
+            let dashboard = Arc::new(crate::dashboard::Dashboard {
+                history: reader,
+                console: self.console_context(),
+            });
+            tasks.push(tokio::spawn(web::serve(listener, players, dashboard)));
         }
         Ok(tasks)
     }

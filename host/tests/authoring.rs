@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{Client, Server, text, wasmud};
@@ -69,6 +70,10 @@ fn a_new_rust_and_python_typeclass_are_built_into_a_running_world() {
         assert!(said.contains(&format!("installed {name}")), "{said}");
         assert!(!said.contains("note:"), "the grants are there: {said}");
         assert!(scripts.join(format!("{name}.wasm")).is_file());
+        assert!(
+            !Path::new(dir).join("__pycache__").exists(),
+            "the project is left as it was"
+        );
         versions.push(wait_for_version(&server, name, None));
     }
 

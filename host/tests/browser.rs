@@ -210,11 +210,119 @@ fn a_player_types_look_in_headless_chromium_and_sees_the_room_in_colour() {
     );
     browser.eval("document.getElementById('input').value = ''");
 
-    let shot = browser.call("Page.captureScreenshot", json!({ "format": "png" }));
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(shot["data"].as_str().unwrap())
-        .unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "a PNG");
-    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-client.png");
-    std::fs::write(&target, &png).unwrap();
+    browser.screenshot("web-client.png");
+}
+
+impl Browser {
+    /// Fills the dashboard's login form and submits it, as a person would.
+    fn log_in(&mut self, name: &str, password: &str) {
+        self.eval(&format!(
+            "document.getElementById('name').value = {name:?};\
+             document.getElementById('password').value = {password:?};\
+             document.getElementById('go').click()"
+        ));
+    }
+
+    /// Clicks the element `selector` with the mouse, at its centre.
+    fn click(&mut self, selector: &str) {
+        let at = self.eval(&format!(
+            "(() => {{ const r = document.querySelector({selector:?}).getBoundingClientRect();\
+             return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
+        ));
+        let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+        for kind in ["mousePressed", "mouseReleased"] {
+            let event = json!({ "type": kind, "x": x, "y": y, "button": "left", "clickCount": 1 });
+            self.call("Input.dispatchMouseEvent", event);
+        }
+    }
+
+    /// Saves a screenshot of the page as `target/<name>` (a PNG).
+    fn screenshot(&mut self, name: &str) {
+        let shot = self.call("Page.captureScreenshot", json!({ "format": "png" }));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target")
+            .join(name);
+        std::fs::write(&target, &png).unwrap();
+    }
+
+    /// Waits until the JavaScript `condition` is true.
+    fn wait_until(&mut self, condition: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.eval(condition) != json!(true) {
+            let page = self.eval("document.body.innerText");
+            assert!(Instant::now() < deadline, "never true: {condition}\n{page}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn an_admin_watches_the_dashboard_and_a_flush_clicked_there_shows_in_the_chart() {
+    let server = Server::start(&[]);
+    let mut online = Vec::new(); // connected until the end: two players online
+    for name in ["root", "bob"] {
+        let mut client = server.connect();
+        client.send(&format!("create {name} password1"));
+        client.expect("Exits:");
+        online.push(client);
+    }
+    server.console_argv(&["grant", "root", "admin"]);
+    let url = format!("http://{}/admin", server.web_addr());
+    let mut browser = Browser::open(&url);
+
+    // A player who is not an admin, and a wrong password, are turned away in the page.
+    // (The page may still be the blank one Chromium starts with.)
+    browser.wait_until("document.getElementById('go') !== null");
+    browser.log_in("bob", "password1");
+    browser.wait_until("document.getElementById('error').innerText.includes('not an admin')");
+    browser.log_in("root", "wrong-password");
+    browser.wait_until(
+        "document.getElementById('error').innerText.includes('Wrong name or password')",
+    );
+
+    browser.log_in("root", "password1");
+    browser.wait_until("window.dashboard.samples.length >= 3");
+    let shown = browser.eval("document.body.innerText");
+    let shown = shown.as_str().unwrap();
+    for chart in [
+        "cache entries",
+        "turn time p99",
+        "durable commits /s",
+        "fsync p99",
+        "players online",
+    ] {
+        assert!(shown.contains(chart), "{chart}: {shown}");
+    }
+    assert_eq!(
+        browser.eval("window.dashboard.samples.at(-1).players"),
+        json!(2)
+    );
+    assert!(
+        browser.eval("window.dashboard.log.some(l => l.includes('dashboard opened'))")
+            == json!(true),
+        "the recent log is shown"
+    );
+
+    // A flush clicked in the page runs the console's flush, and the next sample shows it.
+    let before = browser.eval("window.dashboard.samples.at(-1).flushes");
+    let entries = browser.eval("window.dashboard.samples.at(-1).entries");
+    browser.click("#flush");
+    browser.wait_until("window.dashboard.reply !== null && window.dashboard.reply.ok");
+    browser.wait_until(&format!(
+        "window.dashboard.samples.at(-1).flushes > {before} && \
+         window.dashboard.samples.some(s => s.flushed > 0)"
+    ));
+    let after = browser.eval("window.dashboard.samples.at(-1).entries");
+    assert!(
+        after.as_u64() < entries.as_u64(),
+        "entries {entries} -> {after}"
+    );
+    let flushed = browser.eval("[...document.querySelectorAll('.chart')].find(c => c.innerText.includes('flushed /s')).querySelector('canvas').width > 0");
+    assert_eq!(flushed, json!(true));
+
+    browser.screenshot("dashboard.png");
 }

@@ -281,6 +281,17 @@ fn the_websocket_serves_only_its_own_page_and_the_page_cannot_be_framed() {
     let page = http(&server, &format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n")).to_lowercase();
     assert!(page.contains("frame-ancestors 'none'"), "{page}");
     assert!(page.contains("x-frame-options: deny"), "{page}");
+    // The dashboard's socket and page too.
+    let admin =
+        upgrade_request(&host, Some("https://evil.example")).replace("GET /ws", "GET /admin/ws");
+    let evil = http(&server, &admin);
+    assert!(evil.starts_with("HTTP/1.1 403"), "{evil}");
+    let page = http(
+        &server,
+        &format!("GET /admin HTTP/1.1\r\nHost: {host}\r\n\r\n"),
+    )
+    .to_lowercase();
+    assert!(page.contains("frame-ancestors 'none'"), "{page}");
     // An origin the operator allowed is let in.
     let server = Server::start(&["--web-origin", "https://play.example.org"]);
     let host = server.web_addr();

@@ -285,3 +285,17 @@ fn a_python_component_compiles_without_stalling_the_world() {
         .unwrap_or_else(|| panic!("{listed}"));
     assert_eq!(board["language"], "python", "{listed}");
 }
+
+/// Building the Python typeclasses (and their tests) leaves no `__pycache__` in the source
+/// tree: cargo watches `scripts/` and `tests/typeclasses/`, and a file written there during a
+/// build makes the next `cargo run` build the host again.
+#[test]
+fn the_build_leaves_no_bytecode_caches_in_the_source_tree() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for dir in ["scripts", "tests/typeclasses"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+            let cache = entry.path().join("__pycache__");
+            assert!(!cache.exists(), "{} was written", cache.display());
+        }
+    }
+}

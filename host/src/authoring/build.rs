@@ -149,10 +149,12 @@ fn build_python(project: &Path) -> Result<Built, AuthoringError> {
     embedded::write(&wit, embedded::WIT).map_err(AuthoringError::io("write the contract"))?;
     embedded::write(&sdk.join("wasmud"), embedded::PYTHON_SDK)
         .map_err(AuthoringError::io("write the Python SDK"))?;
+    // componentize-py's interpreter writes __pycache__ beside the module whatever the
+    // environment says: one it made is removed again (the author's errors keep their paths).
+    let cache = project.join("__pycache__");
+    let had_cache = cache.exists();
     let out = work.path().join(format!("{name}.wasm"));
     let status = Command::new(&tool)
-        // No __pycache__ in the author's project.
-        .env("PYTHONDONTWRITEBYTECODE", "1")
         .arg("-d")
         .arg(&wit)
         .args(["-w", "typeclass", "componentize", "-p"])
@@ -166,6 +168,9 @@ fn build_python(project: &Path) -> Result<Built, AuthoringError> {
         .stderr(Stdio::inherit())
         .status()
         .map_err(|e| AuthoringError::MissingTool(format!("cannot run {}: {e}", tool.display())))?;
+    if !had_cache {
+        let _ = std::fs::remove_dir_all(&cache);
+    }
     if !status.success() {
         return Err(AuthoringError::BuildFailed(format!(
             "componentize-py could not build {} (its messages are above)",

@@ -21,6 +21,7 @@ pub mod account_guard;
 pub mod address_rate;
 pub mod gmcp;
 pub mod lines;
+pub mod login;
 pub mod markup;
 pub mod mssp;
 pub mod outlet;

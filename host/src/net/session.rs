@@ -179,84 +179,15 @@ impl Session {
         }
     }
 
-    /// Runs `f` (a password hash or check) off the async threads, at most
-    /// `limits.concurrent_hashes` at a time.
-    async fn hashing<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self.players.hashing.acquire().await;
-        tokio::task::spawn_blocking(f)
-            .await
-            .expect("password hashing does not panic")
-    }
-
     async fn connect(&mut self, name: &str, password: &str) {
-        // Counted as in flight before any work: parallel guesses cannot all pass first.
-        let now = Instant::now();
-        let begun = (self.players.failed_logins.lock())
-            .expect("throttle lock")
-            .begin(self.peer, now);
-        match begun {
-            Ok(()) => {}
-            Err(Refusal::Blocked { retry_in }) => {
-                return self.term.deliver(&format!(
-                    "Too many failed logins from your address; try again in {} s.",
-                    retry_in.as_secs() + 1
-                ));
-            }
-            Err(Refusal::Busy) => {
-                return self
-                    .term
-                    .deliver("Too many logins at once from your address; try again in a moment.");
-            }
-        }
-        let guarded = (self.players.account_guard.lock())
-            .expect("account guard lock")
-            .begin(name, self.peer, now);
-        let failed = match guarded {
-            Ok(()) => self.check_password(name, password).await,
-            Err(wait) => {
-                self.term.deliver(&format!(
-                    "Too many failed logins for that account; try again in {} s.",
-                    wait.as_secs() + 1
-                ));
-                // Refused before any check: not a guess, so not the address's failure.
-                Err(false)
-            }
-        };
-        let failure = failed.as_ref().err().copied().unwrap_or(false);
-        (self.players.failed_logins.lock())
-            .expect("throttle lock")
-            .finish(self.peer, Instant::now(), failure);
-        if let Ok(record) = failed {
-            (self.players.account_guard.lock())
-                .expect("account guard lock")
-                .succeeded(name, self.peer);
-            self.puppet(record).await;
-        }
-    }
-
-    /// Checks `password` for account `name`: the account, or `Err(true)` for a wrong name or
-    /// password (a failure to count) and `Err(false)` when the check itself could not run.
-    async fn check_password(&self, name: &str, password: &str) -> Result<AccountRecord, bool> {
-        let record = match self.account(name).await {
-            Ok(record) => record,
-            Err(e) => {
-                self.term.deliver(&e);
-                return Err(false);
-            }
-        };
-        let phc = record.as_ref().map(|r| r.password.to_string());
-        let password = password.to_owned();
-        let matches = self
-            .hashing(move || accounts::verify_password(phc.as_deref(), &password))
-            .await;
-        match record {
-            Some(record) if matches => Ok(record),
-            _ => {
+        match self.players.log_in(self.peer, name, password).await {
+            Ok(record) => self.puppet(record).await,
+            Err(super::login::LoginError::Wrong) => {
                 tracing::info!(session = self.id, peer = %self.peer, "failed login");
                 self.term
                     .deliver("Wrong name or password. (New here? Type: create <name> <password>)");
-                Err(true)
             }
+            Err(e) => self.term.deliver(&e.to_string()),
         }
     }
 
@@ -295,7 +226,8 @@ impl Session {
         }
         let password = password.to_owned();
         let phc = match self
-            .hashing(move || accounts::hash_password(&password))
+            .players
+            .hash(move || accounts::hash_password(&password))
             .await
         {
             Ok(phc) => phc,

@@ -65,10 +65,17 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// for its headers ([`super::NetLimits::http_header_timeout`]) and a life
 /// ([`super::NetLimits::http_connection_life`]); a websocket, once upgraded, lives on under
 /// the player limits.
-pub async fn serve(listener: TcpListener, players: Arc<Players>) {
+pub async fn serve(
+    listener: TcpListener,
+    players: Arc<Players>,
+    dashboard: Arc<crate::dashboard::Dashboard>,
+) {
     let app = Router::new()
         .route("/", get(page))
         .route("/ws", get(upgrade))
+        .route("/admin", get(admin_page))
+        .route("/admin/ws", get(admin_upgrade))
+        .layer(Extension(dashboard))
         .with_state(players.clone());
     let mut backoff = crate::accept::AcceptBackoff::default();
     loop {
@@ -116,6 +123,18 @@ const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'un
                    frame-ancestors 'none'";
 
 async fn page() -> Response {
+    html(PAGE)
+}
+
+/// The admins' dashboard (see [`crate::dashboard`]).
+const ADMIN_PAGE: &str = include_str!("../dashboard/page.html");
+
+async fn admin_page() -> Response {
+    html(ADMIN_PAGE)
+}
+
+/// A page with the security headers.
+fn html(page: &'static str) -> Response {
     (
         [
             (header::CACHE_CONTROL, "no-cache"),
@@ -124,7 +143,7 @@ async fn page() -> Response {
             (header::X_FRAME_OPTIONS, "DENY"),
             (header::REFERRER_POLICY, "no-referrer"),
         ],
-        Html(PAGE),
+        Html(page),
     )
         .into_response()
 }
@@ -148,6 +167,46 @@ fn origin_allowed(origin: Option<&str>, host: Option<&str>, allowed: &[String]) 
     matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h.trim()))
 }
 
+/// A refusal for a websocket request from a page of another site (see [`origin_allowed`]).
+fn other_site(headers: &HeaderMap, peer: SocketAddr, players: &Players) -> Option<Response> {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let origin = text(header::ORIGIN);
+    if origin_allowed(origin, text(header::HOST), &players.limits.web_origins) {
+        return None;
+    }
+    tracing::info!(%peer, origin, "websocket refused: its page is from another site");
+    Some(
+        (
+            StatusCode::FORBIDDEN,
+            "This game's websockets only serve its own pages.",
+        )
+            .into_response(),
+    )
+}
+
+/// The dashboard's websocket: same-site pages only, counted as a connection like any other.
+async fn admin_upgrade(
+    ws: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(entry): Extension<Arc<super::Entry>>,
+    Extension(dashboard): Extension<Arc<crate::dashboard::Dashboard>>,
+    headers: HeaderMap,
+    State(players): State<Arc<Players>>,
+) -> Response {
+    if let Some(refused) = other_site(&headers, peer, &players) {
+        return refused;
+    }
+    let ws = ws.max_message_size(MAX_MESSAGE).max_frame_size(MAX_MESSAGE);
+    ws.on_upgrade(move |socket| async move {
+        crate::dashboard::socket::serve(socket, peer.ip(), players, dashboard).await;
+        drop(entry);
+    })
+}
+
 async fn upgrade(
     ws: WebSocketUpgrade,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -155,19 +214,8 @@ async fn upgrade(
     headers: HeaderMap,
     State(players): State<Arc<Players>>,
 ) -> Response {
-    let text = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    let origin = text(header::ORIGIN);
-    if !origin_allowed(origin, text(header::HOST), &players.limits.web_origins) {
-        tracing::info!(%peer, origin, "websocket refused: its page is from another site");
-        return (
-            StatusCode::FORBIDDEN,
-            "This game's websocket only serves its own page.",
-        )
-            .into_response();
+    if let Some(refused) = other_site(&headers, peer, &players) {
+        return refused;
     }
     let ws = ws
         .protocols(PROTOCOLS)

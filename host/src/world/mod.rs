@@ -24,6 +24,7 @@ pub mod input;
 pub mod inspect;
 pub(crate) mod lifecycle;
 pub mod limits;
+pub mod perf;
 pub(crate) mod state;
 pub mod storage;
 pub mod timers;
@@ -321,6 +322,7 @@ impl World {
         }
         world.enforce_budget(flush::EVICT_STEPS_PER_TURN);
         world.sweep_names_if_due();
+        world.perf.turn(now.elapsed());
         self.state = Some(world);
         let value = result?;
         committed?;
@@ -686,6 +688,12 @@ impl World {
     /// `Store` if the commit fails.
     pub fn checkpoint(&mut self) -> Result<(), WorldError> {
         self.state().checkpoint()
+    }
+
+    /// The turns and fsyncs since the last call, with their 99th percentiles (the dashboard's
+    /// sampler calls it once a second).
+    pub fn take_perf(&mut self) -> perf::PerfWindow {
+        self.state().perf.take()
     }
 
     /// Checkpoints and closes the store.

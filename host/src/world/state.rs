@@ -83,6 +83,8 @@ pub(crate) struct WorldState {
     pub(crate) unsynced: bool,
     /// Durable commits (fsyncs) made so far.
     pub(crate) fsyncs: u64,
+    /// Turn and fsync timings since the dashboard last looked.
+    pub(crate) perf: super::perf::Perf,
     pub(crate) events: VecDeque<Event>,
     pub(crate) deliveries: Vec<Delivery>,
     /// Objects loaded from the store whose `at-init` has not run yet.
@@ -176,6 +178,7 @@ impl WorldState {
             ids_reserved: false,
             unsynced: false,
             fsyncs: 0,
+            perf: super::perf::Perf::default(),
             events: VecDeque::new(),
             deliveries: Vec::new(),
             pending_init: Vec::new(),
@@ -225,9 +228,11 @@ impl WorldState {
             return Ok(());
         };
         let durable = std::mem::take(&mut self.ids_reserved);
+        let started = std::time::Instant::now();
         match txn.commit(durable) {
             Ok(()) => {
                 if durable {
+                    self.perf.fsync(started.elapsed());
                     self.storage_synced();
                 } else {
                     // What a reopened store might not have, should the disk fail before the
@@ -261,11 +266,13 @@ impl WorldState {
         if self.unsynced {
             self.storage_gate()?;
             self.snapshot = None;
+            let started = std::time::Instant::now();
             if let Err(e) = self.store.checkpoint() {
                 let error = WorldError::from(e);
                 self.storage_failed(&error);
                 return Err(error);
             }
+            self.perf.fsync(started.elapsed());
             self.unsynced = false;
             self.fsyncs += 1;
             self.storage_synced();
