@@ -108,19 +108,22 @@ pub fn build(root: &Path, python_dir: &Path, typeclasses: &[(&str, PathBuf)]) ->
         if out.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&digest) {
             continue;
         }
-        // componentize-py's interpreter writes __pycache__ next to the module whatever the
-        // environment says: build from a copy, or the source tree changes under cargo's feet
-        // and the next cargo command builds the host again.
+        // componentize-py's interpreter writes __pycache__ next to every module it imports,
+        // the SDK's too, whatever the environment says: build from copies, or the source tree
+        // changes under cargo's feet and the next cargo command builds the host again.
         let staged = python_dir.join("src").join(name);
         let _ = std::fs::remove_dir_all(&staged);
         copy_tree(source, &staged);
+        let staged_sdk = python_dir.join("sdk");
+        let _ = std::fs::remove_dir_all(&staged_sdk);
+        copy_tree(&sdk.join("wasmud"), &staged_sdk.join("wasmud"));
         let tmp = python_dir.join(format!(".{name}.wasm.tmp"));
         run(
             Command::new(venv(python_dir).join("bin/componentize-py"))
                 .arg("-d")
                 .arg(&wit)
                 .args(["-w", "typeclass", "componentize", "-p"])
-                .arg(&sdk)
+                .arg(&staged_sdk)
                 .arg("-p")
                 .arg(&staged)
                 .arg("app")
