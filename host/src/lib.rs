@@ -6,7 +6,7 @@
 //! - [`accounts`]: account name and password rules, argon2id hashing.
 //! - [`symbol`]: interned attribute and typeclass names.
 //! - [`grants`]: capabilities per typeclass (the grants file and the rules that check calls).
-//! - [`store`]: the redb file (objects, attributes, indexes, id sequence).
+//! - [`store`]: the store contract (`wasmud-store`) and its backends (`wasmud-store-redb`).
 //! - [`cache`]: the identity map (one live entry per id), over [`id_index`].
 //! - [`memory`]: RSS and returning freed memory to the OS.
 //! - [`world`]: [`World`], the single owner of cache, store and script instances.
@@ -46,7 +46,6 @@ pub mod memory;
 pub mod net;
 pub mod outbox;
 pub mod reload;
-pub mod roles;
 pub mod runtime;
 pub mod scripts;
 pub mod seed;
@@ -55,9 +54,10 @@ pub mod store;
 pub mod symbol;
 pub mod testkit;
 pub mod throttle;
-pub mod value;
 pub mod world;
 pub mod world_thread;
+
+pub use wasmud_common::{roles, value};
 
 pub use runtime::{Runtime, Scripts};
 pub use value::{ObjectId, Value};

@@ -487,7 +487,7 @@ fn no_error_backtraces() {
 
 fn check(data: &Path, repair: bool, json: bool) -> anyhow::Result<()> {
     let path = data.join(wasmud::server::STORE_FILE);
-    let store = wasmud::store::Store::open_for_check(&path).map_err(|e| match e {
+    let store = wasmud::store::RedbStore::open_for_check(&path).map_err(|e| match e {
         wasmud::store::StoreError::AlreadyOpen => anyhow::anyhow!(
             "{} is open in a running server: stop it first (`shutdown` in the console)",
             path.display()

@@ -151,7 +151,7 @@ fn client(data: PathBuf, me: ObjectId, accounts: Vec<ObjectId>, acked: Arc<Atomi
 
 fn read_world(store: &Path, accounts: &[ObjectId]) -> (i64, Vec<i64>) {
     // The store's invariants hold after every crash (indexes, id sequence, references).
-    let report = wasmud::store::Store::open_for_check(store)
+    let report = wasmud::store::RedbStore::open_for_check(store)
         .unwrap()
         .check(false)
         .unwrap();

@@ -19,17 +19,21 @@ fn find_lists_exact_keys_first_and_stops_at_its_limit() {
         .unwrap();
 
     let snapshot = t.w().snapshot().unwrap();
-    let found = snapshot.find("rose", 5).unwrap();
+    let found = wasmud::store::find(snapshot.as_ref(), "rose", 5).unwrap();
     let ids: Vec<u64> = found.objects.iter().map(|f| f.id).collect();
     assert_eq!(ids, [exact, roses[0], roses[1], roses[2], roses[3]]);
     assert!(found.objects[0].exact);
     assert!(found.more);
     // Everything, when the limit allows: the alias match too, and nothing more.
-    let all = snapshot.find("rose", 100).unwrap();
+    let all = wasmud::store::find(snapshot.as_ref(), "rose", 100).unwrap();
     assert_eq!(all.objects.len(), 52);
     assert!(!all.more);
     let by_alias = all.objects.iter().find(|f| f.id == bush).unwrap();
     assert_eq!(by_alias.alias.as_deref(), Some("rose-bush"));
     // Exactly at the limit is not "more".
-    assert!(!snapshot.find("rose", 52).unwrap().more);
+    assert!(
+        !wasmud::store::find(snapshot.as_ref(), "rose", 52)
+            .unwrap()
+            .more
+    );
 }

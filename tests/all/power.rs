@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use redb::{ReadableDatabase, StorageBackend, TableDefinition};
 use wasmud::server::{CommitPolicy, WorldHandle, WorldThread};
-use wasmud::store::{Storage, Store};
+use wasmud::store::{RedbStore, Storage};
 use wasmud::{AttrKind, ObjectId, Runtime, Scripts, Value, World, WorldError, WorldOptions};
 
 /// What a disk writes all or nothing: a torn write lands whole sectors of its prefix.
@@ -751,7 +751,7 @@ fn recover(
 /// invariants must be clean.
 fn check_file(file: &Path) -> Result<(), String> {
     let mut store =
-        Store::open_for_check(file).map_err(|e| format!("the store does not open: {e}"))?;
+        RedbStore::open_for_check(file).map_err(|e| format!("the store does not open: {e}"))?;
     store
         .check_integrity()
         .map_err(|e| format!("page checksums: {e}"))?;

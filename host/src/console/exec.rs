@@ -332,10 +332,12 @@ async fn run(ctx: &ConsoleContext, command: Command) -> Outcome {
             // A scan of every key and alias: on a snapshot, off the world thread.
             let snapshot = world(ctx, |w| w.snapshot()).await??;
             let query = name.clone();
-            let finds = tokio::task::spawn_blocking(move || snapshot.find(&query, MAX_FOUND))
-                .await
-                .map_err(|e| Failure(format!("the find task failed: {e}"), String::new()))?
-                .map_err(|e| Failure(format!("find failed: {e}"), String::new()))?;
+            let finds = tokio::task::spawn_blocking(move || {
+                crate::store::find(snapshot.as_ref(), &query, MAX_FOUND)
+            })
+            .await
+            .map_err(|e| Failure(format!("the find task failed: {e}"), String::new()))?
+            .map_err(|e| Failure(format!("find failed: {e}"), String::new()))?;
             Ok(find_reply(&name, &finds))
         }
         Command::Unset { target, name, ndb } => {

@@ -308,7 +308,7 @@ impl WorldState {
 mod tests {
     use super::*;
     use crate::runtime::{Instances, Runtime, Scripts};
-    use crate::store::Store;
+    use crate::store::RedbStore;
     use crate::symbol::Interner;
 
     fn world(dir: &std::path::Path) -> Box<WorldState> {
@@ -320,7 +320,7 @@ mod tests {
             &mut names,
             crate::runtime::Sandbox::default(),
         );
-        let store = Store::open(&dir.join("w.redb"), 1 << 20).unwrap();
+        let store = Box::new(RedbStore::open(&dir.join("w.redb"), 1 << 20).unwrap());
         Box::new(WorldState::new(
             store,
             instances,

@@ -48,7 +48,7 @@ use std::collections::BTreeMap;
 use crate::cache::CacheStats;
 use crate::runtime::dispatch::{call_hook, ensure_loaded, run_pending_inits};
 use crate::runtime::{Hook, Instances, Runtime, Sandbox, Script, Scripts};
-use crate::store::Store;
+use crate::store::{Backend, RedbStore, Snapshot};
 use crate::symbol::Interner;
 use crate::value::{ObjectId, Value};
 
@@ -173,12 +173,12 @@ impl World {
         scripts: &Scripts,
         options: &WorldOptions,
     ) -> Result<World, WorldError> {
-        let store = Store::open(path, options.store_cache_bytes)?;
-        Ok(Self::with_store(store, runtime, scripts, options))
+        let store = RedbStore::open(path, options.store_cache_bytes)?;
+        Ok(Self::on_store(Box::new(store), runtime, scripts, options))
     }
 
     /// Opens (or creates) a world on a custom redb storage backend (see
-    /// [`Store::open_with_backend`]).
+    /// [`RedbStore::open_with_backend`]).
     ///
     /// # Errors
     /// [`WorldError::Store`] if the store is corrupt, from a newer schema or cannot be opened.
@@ -188,12 +188,12 @@ impl World {
         scripts: &Scripts,
         options: &WorldOptions,
     ) -> Result<World, WorldError> {
-        let store = Store::open_with_backend(backend, options.store_cache_bytes)?;
-        Ok(Self::with_store(store, runtime, scripts, options))
+        let store = RedbStore::open_with_backend(backend, options.store_cache_bytes)?;
+        Ok(Self::on_store(Box::new(store), runtime, scripts, options))
     }
 
     /// Opens (or creates) a world on storage backends made by `backend` for each
-    /// [`crate::store::Storage`] request (see [`Store::open_reopenable`] and `world::storage`;
+    /// [`crate::store::Storage`] request (see [`RedbStore::open_reopenable`] and `world::storage`;
     /// in tests, a disk that fills up, fails or loses power).
     ///
     /// # Errors
@@ -204,12 +204,13 @@ impl World {
         scripts: &Scripts,
         options: &WorldOptions,
     ) -> Result<World, WorldError> {
-        let store = Store::open_reopenable(backend, options.store_cache_bytes)?;
-        Ok(Self::with_store(store, runtime, scripts, options))
+        let store = RedbStore::open_reopenable(backend, options.store_cache_bytes)?;
+        Ok(Self::on_store(Box::new(store), runtime, scripts, options))
     }
 
-    fn with_store(
-        store: Store,
+    /// Opens a world on a store already open, of any backend.
+    pub fn on_store(
+        store: Box<dyn Backend>,
         runtime: &Runtime,
         scripts: &Scripts,
         options: &WorldOptions,
@@ -674,11 +675,11 @@ impl World {
     }
 
     /// A read snapshot of the store as of the last completed turn, for a backup taken off the
-    /// world thread ([`crate::store::StoreRead::backup_to`]) while the world keeps serving.
+    /// world thread ([`crate::store::Snapshot::backup_to`]) while the world keeps serving.
     ///
     /// # Errors
-    /// `Store` if redb cannot start a read transaction.
-    pub fn snapshot(&mut self) -> Result<crate::store::StoreRead, WorldError> {
+    /// `Store` if the store cannot start a read transaction.
+    pub fn snapshot(&mut self) -> Result<Box<dyn Snapshot>, WorldError> {
         self.state().store_snapshot()
     }
 

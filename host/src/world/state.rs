@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 pub use crate::cache::AttrKind;
 use crate::cache::{Entry, IdSet, IdentityMap, attr_cost, attr_get};
 use crate::runtime::Instances;
-use crate::store::{ObjectRecord, Store, StoreRead, StoreView, StoreWrite};
+use crate::store::{Backend, ObjectRecord, Snapshot, StoreView, WriteTxn};
 use crate::symbol::{Interner, Symbol};
 use crate::value::{ObjectId, Value};
 use crate::world::WorldError;
@@ -70,11 +70,11 @@ pub(crate) struct Frame {
 pub(crate) struct WorldState {
     pub(crate) cache: IdentityMap,
     pub(crate) names: Interner,
-    pub(super) store: Store,
+    pub(super) store: Box<dyn Backend>,
     /// The write transaction of the running event (opened on first use).
-    pub(super) txn: Option<StoreWrite>,
+    pub(super) txn: Option<Box<dyn WriteTxn>>,
     /// A read snapshot for cache misses outside an event; dropped at every commit.
-    pub(super) snapshot: Option<StoreRead>,
+    pub(super) snapshot: Option<Box<dyn StoreView + Send>>,
     pub(super) ids: Range<ObjectId>,
     /// The running turn reserved a new block of ids: its commit must be durable before any of
     /// them is handed out beyond the world, so a crash can never issue an id twice.
@@ -156,7 +156,7 @@ pub(super) fn check_name(what: &str, name: &str) -> Result<(), WorldError> {
 
 impl WorldState {
     pub(crate) fn new(
-        store: Store,
+        store: Box<dyn Backend>,
         instances: Instances,
         names: Interner,
         limits: WorldLimits,
@@ -202,21 +202,21 @@ impl WorldState {
 
     pub(super) fn view(&mut self) -> Result<&dyn StoreView, WorldError> {
         if let Some(txn) = &self.txn {
-            return Ok(txn);
+            return Ok(txn.as_ref());
         }
         if self.snapshot.is_none() {
             self.snapshot = Some(self.store.read()?);
         }
-        Ok(self.snapshot.as_ref().expect("snapshot just opened"))
+        Ok(self.snapshot.as_deref().expect("snapshot just opened"))
     }
 
-    pub(super) fn write(&mut self) -> Result<&mut StoreWrite, WorldError> {
+    pub(super) fn write(&mut self) -> Result<&mut dyn WriteTxn, WorldError> {
         if self.txn.is_none() {
             self.storage_gate()?;
             self.snapshot = None;
             self.txn = Some(self.store.write()?);
         }
-        Ok(self.txn.as_mut().expect("transaction just opened"))
+        Ok(self.txn.as_deref_mut().expect("transaction just opened"))
     }
 
     /// Commits the running turn's writes (not yet durable: see [`Self::checkpoint`]). If the
@@ -255,9 +255,9 @@ impl WorldState {
     }
 
     /// A fresh read snapshot of everything committed (between turns: every completed turn).
-    pub(crate) fn store_snapshot(&mut self) -> Result<StoreRead, WorldError> {
+    pub(crate) fn store_snapshot(&mut self) -> Result<Box<dyn Snapshot>, WorldError> {
         self.commit_event()?;
-        Ok(self.store.read()?)
+        Ok(self.store.snapshot()?)
     }
 
     /// Makes every committed event durable (one fsync), if any is not yet.

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use crate::runtime::Hook;
 use crate::runtime::dispatch::call_hook;
-use crate::store::{StoreError, TimerRecord, TimerRow, TimerView};
+use crate::store::{StoreError, TimerRecord, TimerRow};
 use crate::value::ObjectId;
 use crate::world::undo::Undo;
 use crate::world::{World, WorldError, WorldState};

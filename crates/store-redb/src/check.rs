@@ -16,41 +16,14 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use redb::{ReadableDatabase, ReadableMultimapTable, ReadableTable};
 
-use super::schema::{self, ATTRS, CONTENTS, KEYS, META, OBJECTS, TOMBSTONES};
-use super::{ObjectRecord, Store, StoreError};
-use crate::value::{ObjectId, Value};
+use wasmud_common::{ObjectId, Value};
+use wasmud_store::check::{MAX_LISTED, note};
+use wasmud_store::records::{decode, encode};
+use wasmud_store::{CheckReport, ObjectRecord, StoreError};
 
-/// What `check` found and what `--repair` did.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct CheckReport {
-    /// Objects in the store.
-    pub objects: u64,
-    /// Attributes in the store.
-    pub attributes: u64,
-    /// Problems found, one line each.
-    pub problems: Vec<String>,
-    /// What the repair changed, one line each (empty without `--repair`).
-    pub repaired: Vec<String>,
-    /// Problems a repair leaves alone (to keep data), one line each.
-    pub left_alone: Vec<String>,
-}
-
-impl CheckReport {
-    /// True if nothing is wrong.
-    pub fn is_clean(&self) -> bool {
-        self.problems.is_empty()
-    }
-}
-
-/// Problems listed one by one at most; the rest are counted.
-const MAX_LISTED: usize = 100;
-
-pub(super) fn note(list: &mut Vec<String>, counted: &mut usize, line: String) {
-    *counted += 1;
-    if list.len() < MAX_LISTED {
-        list.push(line);
-    }
-}
+use crate::RedbStore;
+use crate::error::R;
+use crate::tables::{ATTRS, CONTENTS, KEYS, META, OBJECTS, TOMBSTONES};
 
 /// The contents and keys indexes, as sets of rows.
 type Indexes<'a> = (
@@ -73,7 +46,7 @@ struct Snapshot {
     attributes: u64,
 }
 
-impl Store {
+impl RedbStore {
     /// Verifies the store's invariants; with `repair`, fixes what can be fixed without losing
     /// data (one write transaction, made durable).
     ///
@@ -81,6 +54,10 @@ impl Store {
     /// [`StoreError`] if the store cannot be read (a record that does not decode is a
     /// problem in the report, not an error).
     pub fn check(&self, repair: bool) -> Result<CheckReport, StoreError> {
+        Ok(self.check_inner(repair)?)
+    }
+
+    fn check_inner(&self, repair: bool) -> R<CheckReport> {
         let mut report = CheckReport::default();
         let mut problems = 0usize;
         let snap = self.snapshot(&mut report, &mut problems)?;
@@ -199,17 +176,13 @@ impl Store {
         Ok(report)
     }
 
-    fn snapshot(
-        &self,
-        report: &mut CheckReport,
-        problems: &mut usize,
-    ) -> Result<Snapshot, StoreError> {
+    fn snapshot(&self, report: &mut CheckReport, problems: &mut usize) -> R<Snapshot> {
         let read = self.db()?.begin_read()?;
         let mut records = BTreeMap::new();
         let mut undecodable = BTreeSet::new();
         for row in read.open_table(OBJECTS)?.iter()? {
             let (id, raw) = row?;
-            match schema::decode::<ObjectRecord>(raw.value()) {
+            match decode::<ObjectRecord>(raw.value()) {
                 Ok(record) => {
                     records.insert(id.value(), record);
                 }
@@ -255,7 +228,7 @@ impl Store {
             if !records.contains_key(&id) && !undecodable.contains(&id) {
                 orphan_attrs.push((id, name.to_owned()));
             }
-            match schema::decode::<Value>(raw.value()) {
+            match decode::<Value>(raw.value()) {
                 Ok(Value::Object(target))
                     if !records.contains_key(&target) && !tombstones.contains(&target) =>
                 {
@@ -290,7 +263,7 @@ impl Store {
         highest: ObjectId,
         missing_locations: &[ObjectId],
         report: &mut CheckReport,
-    ) -> Result<(), StoreError> {
+    ) -> R<()> {
         let missing: HashSet<ObjectId> = missing_locations.iter().copied().collect();
         let mut txn = self.db()?.begin_write()?;
         txn.set_durability(redb::Durability::Immediate)?;
@@ -299,7 +272,7 @@ impl Store {
             for &id in missing_locations {
                 let mut record = snap.records[&id].clone();
                 let was = record.location.take();
-                objects.insert(id, schema::encode(&record)?.as_slice())?;
+                objects.insert(id, encode(&record)?.as_slice())?;
                 report.repaired.push(format!(
                     "#{id} was in missing #{}; it is now nowhere",
                     was.unwrap_or_default()

@@ -7,14 +7,18 @@ use std::collections::BTreeSet;
 
 use redb::{ReadableDatabase, ReadableTable};
 
-use super::check::{CheckReport, note};
-use super::schema::{self, OBJECTS, TIMER_QUEUE, TIMERS, TimerRecord};
-use super::{Store, StoreError};
-use crate::value::ObjectId;
+use wasmud_common::ObjectId;
+use wasmud_store::check::note;
+use wasmud_store::records::decode;
+use wasmud_store::{CheckReport, TimerRecord};
+
+use crate::RedbStore;
+use crate::error::R;
+use crate::tables::{OBJECTS, TIMER_QUEUE, TIMERS};
 
 type QueueRow = (u64, ObjectId, String);
 
-impl Store {
+impl RedbStore {
     /// Checks the timer tables into `report` (`problems` counts every problem found); with
     /// `repair`, fixes them in a durable transaction of their own.
     pub(super) fn check_timers(
@@ -22,7 +26,7 @@ impl Store {
         repair: bool,
         report: &mut CheckReport,
         problems: &mut usize,
-    ) -> Result<(), StoreError> {
+    ) -> R<()> {
         let read = self.db()?.begin_read()?;
         let objects = read.open_table(OBJECTS)?;
         let mut expected: BTreeSet<QueueRow> = BTreeSet::new();
@@ -31,7 +35,7 @@ impl Store {
         for row in read.open_table(TIMERS)?.iter()? {
             let (k, raw) = row?;
             let (object, name) = k.value();
-            match schema::decode::<TimerRecord>(raw.value()) {
+            match decode::<TimerRecord>(raw.value()) {
                 Ok(record) => {
                     if !record.parked {
                         expected.insert((record.due_ms, object, name.to_owned()));

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use redb::Database;
 
-use super::StoreError;
+use wasmud_store::StoreError;
+
+use crate::error::from_database;
 
 /// Which storage a [`Storage`] factory is asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,11 +29,11 @@ pub enum Storage {
 }
 
 /// Opens a database on some storage.
-pub(super) type Open = Box<dyn Fn(Storage) -> Result<Option<Database>, StoreError> + Send>;
+pub(crate) type Open = Box<dyn Fn(Storage) -> Result<Option<Database>, StoreError> + Send>;
 
 /// The storage of a store in the file at `path` (fresh storage: a private file beside it,
 /// renamed over it when promoted).
-pub(super) fn file(path: &Path, cache_bytes: usize) -> Open {
+pub(crate) fn file(path: &Path, cache_bytes: usize) -> Open {
     let path = path.to_owned();
     let fresh = fresh_name(&path);
     Box::new(move |storage| match storage {
@@ -39,19 +41,19 @@ pub(super) fn file(path: &Path, cache_bytes: usize) -> Open {
             .set_cache_size(cache_bytes)
             .create(&path)
             .map(Some)
-            .map_err(|e| StoreError::from_database(&path, e)),
+            .map_err(|e| from_database(&path, e)),
         Storage::Fresh => {
             let _ = std::fs::remove_file(&fresh);
             let mut options = std::fs::OpenOptions::new();
             options.read(true).write(true).create_new(true);
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let file = options.open(&fresh)?;
-            let backend = redb::backends::FileBackend::new(file)
-                .map_err(|e| StoreError::from_database(&fresh, e))?;
+            let backend =
+                redb::backends::FileBackend::new(file).map_err(|e| from_database(&fresh, e))?;
             redb::Builder::new()
                 .create_with_backend(backend)
                 .map(Some)
-                .map_err(|e| StoreError::from_database(&fresh, e))
+                .map_err(|e| from_database(&fresh, e))
         }
         Storage::Promote => {
             std::fs::File::open(&fresh)?.sync_all()?;
@@ -79,7 +81,7 @@ fn fresh_name(path: &Path) -> PathBuf {
 
 /// The storage made by `backend` for each [`Storage`] request (tests: a disk that fails, fills
 /// up or loses power); `Promote` is passed to the factory, which returns nothing for it.
-pub(super) fn backends<B: redb::StorageBackend>(
+pub(crate) fn backends<B: redb::StorageBackend>(
     backend: impl Fn(Storage) -> std::io::Result<Option<B>> + Send + 'static,
     cache_bytes: usize,
 ) -> Open {
@@ -91,6 +93,6 @@ pub(super) fn backends<B: redb::StorageBackend>(
             .set_cache_size(cache_bytes)
             .create_with_backend(made)
             .map(Some)
-            .map_err(|e| StoreError::from_database(Path::new("<storage backend>"), e))
+            .map_err(|e| from_database(Path::new("<storage backend>"), e))
     })
 }

@@ -9,80 +9,94 @@
 //! them), so the live file may grow by what the world rewrites meanwhile.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use redb::{
     Durability, Key, MultimapTableDefinition, ReadTransaction, ReadableMultimapTable,
     ReadableTable, ReadableTableMetadata, TableDefinition, Value, WriteTransaction,
 };
 
-use super::schema::{
+use wasmud_store::{BackupReport, StoreError, StoreView, WriteTxn};
+
+use crate::error::{R, from_database};
+use crate::tables::{
     ACCOUNTS, ATTRS, CONTENTS, KEYS, META, OBJECTS, TIMER_QUEUE, TIMERS, TOMBSTONES,
 };
-use super::{StoreError, StoreRead};
+use crate::{RedbRead, RedbStore};
 
-/// What a backup wrote.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct BackupReport {
-    /// The backup file.
-    pub path: PathBuf,
-    /// Objects copied.
-    pub objects: u64,
-    /// Attributes copied.
-    pub attributes: u64,
-    /// Size of the file.
-    pub bytes: u64,
-    /// How long the copy took.
-    pub took: Duration,
+/// Copies any store's `view` (a PostgreSQL world's, for one) into a new redb file at `dest`,
+/// which must not exist: the same file [`RedbRead::backup_to`] writes.
+///
+/// # Errors
+/// As [`RedbRead::backup_to`].
+pub fn backup_view(view: &dyn StoreView, dest: &Path) -> Result<BackupReport, StoreError> {
+    place(dest, |path, file| {
+        let backend = redb::backends::FileBackend::new(file).map_err(|e| from_database(path, e))?;
+        let mut store = RedbStore::open_with_backend(backend, 16 << 20)?;
+        let mut txn: Box<dyn WriteTxn> = Box::new(store.write()?);
+        let counts = wasmud_store::copy(view, txn.as_mut())?;
+        txn.commit(true)?;
+        store.db.take();
+        std::fs::File::open(path)?.sync_all()?;
+        Ok((counts.objects, counts.attributes))
+    })
 }
 
-impl StoreRead {
+/// Writes a backup at `dest` with `fill` (given a private temporary file), then links it into
+/// place: a backup file is whole or absent, and never overwrites.
+fn place(
+    dest: &Path,
+    fill: impl FnOnce(&Path, std::fs::File) -> Result<(u64, u64), StoreError>,
+) -> Result<BackupReport, StoreError> {
+    let started = Instant::now();
+    if dest.exists() {
+        return Err(exists(dest));
+    }
+    // A temporary file of our own (created exclusively, mode 0600 from the start), linked
+    // to `dest` only when complete: the link fails if `dest` appeared meanwhile, so a
+    // backup never overwrites a file, and concurrent backups never share a temp file.
+    let (tmp, file) = create_private(dest)?;
+    let result = fill(&tmp, file);
+    let placed = result.and_then(|counts| match std::fs::hard_link(&tmp, dest) {
+        Ok(()) => Ok(counts),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists(dest)),
+        Err(e) => Err(e.into()),
+    });
+    let _ = std::fs::remove_file(&tmp);
+    let (objects, attributes) = placed?;
+    if let Some(dir) = dest.parent()
+        && let Ok(dir) = std::fs::File::open(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        })
+    {
+        let _ = dir.sync_all(); // the new name is durable too
+    }
+    Ok(BackupReport {
+        path: dest.to_path_buf(),
+        objects,
+        attributes,
+        bytes: std::fs::metadata(dest)?.len(),
+        took: started.elapsed(),
+    })
+}
+
+impl RedbRead {
     /// Copies this snapshot into a new store at `dest`, which must not exist.
     ///
     /// # Errors
     /// [`StoreError::Io`] if `dest` exists or cannot be written, [`StoreError`] on a read
     /// failure. A failed backup leaves no file at `dest`.
     pub fn backup_to(&self, dest: &Path) -> Result<BackupReport, StoreError> {
-        let started = Instant::now();
-        if dest.exists() {
-            return Err(exists(dest));
-        }
-        // A temporary file of our own (created exclusively, mode 0600 from the start), linked
-        // to `dest` only when complete: the link fails if `dest` appeared meanwhile, so a
-        // backup never overwrites a file, and concurrent backups never share a temp file.
-        let (tmp, file) = create_private(dest)?;
-        let result = self.copy_into(&tmp, file);
-        let placed = result.and_then(|counts| match std::fs::hard_link(&tmp, dest) {
-            Ok(()) => Ok(counts),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists(dest)),
-            Err(e) => Err(e.into()),
-        });
-        let _ = std::fs::remove_file(&tmp);
-        let (objects, attributes) = placed?;
-        if let Some(dir) = dest.parent()
-            && let Ok(dir) = std::fs::File::open(if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            })
-        {
-            let _ = dir.sync_all(); // the new name is durable too
-        }
-        Ok(BackupReport {
-            path: dest.to_path_buf(),
-            objects,
-            attributes,
-            bytes: std::fs::metadata(dest)?.len(),
-            took: started.elapsed(),
-        })
+        place(dest, |path, file| self.copy_into(path, file))
     }
 
     fn copy_into(&self, path: &Path, file: std::fs::File) -> Result<(u64, u64), StoreError> {
-        let backend = redb::backends::FileBackend::new(file)
-            .map_err(|e| StoreError::from_database(path, e))?;
+        let backend = redb::backends::FileBackend::new(file).map_err(|e| from_database(path, e))?;
         let db = redb::Builder::new()
             .create_with_backend(backend)
-            .map_err(|e| StoreError::from_database(path, e))?;
+            .map_err(|e| from_database(path, e))?;
         let counts = self.copy_to_db(&db)?;
         drop(db);
         // The rename that follows must not overtake the data: sync the file itself.
@@ -92,7 +106,7 @@ impl StoreRead {
 
     /// Copies this snapshot into the empty database `db`, durably (one commit with an
     /// fsync): (objects, attributes) copied.
-    pub(super) fn copy_to_db(&self, db: &redb::Database) -> Result<(u64, u64), StoreError> {
+    pub(crate) fn copy_to_db(&self, db: &redb::Database) -> R<(u64, u64)> {
         let mut txn = db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let from = &self.txn;
@@ -118,7 +132,7 @@ fn copy_table<K: Key + 'static, V: Value + 'static>(
     from: &ReadTransaction,
     to: &WriteTransaction,
     def: TableDefinition<K, V>,
-) -> Result<(), StoreError> {
+) -> R<()> {
     let mut dst = to.open_table(def)?;
     for row in from.open_table(def)?.iter()? {
         let (k, v) = row?;
@@ -132,7 +146,7 @@ fn copy_multimap<K: Key + 'static, V: Key + 'static>(
     from: &ReadTransaction,
     to: &WriteTransaction,
     def: MultimapTableDefinition<K, V>,
-) -> Result<(), StoreError> {
+) -> R<()> {
     let mut dst = to.open_multimap_table(def)?;
     for row in from.open_multimap_table(def)?.iter()? {
         let (k, vs) = row?;

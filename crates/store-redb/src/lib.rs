@@ -1,72 +1,72 @@
-//! The persistent store: one redb file holding objects, their `db` attributes and indexes.
+//! wasmud's embedded store: the world in one redb file, the default backend (nothing to
+//! install). It implements the store contract of `wasmud-store`.
 //!
 //! # Layout
-//! - `schema`: table definitions and the versioned record encoding.
-//! - `error`: [`StoreError`].
-//! - this module: [`Store`] (open, check, transactions), [`StoreRead`] and [`StoreWrite`].
-//!
-//! The store knows nothing of WIT or wasm; the world calls it with ids and values.
+//! - `tables`: the redb tables; records are encoded by the contract.
+//! - `view`, `timers`, `accounts`: the contract's reads on redb transactions.
+//! - `write`: the contract's write transaction.
+//! - `source`: where the file lives, and how it is reopened or rewritten after a failure.
+//! - `backup`, `check`, `check_timers`: `wasmud backup` and `wasmud check`.
+//! - this module: [`RedbStore`] (open, schema, the [`Backend`] implementation).
 
 mod accounts;
 mod backup;
 mod check;
 mod check_timers;
 mod error;
-mod find;
-mod schema;
 mod source;
+mod tables;
 mod timers;
-pub mod timings;
+mod view;
+mod write;
 
-pub use accounts::AccountView;
-pub use backup::BackupReport;
-pub use check::CheckReport;
-pub use error::StoreError;
-pub use find::{ALIASES, Finds, Found};
-pub use schema::{AccountRecord, ObjectRecord, SCHEMA_VERSION, TimerRecord};
+pub use backup::backup_view;
 pub use source::Storage;
-pub use timers::{TimerRow, TimerView};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use redb::{
-    Database, Durability, ReadTransaction, ReadableDatabase, ReadableMultimapTable, ReadableTable,
-    ReadableTableMetadata, WriteTransaction,
+    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
+};
+use wasmud_store::{
+    Backend, BackupReport, CheckReport, SCHEMA_VERSION, Snapshot, StoreError, StoreView, WriteTxn,
 };
 
-use crate::value::{ObjectId, Value};
-use schema::{ACCOUNTS, ATTRS, CONTENTS, KEYS, META, OBJECTS, TIMER_QUEUE, TIMERS, TOMBSTONES};
-
-/// A stored object: its record and its persistent attributes, sorted by name.
-pub type LoadedObject = (ObjectRecord, Vec<(Box<str>, Value)>);
+use error::{R, from_database, run};
+use tables::{ACCOUNTS, ATTRS, CONTENTS, KEYS, META, OBJECTS, TIMER_QUEUE, TIMERS, TOMBSTONES};
 
 /// The embedded redb database behind the world.
-pub struct Store {
-    /// `None` only between closing and reopening (see [`Store::reopen`]).
+pub struct RedbStore {
+    /// `None` only between closing and reopening (see [`RedbStore::reopen`]).
     db: Option<Database>,
     /// Where the database lives, to reopen or rewrite it (`None`: it cannot be).
     source: Option<source::Open>,
+    /// The file, if the store is one (for `describe`).
+    path: Option<PathBuf>,
 }
 
-impl Store {
+impl RedbStore {
     /// Opens the store at `path`, creating it (and its tables) if the file does not exist.
     ///
     /// # Errors
     /// [`StoreError::Corrupt`] if the file is not a readable redb database,
     /// [`StoreError::NewerSchema`] if it was written by a newer wasmud, [`StoreError::Io`] /
-    /// [`StoreError::Redb`] for other failures. Nothing is written to a file that fails a check.
+    /// [`StoreError::Backend`] for other failures. Nothing is written to a file that fails a check.
     pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
         refuse_foreign_or_newer(path)?;
-        Self::open_with(source::file(path, cache_bytes))
+        let mut store = Self::open_with(source::file(path, cache_bytes))?;
+        store.path = Some(path.to_owned());
+        Ok(store)
     }
 
     /// Opens the store on `open`'s current storage (kept to reopen or rewrite it), checking
     /// its schema and ids.
     fn open_with(open: source::Open) -> Result<Self, StoreError> {
         let db = open(Storage::Current)?.ok_or_else(no_storage)?;
-        let store = Store {
+        let store = RedbStore {
             db: Some(db),
             source: Some(open),
+            path: None,
         };
         store.check_or_init_schema()?;
         store.check_id_sequence()?;
@@ -74,11 +74,11 @@ impl Store {
     }
 
     /// Opens an existing store for `wasmud check`: refuses a foreign or newer file like
-    /// [`Store::open`], but not one whose invariants are broken (that is what the check is
+    /// [`RedbStore::open`], but not one whose invariants are broken (that is what the check is
     /// for), and never creates a file.
     ///
     /// # Errors
-    /// As [`Store::open`], and [`StoreError::Io`] if the file does not exist.
+    /// As [`RedbStore::open`], and [`StoreError::Io`] if the file does not exist.
     pub fn open_for_check(path: &Path) -> Result<Self, StoreError> {
         if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
             return Err(StoreError::Io(std::io::Error::new(
@@ -89,10 +89,11 @@ impl Store {
         refuse_foreign_or_newer(path)?;
         let db = redb::Builder::new()
             .create(path)
-            .map_err(|e| StoreError::from_database(path, e))?;
-        let store = Store {
+            .map_err(|e| from_database(path, e))?;
+        let store = RedbStore {
             db: Some(db),
             source: None,
+            path: Some(path.to_owned()),
         };
         store.check_or_init_schema()?;
         Ok(store)
@@ -102,7 +103,7 @@ impl Store {
     /// one that injects I/O failures in tests. (It cannot be reopened after a failure.)
     ///
     /// # Errors
-    /// As [`Store::open`].
+    /// As [`RedbStore::open`].
     pub fn open_with_backend(
         backend: impl redb::StorageBackend,
         cache_bytes: usize,
@@ -110,10 +111,11 @@ impl Store {
         let db = redb::Builder::new()
             .set_cache_size(cache_bytes)
             .create_with_backend(backend)
-            .map_err(|e| StoreError::from_database(Path::new("<storage backend>"), e))?;
-        let store = Store {
+            .map_err(|e| from_database(Path::new("<storage backend>"), e))?;
+        let store = RedbStore {
             db: Some(db),
             source: None,
+            path: None,
         };
         store.check_or_init_schema()?;
         store.check_id_sequence()?;
@@ -127,7 +129,7 @@ impl Store {
     /// fills up, fails or loses power.
     ///
     /// # Errors
-    /// As [`Store::open`].
+    /// As [`RedbStore::open`].
     pub fn open_reopenable<B: redb::StorageBackend>(
         backend: impl Fn(Storage) -> std::io::Result<Option<B>> + Send + 'static,
         cache_bytes: usize,
@@ -176,17 +178,15 @@ impl Store {
     }
 
     /// The open database.
-    fn db(&self) -> Result<&Database, StoreError> {
+    fn db(&self) -> R<&Database> {
         self.db.as_ref().ok_or_else(|| {
-            StoreError::Io(std::io::Error::other(
-                "the database is closed after an I/O failure (reopening)",
-            ))
+            std::io::Error::other("the database is closed after an I/O failure (reopening)").into()
         })
     }
 
     /// The cheap check run on every open: the id sequence is above every id in use (else ids
     /// would be handed out twice). `wasmud check` runs the full set.
-    fn check_id_sequence(&self) -> Result<(), StoreError> {
+    fn check_id_sequence(&self) -> R<()> {
         let read = self.db()?.begin_read()?;
         let next = read
             .open_table(META)?
@@ -200,12 +200,13 @@ impl Store {
                     "the id sequence ({next}) is not above the highest id in use (#{highest}); \
                      run `wasmud check --repair`"
                 ),
-            }),
+            }
+            .into()),
             _ => Ok(()),
         }
     }
 
-    fn check_or_init_schema(&self) -> Result<(), StoreError> {
+    fn check_or_init_schema(&self) -> R<()> {
         let read = self.db()?.begin_read()?;
         match existing_schema(&read)? {
             Some(_) if read.open_table(ACCOUNTS).is_ok() => Ok(()),
@@ -247,30 +248,34 @@ impl Store {
     /// Starts a read-only snapshot.
     ///
     /// # Errors
-    /// [`StoreError::Redb`] if redb cannot start a transaction.
-    pub fn read(&self) -> Result<StoreRead, StoreError> {
-        Ok(StoreRead {
-            txn: self.db()?.begin_read()?,
+    /// [`StoreError::Backend`] if redb cannot start a transaction.
+    pub fn read(&self) -> Result<RedbRead, StoreError> {
+        run(|| {
+            Ok(RedbRead {
+                txn: self.db()?.begin_read()?,
+            })
         })
     }
 
     /// Starts the (single) write transaction. Its commits are not durable until
-    /// [`StoreWrite::commit`] is called with `durable = true` on it or a later transaction.
+    /// [`WriteTxn::commit`] is called with `durable = true` on it or a later transaction.
     ///
     /// # Errors
-    /// [`StoreError::Redb`] if redb cannot start a transaction.
-    pub fn write(&self) -> Result<StoreWrite, StoreError> {
-        Ok(StoreWrite {
-            txn: self.db()?.begin_write()?,
+    /// [`StoreError::Backend`] if redb cannot start a transaction.
+    pub fn write(&self) -> Result<RedbWrite, StoreError> {
+        run(|| {
+            Ok(RedbWrite {
+                txn: self.db()?.begin_write()?,
+            })
         })
     }
 
     /// Makes every earlier commit durable (one fsync).
     ///
     /// # Errors
-    /// [`StoreError::Redb`] if the commit fails.
+    /// [`StoreError::Backend`] if the commit fails.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.write()?.commit(true)
+        Box::new(self.write()?).commit(true)
     }
 
     /// Verifies every page checksum of the file.
@@ -310,17 +315,17 @@ fn no_storage() -> StoreError {
 /// # Errors
 /// [`StoreError::Foreign`] for another program's redb file, [`StoreError::NewerSchema`] for a
 /// store written by a newer wasmud.
-fn existing_schema(read: &ReadTransaction) -> Result<Option<u64>, StoreError> {
+fn existing_schema(read: &ReadTransaction) -> R<Option<u64>> {
     let found = match read.open_table(META) {
         Ok(meta) => match meta.get("schema")?.map(|v| v.value()) {
             Some(found) => found,
-            None => return Err(foreign("a `meta` table without a schema version")),
+            None => return Err(foreign("a `meta` table without a schema version").into()),
         },
         Err(redb::TableError::TableDoesNotExist(_)) => {
             // A new file is empty; a redb file with other tables is someone else's.
             if read.list_tables()?.next().is_some() || read.list_multimap_tables()?.next().is_some()
             {
-                return Err(foreign("a redb database without wasmud's tables"));
+                return Err(foreign("a redb database without wasmud's tables").into());
             }
             return Ok(None);
         }
@@ -330,7 +335,8 @@ fn existing_schema(read: &ReadTransaction) -> Result<Option<u64>, StoreError> {
         return Err(StoreError::NewerSchema {
             found,
             supported: SCHEMA_VERSION,
-        });
+        }
+        .into());
     }
     Ok(Some(found))
 }
@@ -345,12 +351,12 @@ fn refuse_foreign_or_newer(path: &Path) -> Result<(), StoreError> {
     }
     match redb::ReadOnlyDatabase::open(path) {
         Ok(db) => {
-            let verdict = existing_schema(&db.begin_read()?).map(drop);
-            db.close().map_err(|e| StoreError::from_database(path, e))?;
+            let verdict = run(|| existing_schema(&db.begin_read()?).map(drop));
+            db.close().map_err(|e| from_database(path, e))?;
             verdict
         }
         Err(redb::DatabaseError::RepairAborted) => Ok(()),
-        Err(e) => Err(StoreError::from_database(path, e)),
+        Err(e) => Err(from_database(path, e)),
     }
 }
 
@@ -360,275 +366,68 @@ fn foreign(what: &str) -> StoreError {
     }
 }
 
-/// Read access shared by read and write transactions (timers and accounts included).
-pub trait StoreView: TimerView + AccountView {
-    /// Loads an object and its attributes.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure or an undecodable record.
-    fn load(&self, id: ObjectId) -> Result<Option<LoadedObject>, StoreError>;
-    /// An object's record alone (no attributes).
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure or an undecodable record.
-    fn record(&self, id: ObjectId) -> Result<Option<ObjectRecord>, StoreError>;
-    /// The ids of the objects located in `location`, ascending.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    fn contents(&self, location: ObjectId) -> Result<Vec<ObjectId>, StoreError>;
-    /// The ids of the objects whose key folds (ASCII case) to `key`, ascending.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    fn search(&self, key: &str) -> Result<Vec<ObjectId>, StoreError>;
-    /// True if an object with this id is stored.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    fn exists(&self, id: ObjectId) -> Result<bool, StoreError>;
-    /// True if `id` was deleted.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    fn is_deleted(&self, id: ObjectId) -> Result<bool, StoreError>;
-    /// The next id the sequence will hand out.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    fn next_id(&self) -> Result<ObjectId, StoreError>;
-    /// The number of stored objects.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    fn object_count(&self) -> Result<u64, StoreError>;
-}
-
-macro_rules! impl_store_view {
-    ($ty:ty) => {
-        impl StoreView for $ty {
-            fn load(&self, id: ObjectId) -> Result<Option<LoadedObject>, StoreError> {
-                let objects = self.txn.open_table(OBJECTS)?;
-                let Some(raw) = objects.get(id)? else {
-                    return Ok(None);
-                };
-                let record = schema::decode::<ObjectRecord>(raw.value())?;
-                let attrs = self.txn.open_table(ATTRS)?;
-                let mut list = Vec::new();
-                for row in attrs.range((id, "")..(id + 1, ""))? {
-                    let (k, v) = row?;
-                    list.push((Box::from(k.value().1), schema::decode::<Value>(v.value())?));
-                }
-                Ok(Some((record, list)))
-            }
-
-            fn record(&self, id: ObjectId) -> Result<Option<ObjectRecord>, StoreError> {
-                let objects = self.txn.open_table(OBJECTS)?;
-                let Some(raw) = objects.get(id)? else {
-                    return Ok(None);
-                };
-                Ok(Some(schema::decode::<ObjectRecord>(raw.value())?))
-            }
-
-            fn contents(&self, location: ObjectId) -> Result<Vec<ObjectId>, StoreError> {
-                let table = self.txn.open_multimap_table(CONTENTS)?;
-                table.get(location)?.map(|v| Ok(v?.value())).collect()
-            }
-
-            fn search(&self, key: &str) -> Result<Vec<ObjectId>, StoreError> {
-                let table = self.txn.open_multimap_table(KEYS)?;
-                let folded = key.to_ascii_lowercase();
-                table
-                    .get(folded.as_str())?
-                    .map(|v| Ok(v?.value()))
-                    .collect()
-            }
-
-            fn exists(&self, id: ObjectId) -> Result<bool, StoreError> {
-                Ok(self.txn.open_table(OBJECTS)?.get(id)?.is_some())
-            }
-
-            fn is_deleted(&self, id: ObjectId) -> Result<bool, StoreError> {
-                Ok(self.txn.open_table(TOMBSTONES)?.get(id)?.is_some())
-            }
-
-            fn next_id(&self) -> Result<ObjectId, StoreError> {
-                Ok(self
-                    .txn
-                    .open_table(META)?
-                    .get("next_id")?
-                    .map(|v| v.value())
-                    .unwrap_or(1))
-            }
-
-            fn object_count(&self) -> Result<u64, StoreError> {
-                Ok(self.txn.open_table(OBJECTS)?.len()?)
-            }
-        }
-    };
-}
-
-/// A read-only snapshot of the store.
-pub struct StoreRead {
+/// A read-only snapshot of a redb store.
+pub struct RedbRead {
     txn: ReadTransaction,
 }
 
-/// The store's write transaction: changes are visible to its own reads at once and to others
-/// after [`StoreWrite::commit`]; dropping it without a commit discards them.
-pub struct StoreWrite {
+/// A redb store's write transaction.
+pub struct RedbWrite {
     txn: WriteTransaction,
 }
 
-impl_store_view!(StoreRead);
-impl_store_view!(StoreWrite);
-
-impl StoreWrite {
-    /// Reserves `count` fresh ids and returns the first.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    pub fn allocate_ids(&mut self, count: u64) -> Result<ObjectId, StoreError> {
-        let mut meta = self.txn.open_table(META)?;
-        let first = meta.get("next_id")?.map(|v| v.value()).unwrap_or(1);
-        meta.insert("next_id", first + count)?;
-        Ok(first)
+impl Snapshot for RedbRead {
+    fn backup_to(&self, dest: &Path) -> Result<BackupReport, StoreError> {
+        RedbRead::backup_to(self, dest)
     }
+}
 
-    /// Writes an object's record, keeping the key and contents indexes in step with `old`
-    /// (the record as stored before, `None` for a new object).
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    pub fn put_object(
-        &mut self,
-        id: ObjectId,
-        old: Option<&ObjectRecord>,
-        new: &ObjectRecord,
-    ) -> Result<(), StoreError> {
-        self.txn
-            .open_table(OBJECTS)?
-            .insert(id, schema::encode(new)?.as_slice())?;
-        if old.map(|o| o.location) != Some(new.location) {
-            let mut contents = self.txn.open_multimap_table(CONTENTS)?;
-            if let Some(from) = old.and_then(|o| o.location) {
-                contents.remove(from, id)?;
-            }
-            if let Some(to) = new.location {
-                contents.insert(to, id)?;
-            }
+impl Backend for RedbStore {
+    fn describe(&self) -> String {
+        match &self.path {
+            Some(path) => format!("redb {}", path.display()),
+            None => "redb (custom storage)".into(),
         }
-        let old_key = old.map(|o| o.key.to_ascii_lowercase());
-        let new_key = new.key.to_ascii_lowercase();
-        if old_key.as_deref() != Some(new_key.as_str()) {
-            let mut keys = self.txn.open_multimap_table(KEYS)?;
-            if let Some(old_key) = old_key {
-                keys.remove(old_key.as_str(), id)?;
-            }
-            keys.insert(new_key.as_str(), id)?;
-        }
-        Ok(())
     }
 
-    /// Writes one persistent attribute.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    pub fn put_attr(&mut self, id: ObjectId, name: &str, value: &Value) -> Result<(), StoreError> {
-        self.txn
-            .open_table(ATTRS)?
-            .insert((id, name), schema::encode(value)?.as_slice())?;
-        Ok(())
+    fn read(&self) -> Result<Box<dyn StoreView + Send>, StoreError> {
+        Ok(Box::new(RedbStore::read(self)?))
     }
 
-    /// Removes one persistent attribute.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    pub fn remove_attr(&mut self, id: ObjectId, name: &str) -> Result<(), StoreError> {
-        self.txn.open_table(ATTRS)?.remove((id, name))?;
-        Ok(())
+    fn snapshot(&mut self) -> Result<Box<dyn Snapshot>, StoreError> {
+        Ok(Box::new(RedbStore::read(self)?))
     }
 
-    /// Deletes an object, its attributes and its index rows, and leaves a tombstone.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    pub fn delete_object(&mut self, id: ObjectId, old: &ObjectRecord) -> Result<(), StoreError> {
-        self.txn.open_table(OBJECTS)?.remove(id)?;
-        self.txn
-            .open_table(ATTRS)?
-            .retain_in((id, "")..(id + 1, ""), |_, _| false)?;
-        if let Some(from) = old.location {
-            self.txn.open_multimap_table(CONTENTS)?.remove(from, id)?;
-        }
-        self.txn
-            .open_multimap_table(KEYS)?
-            .remove(old.key.to_ascii_lowercase().as_str(), id)?;
-        self.txn.open_table(TOMBSTONES)?.insert(id, ())?;
-        Ok(())
+    fn write(&mut self) -> Result<Box<dyn WriteTxn>, StoreError> {
+        Ok(Box::new(RedbStore::write(self)?))
     }
 
-    /// Removes an object created in this transaction, with its attributes and index rows,
-    /// leaving no tombstone (undo of a creation).
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    pub fn purge_object(&mut self, id: ObjectId, record: &ObjectRecord) -> Result<(), StoreError> {
-        self.delete_object(id, record)?;
-        self.txn.open_table(TOMBSTONES)?.remove(id)?;
-        Ok(())
+    fn checkpoint(&mut self) -> Result<(), StoreError> {
+        RedbStore::checkpoint(self)
     }
 
-    /// Writes back an object removed by [`StoreWrite::delete_object`] in this transaction, with
-    /// its attributes, and removes its tombstone (undo of a deletion).
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure.
-    pub fn restore_object(
-        &mut self,
-        id: ObjectId,
-        record: &ObjectRecord,
-        attrs: &[(&str, &Value)],
-    ) -> Result<(), StoreError> {
-        self.put_object(id, None, record)?;
-        for (name, value) in attrs {
-            self.put_attr(id, name, value)?;
-        }
-        self.txn.open_table(TOMBSTONES)?.remove(id)?;
-        Ok(())
+    fn reopen(&mut self) -> Result<(), StoreError> {
+        RedbStore::reopen(self)
     }
 
-    /// Commits; `durable` forces this and every earlier commit to disk (fsync).
-    ///
-    /// # Errors
-    /// [`StoreError`] if the commit fails; nothing of this transaction is kept then.
-    pub fn commit(mut self, durable: bool) -> Result<(), StoreError> {
-        self.txn.set_durability(if durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        })?;
-        let started = timings::recording().then(std::time::Instant::now);
-        self.txn.commit()?;
-        if let Some(started) = started {
-            timings::record(durable, started.elapsed());
-        }
-        Ok(())
+    fn rewrite(&mut self) -> Result<(), StoreError> {
+        RedbStore::rewrite(self)
     }
 
-    /// Discards every change of this transaction.
-    ///
-    /// # Errors
-    /// [`StoreError`] if redb fails to roll back.
-    pub fn abort(self) -> Result<(), StoreError> {
-        self.txn.abort()?;
-        Ok(())
+    fn is_open(&self) -> bool {
+        RedbStore::is_open(self)
+    }
+
+    fn check(&mut self, repair: bool) -> Result<CheckReport, StoreError> {
+        RedbStore::check(self, repair)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasmud_common::{ObjectId, Value};
+    use wasmud_store::ObjectRecord;
 
     fn rec(key: &str, location: Option<ObjectId>) -> ObjectRecord {
         ObjectRecord {
@@ -642,7 +441,7 @@ mod tests {
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.redb");
-        drop(Store::open(&path, 1 << 20).unwrap());
+        drop(RedbStore::open(&path, 1 << 20).unwrap());
         {
             let db = Database::create(&path).unwrap();
             let txn = db.begin_write().unwrap();
@@ -652,7 +451,7 @@ mod tests {
                 .unwrap();
             txn.commit().unwrap();
         }
-        match Store::open(&path, 1 << 20) {
+        match RedbStore::open(&path, 1 << 20) {
             Err(StoreError::NewerSchema { found, supported }) => {
                 assert_eq!(
                     (found, supported),
@@ -667,8 +466,8 @@ mod tests {
     #[test]
     fn indexes_follow_moves_renames_and_deletes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("w.redb"), 1 << 20).unwrap();
-        let mut w = store.write().unwrap();
+        let store = RedbStore::open(&dir.path().join("w.redb"), 1 << 20).unwrap();
+        let mut w: Box<dyn WriteTxn> = Box::new(store.write().unwrap());
         let first = w.allocate_ids(3).unwrap();
         let (room, a, b) = (first, first + 1, first + 2);
         w.put_object(room, None, &rec("Hall", None)).unwrap();

@@ -9,12 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use redb::{ReadableMultimapTable, ReadableTable};
 use serde::Serialize;
+use wasmud_common::{ObjectId, Value};
 
-use super::schema::{self, ATTRS, KEYS, OBJECTS};
-use super::{ObjectRecord, StoreError, StoreRead};
-use crate::value::{ObjectId, Value};
+use crate::StoreError;
+use crate::view::StoreView;
 
 /// The attribute whose strings are an object's other names.
 pub const ALIASES: &str = "aliases";
@@ -34,7 +33,7 @@ pub struct Found {
     pub alias: Option<String>,
 }
 
-/// What [`StoreRead::find`] found: exact matches first, then by id.
+/// What [`find`] found: exact matches first, then by id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finds {
     /// The objects, at most the limit asked for.
@@ -98,65 +97,53 @@ impl Best {
     }
 }
 
-impl StoreRead {
-    /// The objects whose key or an alias matches `query` (see the module docs), exact key
-    /// matches first, then by id; at most `limit`.
-    ///
-    /// # Errors
-    /// [`StoreError`] on a storage failure or an undecodable record.
-    pub fn find(&self, query: &str, limit: usize) -> Result<Finds, StoreError> {
-        let query_words: Vec<String> = words(query).collect();
-        let folded = query.trim().to_ascii_lowercase();
-        // The best `limit` so far, in listing order (exact key first, then by id), with the
-        // alias that matched: however many objects match, the scan holds at most `limit + 1`.
-        let mut hits = Best {
-            kept: BTreeMap::new(),
-            limit,
-            more: false,
-        };
-        let keys = self.txn.open_multimap_table(KEYS)?;
-        for row in keys.iter()? {
-            let (key, ids) = row?;
-            let exact = key.value() == folded;
-            if exact || matches(&query_words, key.value()) {
-                for id in ids {
-                    hits.offer(id?.value(), exact, None);
-                }
-            }
+/// The objects of `view` whose key or an alias matches `query` (see the module docs), exact
+/// key matches first, then by id; at most `limit`.
+///
+/// # Errors
+/// [`StoreError`] on a storage failure or an undecodable record.
+pub fn find(view: &dyn StoreView, query: &str, limit: usize) -> Result<Finds, StoreError> {
+    let query_words: Vec<String> = words(query).collect();
+    let folded = query.trim().to_ascii_lowercase();
+    // The best `limit` so far, in listing order (exact key first, then by id), with the
+    // alias that matched: however many objects match, the scan holds at most `limit + 1`.
+    let mut hits = Best {
+        kept: BTreeMap::new(),
+        limit,
+        more: false,
+    };
+    view.scan_keys(&mut |key, id| {
+        let exact = key == folded;
+        if exact || matches(&query_words, key) {
+            hits.offer(id, exact, None);
         }
-        for row in self.txn.open_table(ATTRS)?.iter()? {
-            let (key, raw) = row?;
-            let (id, name) = key.value();
-            if name != ALIASES || hits.has(id) {
-                continue;
-            }
-            let value = schema::decode::<Value>(raw.value())?;
-            if let Some(alias) = aliases(&value)
+        Ok(())
+    })?;
+    view.scan_attr(ALIASES, &mut |(id, value)| {
+        if !hits.has(id)
+            && let Some(alias) = aliases(&value)
                 .into_iter()
                 .find(|a| a.eq_ignore_ascii_case(query.trim()) || matches(&query_words, a))
-            {
-                hits.offer(id, false, Some(alias));
-            }
+        {
+            hits.offer(id, false, Some(alias));
         }
-        let more = hits.more;
-        let objects_table = self.txn.open_table(OBJECTS)?;
-        let mut objects = Vec::with_capacity(hits.kept.len());
-        for ((not_exact, id), alias) in hits.kept {
-            let exact = !not_exact;
-            let Some(raw) = objects_table.get(id)? else {
-                continue;
-            };
-            let record = schema::decode::<ObjectRecord>(raw.value())?;
-            objects.push(Found {
-                id,
-                key: record.key.into(),
-                typeclass: record.typeclass.into(),
-                exact,
-                alias,
-            });
-        }
-        Ok(Finds { objects, more })
+        Ok(())
+    })?;
+    let more = hits.more;
+    let mut objects = Vec::with_capacity(hits.kept.len());
+    for ((not_exact, id), alias) in hits.kept {
+        let Some(record) = view.record(id)? else {
+            continue;
+        };
+        objects.push(Found {
+            id,
+            key: record.key.into(),
+            typeclass: record.typeclass.into(),
+            exact: !not_exact,
+            alias,
+        });
     }
+    Ok(Finds { objects, more })
 }
 
 #[cfg(test)]

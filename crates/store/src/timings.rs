@@ -22,13 +22,13 @@ pub fn start() {
     drop(take());
 }
 
-/// True once [`start`] was called.
-pub(crate) fn recording() -> bool {
+/// True once [`start`] was called (backends time their commits then).
+pub fn recording() -> bool {
     RECORDING.load(Ordering::Relaxed)
 }
 
 /// Records one commit that took `took`.
-pub(crate) fn record(durable: bool, took: Duration) {
+pub fn record(durable: bool, took: Duration) {
     let micros = u32::try_from(took.as_micros()).unwrap_or(u32::MAX);
     let mut samples = SAMPLES
         .lock()
