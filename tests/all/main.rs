@@ -28,6 +28,7 @@
 //! cargo gives only to its own package).
 
 mod attributes;
+mod backends;
 mod demo;
 mod errors;
 mod find;

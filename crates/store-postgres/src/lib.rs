@@ -1,0 +1,306 @@
+//! wasmud's PostgreSQL store: the world in a database the operator already runs, backs up and
+//! replicates. It implements the store contract of `wasmud-store` with the semantics of the
+//! embedded redb store: a turn is atomic, group commit acknowledges only what is durable, ids
+//! are never reused.
+//!
+//! # How a world maps onto PostgreSQL
+//! - One connection, owned by the world thread, driven by a one-thread runtime of the store's
+//!   own; the world thread waits for answers (within a deadline), never for a socket of a
+//!   player.
+//! - One transaction per group commit; each turn is a savepoint in it (see `write`). A turn's
+//!   writes are pipelined: one round trip per turn.
+//! - Ids come in blocks from a sequence (`wasmud.object_ids`).
+//! - The schema is versioned (`schema`); a database migrated by a newer wasmud is refused.
+//! - An advisory lock keeps a second server off the same world.
+//! - A lost connection is a failure of the storage: the world refuses changes, serves reads
+//!   from its cache, and reconnects with [`Backend::reopen`]; nothing acknowledged is lost,
+//!   since acknowledgements wait for the group's commit.
+
+mod block;
+mod check;
+mod error;
+mod link;
+mod schema;
+mod statements;
+mod view;
+mod write;
+
+pub use schema::SCHEMA_VERSION;
+pub use write::PgWrite;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_postgres::{Client, Config, NoTls};
+use wasmud_common::{ObjectId, Value};
+use wasmud_store::{
+    AccountRecord, Backend, BackupReport, CheckReport, LoadedObject, ObjectRecord, Snapshot,
+    StoreError, StoreView, TimerRecord, TimerRow, Visit, WriteTxn,
+};
+
+use block::block_on;
+use error::pg;
+use link::Link;
+use statements::Statements;
+use view::forward_views;
+
+/// How long the world waits for the server before it counts the connection as lost.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The advisory lock a running world holds on its database ("wasmud" in ASCII).
+const WORLD_LOCK: i64 = 0x7761_736d_7564;
+
+/// The runtime that drives the connections' I/O (one thread), shut down without blocking
+/// when the last user goes (a store may be dropped inside another runtime, as in tests).
+struct Io(Option<tokio::runtime::Runtime>);
+
+impl Io {
+    fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.0
+            .as_ref()
+            .expect("running until dropped")
+            .spawn(future)
+    }
+}
+
+impl Drop for Io {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A world stored in PostgreSQL.
+pub struct PgStore {
+    config: Config,
+    /// Runs the connections' I/O.
+    runtime: Arc<Io>,
+    /// `None` while disconnected (a reconnect failed).
+    link: Option<Link>,
+    timeout: Duration,
+}
+
+impl PgStore {
+    /// Connects to the database named by `url` (`postgres://user@host/db` or `host=... dbname=...`),
+    /// creates or migrates the world's schema, and takes the world's lock.
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyOpen`] if another server holds the world, [`StoreError::NewerSchema`]
+    /// if a newer wasmud migrated it, [`StoreError::Backend`] if it cannot connect.
+    pub fn open(url: &str, timeout: Duration) -> Result<Self, StoreError> {
+        let config: Config = url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| StoreError::backend(false, e))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("wasmud-postgres")
+            .enable_all()
+            .build()?;
+        let mut store = PgStore {
+            config,
+            runtime: Arc::new(Io(Some(runtime))),
+            link: None,
+            timeout,
+        };
+        store.reopen()?;
+        Ok(store)
+    }
+
+    fn connect(&self) -> Result<Client, StoreError> {
+        let mut config = self.config.clone();
+        config.connect_timeout(self.timeout);
+        config.application_name("wasmud");
+        let connecting = self.runtime.spawn(async move {
+            let (client, connection) = config.connect(NoTls).await?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!("the connection to PostgreSQL ended: {e}");
+                }
+            });
+            Ok::<_, tokio_postgres::Error>(client)
+        });
+        match block_on(connecting, self.timeout + Duration::from_secs(1)) {
+            Ok(Ok(connected)) => connected.map_err(pg),
+            Ok(Err(join)) => Err(StoreError::backend(true, join)),
+            Err(_) => Err(StoreError::backend(
+                true,
+                "connecting to PostgreSQL timed out",
+            )),
+        }
+    }
+
+    /// Runs `sql` (simple protocol) on `client` and waits.
+    fn run(&self, client: &Client, sql: &str) -> Result<(), StoreError> {
+        wait(client.batch_execute(sql), self.timeout)
+    }
+
+    /// Takes the world's lock, then creates or migrates the schema.
+    fn prepare(&self, client: &Client) -> Result<Statements, StoreError> {
+        let locked = wait(
+            client.query_one("SELECT pg_try_advisory_lock($1)", &[&WORLD_LOCK]),
+            self.timeout,
+        )?;
+        if !locked.get::<_, bool>(0) {
+            return Err(StoreError::AlreadyOpen);
+        }
+        self.run(client, schema::PREPARE)?;
+        self.run(client, "BEGIN; LOCK TABLE wasmud.schema_version")?;
+        let migrated = (|| {
+            let row = wait(
+                client.query_one(
+                    "SELECT coalesce(max(version), 0) FROM wasmud.schema_version",
+                    &[],
+                ),
+                self.timeout,
+            )?;
+            let found: i32 = row.get(0);
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::NewerSchema {
+                    found: u64::try_from(found).unwrap_or(0),
+                    supported: u8::try_from(SCHEMA_VERSION).unwrap_or(u8::MAX),
+                });
+            }
+            for (version, sql) in schema::MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+                self.run(client, sql)?;
+                wait(
+                    client.execute(
+                        "INSERT INTO wasmud.schema_version (version) VALUES ($1)",
+                        &[version],
+                    ),
+                    self.timeout,
+                )?;
+                tracing::info!(version, "PostgreSQL schema migrated");
+            }
+            Ok(())
+        })();
+        match migrated {
+            Ok(()) => self.run(client, "COMMIT")?,
+            Err(e) => {
+                let _ = self.run(client, "ROLLBACK");
+                return Err(e);
+            }
+        }
+        wait(Statements::prepare(client), self.timeout)
+    }
+
+    fn link(&self) -> Result<&Link, StoreError> {
+        self.link
+            .as_ref()
+            .ok_or_else(|| StoreError::backend(true, "not connected to PostgreSQL (reconnecting)"))
+    }
+}
+
+/// Waits for a request on a client that is not a [`Link`]'s.
+fn wait<T>(
+    request: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+    timeout: Duration,
+) -> Result<T, StoreError> {
+    match block_on(request, timeout) {
+        Ok(result) => result.map_err(pg),
+        Err(_) => Err(StoreError::backend(
+            true,
+            "PostgreSQL did not answer in time",
+        )),
+    }
+}
+
+/// A read-only snapshot on a connection of its own (`REPEATABLE READ`), for other threads.
+pub struct PgSnapshot {
+    link: Link,
+    /// Keeps the connection's runtime alive as long as the snapshot.
+    _runtime: Arc<Io>,
+}
+
+forward_views!(PgSnapshot);
+
+impl Snapshot for PgSnapshot {
+    fn backup_to(&self, dest: &Path) -> Result<BackupReport, StoreError> {
+        wasmud_store_redb::backup_view(self, dest)
+    }
+}
+
+/// Reads between turns, on the world's connection.
+struct PgRead {
+    link: Link,
+}
+
+forward_views!(PgRead);
+
+impl Backend for PgStore {
+    fn describe(&self) -> String {
+        let hosts: Vec<String> = self
+            .config
+            .get_hosts()
+            .iter()
+            .map(|h| match h {
+                tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+            })
+            .collect();
+        format!(
+            "postgres host={} dbname={} user={}",
+            hosts.join(","),
+            self.config.get_dbname().unwrap_or("?"),
+            self.config.get_user().unwrap_or("?")
+        )
+    }
+
+    fn read(&self) -> Result<Box<dyn StoreView + Send>, StoreError> {
+        Ok(Box::new(PgRead {
+            link: self.link()?.clone(),
+        }))
+    }
+
+    fn snapshot(&mut self) -> Result<Box<dyn Snapshot>, StoreError> {
+        // Another connection sees only what is committed: commit the group first.
+        self.checkpoint()?;
+        let client = self.connect()?;
+        wait(
+            client.batch_execute(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET search_path = wasmud",
+            ),
+            self.timeout,
+        )?;
+        let statements = wait(Statements::prepare(&client), self.timeout)?;
+        Ok(Box::new(PgSnapshot {
+            link: Link::new(client, statements, self.timeout),
+            _runtime: self.runtime.clone(),
+        }))
+    }
+
+    fn write(&mut self) -> Result<Box<dyn WriteTxn>, StoreError> {
+        Ok(Box::new(PgWrite::begin(self.link()?.clone())?))
+    }
+
+    fn checkpoint(&mut self) -> Result<(), StoreError> {
+        write::commit_group(self.link()?)
+    }
+
+    fn reopen(&mut self) -> Result<(), StoreError> {
+        self.link = None;
+        let client = self.connect()?;
+        let statements = self.prepare(&client)?;
+        self.link = Some(Link::new(client, statements, self.timeout));
+        Ok(())
+    }
+
+    fn rewrite(&mut self) -> Result<(), StoreError> {
+        // The server keeps its own files whole (its WAL); nothing to rewrite here.
+        Ok(())
+    }
+
+    fn is_open(&self) -> bool {
+        self.link.is_some()
+    }
+
+    fn check(&mut self, repair: bool) -> Result<CheckReport, StoreError> {
+        self.checkpoint()?;
+        check::check(self.link()?, repair)
+    }
+}

@@ -1,0 +1,188 @@
+//! [`Link`]: one connection to the server, shared by the store, its reads and its write
+//! transaction on the world thread; the statements of a turn are pipelined on it.
+//!
+//! A write is sent at once and not waited for: the turn waits once, when it commits, for all of
+//! its statements (one round trip per turn, not per write). A read is sent after them, so it
+//! sees them. An error of a pipelined statement surfaces at the commit (or at a later read,
+//! as PostgreSQL's "current transaction is aborted").
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row, Statement};
+use wasmud_store::StoreError;
+
+use crate::block::{block_on, poll_once};
+use crate::error::pg;
+use crate::statements::Statements;
+
+/// A statement's parameter, owned (it outlives the call that sent it).
+pub(crate) type Param = Box<dyn ToSql + Sync + Send>;
+
+/// A request sent and not yet waited for.
+type Pending = Pin<Box<dyn Future<Output = Result<(), tokio_postgres::Error>> + Send>>;
+
+/// Writes sent before the link waits for them anyway (a turn that writes a great deal).
+const MAX_PENDING: usize = 4096;
+
+/// The connection's state.
+pub(crate) struct Conn {
+    client: Arc<Client>,
+    statements: Arc<Statements>,
+    pending: Vec<Pending>,
+    /// A group transaction is open (`BEGIN` sent, `COMMIT` not yet).
+    pub(crate) in_group: bool,
+    /// The group transaction failed in a way no savepoint undoes: it can only be rolled back.
+    pub(crate) poisoned: Option<String>,
+    /// How long to wait for the server.
+    timeout: Duration,
+    /// An error of a write waited for early (see [`MAX_PENDING`]), for the next settle.
+    failed: Option<StoreError>,
+    /// The server did not answer in time: the connection's state is unknown, and every use
+    /// fails until the store reconnects.
+    broken: bool,
+}
+
+/// A shared handle on the connection (cheap to clone).
+#[derive(Clone)]
+pub(crate) struct Link(Arc<Mutex<Conn>>);
+
+impl Link {
+    /// A link over `client`, whose statements are prepared.
+    pub(crate) fn new(client: Client, statements: Statements, timeout: Duration) -> Self {
+        Link(Arc::new(Mutex::new(Conn {
+            client: Arc::new(client),
+            statements: Arc::new(statements),
+            pending: Vec::new(),
+            in_group: false,
+            poisoned: None,
+            timeout,
+            failed: None,
+            broken: false,
+        })))
+    }
+
+    /// The connection's state.
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Conn> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs a read (after every write sent) and returns its rows.
+    pub(crate) fn rows(
+        &self,
+        pick: impl Fn(&Statements) -> &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let conn = self.conn();
+        conn.usable()?;
+        let (client, statements) = (conn.client.clone(), conn.statements.clone());
+        let timeout = conn.timeout;
+        drop(conn);
+        let (rows, timed_out) = wait(client.query(pick(&statements), params), timeout);
+        self.conn().broken |= timed_out;
+        rows
+    }
+
+    /// Runs a read expected to return at most one row.
+    pub(crate) fn row(
+        &self,
+        pick: impl Fn(&Statements) -> &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StoreError> {
+        Ok(self.rows(pick, params)?.into_iter().next())
+    }
+
+    /// Sends a write without waiting for it.
+    pub(crate) fn send(&self, pick: fn(&Statements) -> &Statement, params: Vec<Param>) {
+        let mut conn = self.conn();
+        let (client, statements) = (conn.client.clone(), conn.statements.clone());
+        conn.push(Box::pin(async move {
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+            client.execute(pick(&statements), &refs).await.map(drop)
+        }));
+    }
+
+    /// Sends a statement of the simple protocol (`BEGIN`, `SAVEPOINT` ...) without waiting.
+    pub(crate) fn send_simple(&self, sql: &'static str) {
+        let mut conn = self.conn();
+        let client = conn.client.clone();
+        conn.push(Box::pin(async move { client.batch_execute(sql).await }));
+    }
+
+    /// Waits for every write sent; the first error, if any (all are waited for).
+    pub(crate) fn settle(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        conn.settle()
+    }
+}
+
+impl Conn {
+    fn push(&mut self, mut request: Pending) {
+        // The first poll sends the request (tokio-postgres sends before its first await).
+        match poll_once(&mut request) {
+            Some(Ok(())) => {}
+            Some(Err(e)) => self.pending.push(Box::pin(std::future::ready(Err(e)))),
+            None => self.pending.push(request),
+        }
+        if self.pending.len() >= MAX_PENDING
+            && let Err(e) = self.settle()
+        {
+            // Bounded: the error is kept for the commit to report.
+            self.failed.get_or_insert(e);
+        }
+    }
+
+    fn settle(&mut self) -> Result<(), StoreError> {
+        let mut first = self.failed.take();
+        for request in std::mem::take(&mut self.pending) {
+            let (result, timed_out) = wait(request, self.timeout);
+            self.broken |= timed_out;
+            if let Err(e) = result
+                && first.is_none()
+            {
+                first = Some(e);
+            }
+        }
+        match first {
+            Some(e) => Err(e),
+            None => self.usable(),
+        }
+    }
+
+    /// Fails once the connection is broken.
+    fn usable(&self) -> Result<(), StoreError> {
+        if self.broken {
+            return Err(StoreError::backend(
+                true,
+                "the connection to PostgreSQL stopped answering; reconnecting",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Waits for a request, within the link's deadline; true if it timed out.
+fn wait<T>(
+    request: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    timeout: Duration,
+) -> (Result<T, StoreError>, bool) {
+    match block_on(request, timeout) {
+        Ok(result) => (result.map_err(pg), false),
+        Err(timed_out) => (
+            Err(StoreError::backend(
+                true,
+                format!(
+                    "PostgreSQL did not answer within {} ms",
+                    timed_out.0.as_millis()
+                ),
+            )),
+            true,
+        ),
+    }
+}

@@ -1,0 +1,214 @@
+//! A private PostgreSQL cluster for a test: `initdb` into a temporary directory, a server on a
+//! Unix socket in it (no TCP port), stopped when dropped. No mocks: the store under test talks
+//! to a real server.
+//!
+//! The server binaries are found in `WASMUD_PG_BIN`, else the newest
+//! `/usr/lib/postgresql/<version>/bin` (Debian's `postgresql`), else `PATH`. PostgreSQL refuses
+//! to run as root: as root, the cluster belongs to the `postgres` user and its commands run
+//! through `runuser`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use anyhow::{Context, bail};
+use tempfile::TempDir;
+
+/// A running PostgreSQL server of one test.
+pub struct Cluster {
+    dir: TempDir,
+    bin: PathBuf,
+    as_postgres: bool,
+    next_db: std::sync::atomic::AtomicU32,
+}
+
+/// The port that names the socket file (`.s.PGSQL.<port>` in the cluster's directory).
+const PORT: u16 = 5432;
+
+impl Cluster {
+    /// Creates and starts a cluster.
+    ///
+    /// # Errors
+    /// If PostgreSQL is not installed or does not start (its log is in the error).
+    pub fn start() -> anyhow::Result<Cluster> {
+        let bin = binaries()?;
+        let as_postgres = is_root();
+        let dir = tempfile::Builder::new().prefix("wasmud-pg").tempdir()?;
+        if as_postgres {
+            run(Command::new("chown").arg("postgres").arg(dir.path()))?;
+        }
+        let cluster = Cluster {
+            dir,
+            bin,
+            as_postgres,
+            next_db: std::sync::atomic::AtomicU32::new(0),
+        };
+        let data = cluster.data();
+        run(cluster.tool("initdb").arg("-D").arg(&data).args([
+            "-U",
+            "wasmud",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]))
+        .context("initdb")?;
+        cluster.pg_ctl_start()?;
+        Ok(cluster)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A command of the server's binaries, as the cluster's owner.
+    fn tool(&self, name: &str) -> Command {
+        let path = self.bin.join(name);
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn pg_ctl_start(&self) -> anyhow::Result<()> {
+        let options = format!(
+            "-k {} -c listen_addresses= -p {PORT} -c max_connections=40",
+            self.dir.path().display()
+        );
+        let started = run(self
+            .tool("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(self.dir.path().join("log"))
+            .args(["-o", &options, "-w", "start"]));
+        if let Err(e) = started {
+            let log = std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default();
+            bail!("pg_ctl start: {e}\n{log}");
+        }
+        Ok(())
+    }
+
+    /// A new, empty database; its connection string.
+    ///
+    /// # Errors
+    /// If `createdb` fails.
+    pub fn database(&self) -> anyhow::Result<String> {
+        let n = self
+            .next_db
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("world{n}");
+        run(self.tool("createdb").arg("-h").arg(self.dir.path()).args([
+            "-p",
+            &PORT.to_string(),
+            "-U",
+            "wasmud",
+            &name,
+        ]))?;
+        Ok(self.url(&name))
+    }
+
+    /// The connection string of database `name`.
+    pub fn url(&self, name: &str) -> String {
+        format!(
+            "host={} port={PORT} user=wasmud dbname={name}",
+            self.dir.path().display()
+        )
+    }
+
+    /// Stops the server at once (`immediate`: as a crash, recovered from the WAL at the next
+    /// start), then starts it again.
+    ///
+    /// # Errors
+    /// If either fails.
+    pub fn restart(&self) -> anyhow::Result<()> {
+        self.stop()?;
+        self.pg_ctl_start()
+    }
+
+    /// Stops the server at once.
+    ///
+    /// # Errors
+    /// If `pg_ctl` fails.
+    pub fn stop(&self) -> anyhow::Result<()> {
+        run(self.tool("pg_ctl").arg("-D").arg(self.data()).args([
+            "-m",
+            "immediate",
+            "-w",
+            "stop",
+        ]))?;
+        Ok(())
+    }
+
+    /// Starts the server again after [`Cluster::stop`].
+    ///
+    /// # Errors
+    /// If it does not start.
+    pub fn start_again(&self) -> anyhow::Result<()> {
+        self.pg_ctl_start()
+    }
+
+    /// The cluster's directory (its socket is there).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self
+            .tool("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Where `initdb` and `pg_ctl` are.
+fn binaries() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("WASMUD_PG_BIN") {
+        return Ok(PathBuf::from(dir));
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return Ok(bin);
+    }
+    let found = run(Command::new("sh").args(["-c", "command -v initdb"]))
+        .context("PostgreSQL is not installed (Debian: apt-get install postgresql)")?;
+    let path = PathBuf::from(String::from_utf8_lossy(&found.stdout).trim());
+    Ok(path.parent().map(Path::to_path_buf).unwrap_or_default())
+}
+
+fn run(command: &mut Command) -> anyhow::Result<Output> {
+    let out = command
+        .output()
+        .with_context(|| format!("run {command:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{command:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(out)
+}
