@@ -1,8 +1,6 @@
 //! Shared helpers for the integration tests: one compiled set of the example typeclasses per
 //! test process, and worlds in temporary directories that can be closed and reopened.
 
-pub mod postgres;
-
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

@@ -43,6 +43,7 @@ pub mod grants;
 pub mod id_index;
 pub mod logs;
 pub mod memory;
+pub mod migrate;
 pub mod net;
 pub mod outbox;
 pub mod reload;

@@ -156,9 +156,25 @@ enum Cmd {
         /// The data directory (the store is `<data>/world.redb`).
         #[arg(long, default_value = "data")]
         data: PathBuf,
+        /// The store instead: a redb file or `postgres://...` (as the `store` setting).
+        #[arg(long)]
+        store: Option<String>,
         /// Fix what can be fixed without losing data, and say what was done.
         #[arg(long)]
         repair: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy a stopped world into a new store (redb file or PostgreSQL, either way) and verify
+    /// the copy: the same digest of every record as the source, and `check` clean.
+    Migrate {
+        /// The world to copy: a redb file, `postgres://...` or `postgres:host=... dbname=...`.
+        #[arg(long)]
+        from: String,
+        /// The empty store to copy it into (a redb file is created).
+        #[arg(long)]
+        to: String,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -415,7 +431,13 @@ fn main() -> anyhow::Result<()> {
             let words = ["backup".to_owned(), file.display().to_string()];
             remote_console(server, &words)
         }
-        Cmd::Check { data, repair, json } => check(&data, repair, json),
+        Cmd::Check {
+            data,
+            store,
+            repair,
+            json,
+        } => check(&data, store.as_deref(), repair, json),
+        Cmd::Migrate { from, to, json } => migrate(&from, &to, json),
         Cmd::Bench { players: true, .. } => wasmud::bench::players_only(),
         Cmd::Bench { crowd: true, .. } => wasmud::bench::crowd_only(),
         Cmd::Bench {
@@ -485,14 +507,49 @@ fn no_error_backtraces() {
     }
 }
 
-fn check(data: &Path, repair: bool, json: bool) -> anyhow::Result<()> {
-    let path = data.join(wasmud::server::STORE_FILE);
-    let store = wasmud::store::RedbStore::open_for_check(&path).map_err(|e| match e {
+fn migrate(from: &str, to: &str, json: bool) -> anyhow::Result<()> {
+    use wasmud::store::StoreLocation;
+    let here = std::env::current_dir()?;
+    let (from, to) = (
+        StoreLocation::parse(from, &here),
+        StoreLocation::parse(to, &here),
+    );
+    if from == to {
+        anyhow::bail!("--from and --to name the same store");
+    }
+    let report =
+        wasmud::migrate::migrate(&from, &to).with_context(|| format!("migrate {from} to {to}"))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let c = &report.digest.counts;
+        println!(
+            "copied {} objects, {} attributes, {} deleted ids, {} timers, {} accounts from {from} \
+             to {to} in {} ms; verified (same digest, check clean) in {} ms",
+            c.objects,
+            c.attributes,
+            c.tombstones,
+            c.timers,
+            c.accounts,
+            report.copy.as_millis(),
+            report.verify.as_millis()
+        );
+    }
+    Ok(())
+}
+
+fn check(data: &Path, store: Option<&str>, repair: bool, json: bool) -> anyhow::Result<()> {
+    let location = match store {
+        Some(text) => wasmud::store::StoreLocation::parse(text, &std::env::current_dir()?),
+        None => wasmud::store::StoreLocation::Redb(data.join(wasmud::server::STORE_FILE)),
+    };
+    let path = location.to_string();
+    let mut store = location.open_existing().map_err(|e| match e {
         wasmud::store::StoreError::AlreadyOpen => anyhow::anyhow!(
             "{} is open in a running server: stop it first (`shutdown` in the console)",
-            path.display()
+            path
         ),
-        other => anyhow::Error::new(other).context(format!("open {}", path.display())),
+        other => anyhow::Error::new(other).context(format!("open {}", path)),
     })?;
     let report = store.check(repair)?;
     let after = if repair && !report.repaired.is_empty() {
@@ -509,9 +566,7 @@ fn check(data: &Path, repair: bool, json: bool) -> anyhow::Result<()> {
     } else {
         println!(
             "{}: {} objects, {} attributes",
-            path.display(),
-            report.objects,
-            report.attributes
+            path, report.objects, report.attributes
         );
         for line in &report.problems {
             println!("problem: {line}");

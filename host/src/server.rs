@@ -53,6 +53,8 @@ pub struct ServeConfig {
     pub grants: Option<PathBuf>,
     /// The artifact cache (`None`: `<data>/artifacts`).
     pub artifacts: Option<PathBuf>,
+    /// Where the world is stored (`None`: `<data>/world.redb`).
+    pub store: Option<crate::store::StoreLocation>,
 }
 
 impl ServeConfig {
@@ -69,7 +71,14 @@ impl ServeConfig {
             net: crate::net::NetConfig::default(),
             grants: None,
             artifacts: None,
+            store: None,
         }
+    }
+
+    /// Where the world is stored.
+    pub fn store_location(&self) -> crate::store::StoreLocation {
+        (self.store.clone())
+            .unwrap_or_else(|| crate::store::StoreLocation::Redb(self.data.join(STORE_FILE)))
     }
 
     /// The grants file in use.
@@ -110,11 +119,14 @@ impl Server {
             tracing::error!("{e}; until it is fixed, that typeclass's vetoes and commands refuse");
         }
         let names: Vec<String> = scripts.names().map(str::to_owned).collect();
-        let path = config.data.join(STORE_FILE);
+        let location = config.store_location();
         let grants_file = config.grants_file();
         let grants = crate::grants::GrantTable::load(&grants_file)?;
-        let mut world = World::open(&path, &runtime, &scripts, &config.options)
-            .with_context(|| format!("open {}", path.display()))?;
+        let store = location
+            .open(config.options.store_cache_bytes)
+            .with_context(|| format!("open the store {location}"))?;
+        tracing::info!(store = %store.describe(), "the world's store");
+        let mut world = World::on_store(store, &runtime, &scripts, &config.options);
         world.set_grants(grants);
         if let Some(seeded) = crate::seed::seed_if_empty(&mut world)? {
             tracing::info!("seeded a new world: Limbo is #{}", seeded.limbo);
@@ -143,7 +155,7 @@ impl Server {
         }
         server.player_tasks = server.open_player_ports(&config).await?;
         tracing::info!(
-            store = %path.display(),
+            store = %location,
             objects,
             typeclasses = ?names,
             commit = %config.commit,

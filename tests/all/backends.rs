@@ -7,8 +7,8 @@ use wasmud::store::{
     AccountRecord, Backend, ObjectRecord, RedbStore, StoreView, TimerRecord, copy, find,
 };
 use wasmud::{Value, roles::Roles};
+use wasmud_pg_cluster::Cluster;
 use wasmud_store_postgres::PgStore;
-use wasmud_tests::postgres::Cluster;
 
 fn rec(key: &str, location: Option<u64>) -> ObjectRecord {
     ObjectRecord {

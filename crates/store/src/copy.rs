@@ -69,3 +69,57 @@ pub fn copy(from: &dyn StoreView, to: &mut dyn WriteTxn) -> Result<CopyCounts, S
     to.raise_next_id(from.next_id()?)?;
     Ok(counts)
 }
+
+/// What a store holds, summed up: counts and one hash of every record, to tell whether two
+/// stores hold the same world (a copy against its source).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Digest {
+    /// What there is, counted.
+    pub counts: CopyCounts,
+    /// The next id the sequence hands out.
+    pub next_id: u64,
+    /// A hash of every object, attribute, tombstone, timer and account, in order.
+    pub hash: u64,
+}
+
+/// The [`Digest`] of everything `view` holds.
+///
+/// # Errors
+/// The first read failure.
+pub fn digest(view: &dyn StoreView) -> Result<Digest, StoreError> {
+    use crate::records::{encode, encode_account};
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    let mut counts = CopyCounts::default();
+    view.scan_objects(&mut |(id, (record, attrs))| {
+        (b'o', id).hash(&mut h);
+        encode(&record)?.hash(&mut h);
+        for (name, value) in &attrs {
+            name.hash(&mut h);
+            encode(value)?.hash(&mut h);
+        }
+        counts.objects += 1;
+        counts.attributes += attrs.len() as u64;
+        Ok(())
+    })?;
+    view.scan_tombstones(&mut |id| {
+        (b't', id).hash(&mut h);
+        counts.tombstones += 1;
+        Ok(())
+    })?;
+    view.scan_timers(&mut |(object, name, record)| {
+        (b'T', object, &name).hash(&mut h);
+        encode(&record)?.hash(&mut h);
+        counts.timers += 1;
+        Ok(())
+    })?;
+    for account in view.accounts()? {
+        encode_account(&account)?.hash(&mut h);
+        counts.accounts += 1;
+    }
+    Ok(Digest {
+        counts,
+        next_id: view.next_id()?,
+        hash: h.finish(),
+    })
+}

@@ -27,7 +27,7 @@ pub mod write;
 
 pub use backend::{Backend, Snapshot};
 pub use check::CheckReport;
-pub use copy::{BackupReport, CopyCounts, copy};
+pub use copy::{BackupReport, CopyCounts, Digest, copy, digest};
 pub use error::{BackendError, StoreError};
 pub use find::{ALIASES, Finds, Found, find};
 pub use records::{AccountRecord, ObjectRecord, SCHEMA_VERSION, TimerRecord};

@@ -82,6 +82,14 @@ use ValueKind::{List, Number, Path, Text};
 /// Every setting, in the order of the file.
 pub const KEYS: &[Key] = &[
     key(
+        "store",
+        "store",
+        Text,
+        "Where the world is stored. Empty: world.redb in the data directory (embedded, nothing \
+         to install). A path: that redb file. `postgres://user@host/db` or `postgres:host=... \
+         dbname=...`: a PostgreSQL database (its password is better kept in ~/.pgpass).",
+    ),
+    key(
         "scripts",
         "scripts",
         Path,

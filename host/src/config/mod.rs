@@ -254,6 +254,8 @@ impl Resolved {
         let mut config = ServeConfig::new(data, scripts);
         config.grants = path(&s.grants);
         config.artifacts = path(&s.artifacts);
+        config.store = (!s.store.trim().is_empty())
+            .then(|| crate::store::StoreLocation::parse(&s.store, data));
         config.watch = s.watch;
         config.console = if s.console.enabled {
             Some(

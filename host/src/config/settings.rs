@@ -24,6 +24,7 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields, default)]
 #[allow(missing_docs, reason = "documented once, in keys::KEYS")]
 pub struct Settings {
+    pub store: String,
     pub scripts: String,
     pub grants: String,
     pub artifacts: String,
@@ -126,6 +127,7 @@ const fn n(v: usize) -> u64 {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            store: String::new(),
             scripts: String::new(),
             grants: String::new(),
             artifacts: String::new(),
@@ -268,6 +270,7 @@ impl Settings {
     /// The text of the setting at `path` (`Text` and `Path` keys only).
     fn text_mut(&mut self, path: &str) -> Option<&mut String> {
         match path {
+            "store" => Some(&mut self.store),
             "scripts" => Some(&mut self.scripts),
             "grants" => Some(&mut self.grants),
             "artifacts" => Some(&mut self.artifacts),

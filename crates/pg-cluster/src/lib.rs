@@ -110,6 +110,14 @@ impl Cluster {
         Ok(self.url(&name))
     }
 
+    /// A new, empty database; its connection string (as [`Cluster::database`]).
+    ///
+    /// # Errors
+    /// If `createdb` fails.
+    pub fn url_of_new_database(&self) -> anyhow::Result<String> {
+        self.database()
+    }
+
     /// The connection string of database `name`.
     pub fn url(&self, name: &str) -> String {
         format!(
