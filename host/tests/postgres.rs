@@ -55,3 +55,64 @@ fn a_world_in_postgres_survives_kill_9_and_migrates_to_redb_and_back() {
     let server = Server::start(&["--store", &back]);
     assert_eq!(server.console(&format!("examine {den}"))["db"]["weight"], 7);
 }
+
+/// PostgreSQL stops at once (as a crash) and comes back while an admin keeps writing: every
+/// change the console acknowledged is there afterwards, the ones refused meanwhile are not,
+/// and the world takes changes again by itself.
+#[test]
+fn a_postgres_restart_under_load_loses_nothing_acknowledged() {
+    let cluster = Cluster::start().unwrap();
+    let store = format!("postgres:{}", cluster.url_of_new_database().unwrap());
+    let server = Server::start(&["--store", &store]);
+    let den = id(&server.console("create Den room"));
+    let mut acknowledged = Vec::new();
+    let mut refused = Vec::new();
+    let set = |i: u32| {
+        server.console_outcome(&["set", &den.to_string(), &format!("a{i}"), &i.to_string()])
+    };
+    for i in 0..20 {
+        assert!(set(i).0, "the store is up");
+        acknowledged.push(i);
+    }
+    cluster.stop().unwrap();
+    for i in 20..30 {
+        let (ok, reply) = set(i);
+        if ok {
+            acknowledged.push(i);
+        } else {
+            refused.push((i, reply));
+        }
+    }
+    assert!(
+        !refused.is_empty(),
+        "writes with the server down were all acknowledged"
+    );
+    cluster.start_again().unwrap();
+    let back = std::time::Instant::now();
+    let mut i = 30;
+    loop {
+        let (ok, _) = set(i);
+        if ok {
+            acknowledged.push(i);
+            break;
+        }
+        assert!(
+            back.elapsed().as_secs() < 30,
+            "the world never took changes again"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        i += 1;
+    }
+    drop(server);
+    let server = Server::start(&["--store", &store]);
+    let db = &server.console(&format!("examine {den}"))["db"];
+    for i in &acknowledged {
+        assert_eq!(db[format!("a{i}")], *i, "acknowledged a{i} lost: {db}");
+    }
+    for (i, reply) in &refused {
+        assert!(
+            db.get(format!("a{i}")).is_none(),
+            "a{i} was refused ({reply}) but kept"
+        );
+    }
+}
