@@ -291,3 +291,23 @@ fn the_version_names_the_contract_typeclasses_are_built_against() {
     assert!(said.starts_with("wasmud "), "{said}");
     assert!(said.contains(wasmud::runtime::CONTRACT), "{said}");
 }
+
+/// The store's connection string may hold a password: `wasmud config` shows where the store
+/// is, never the password.
+#[test]
+fn the_store_password_never_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["config", "--data"])
+        .arg(dir.path())
+        .env("WASMUD_STORE", "postgres://mud:s3cret@db.example/world")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains(r#"store = "postgres://mud:***@db.example/world""#),
+        "{shown}"
+    );
+    assert!(!shown.contains("s3cret"), "{shown}");
+}

@@ -30,7 +30,10 @@ pub fn template() -> String {
 
 /// The values in force as TOML, each with where it came from.
 pub fn effective(resolved: &Resolved) -> String {
-    let values = table(&resolved.settings);
+    let mut settings = resolved.settings.clone();
+    // The store's connection string may hold a password: never print it.
+    settings.store = crate::store::redact(&settings.store);
+    let values = table(&settings);
     let mut out = match &resolved.file {
         Some(file) => format!("# configuration: {}\n", file.display()),
         None => "# configuration: no file (defaults, environment, flags)\n".to_owned(),

@@ -302,6 +302,17 @@ async fn connection(stream: TcpStream, peer: SocketAddr, players: Arc<Players>) 
                 };
                 for event in events {
                     match event {
+                        // IAC is never an option: a client that names it is malformed (and
+                        // how the parser reads what follows depends on how the bytes were cut
+                        // into reads), so it is cut, whatever the reads were.
+                        TelnetEvents::Subnegotiation(sb) if sb.option == cmd::IAC => {
+                            term.kick("That telnet subnegotiation was malformed.");
+                            break 'conn;
+                        }
+                        TelnetEvents::Negotiation(n) if n.option == cmd::IAC => {
+                            term.kick("That telnet negotiation was malformed.");
+                            break 'conn;
+                        }
                         TelnetEvents::DataSend(bytes) => {
                             match unanswered.iter().position(|offer| *offer == bytes) {
                                 Some(i) => drop(unanswered.swap_remove(i)),
