@@ -49,14 +49,14 @@ pub fn migrate(from: &StoreLocation, to: &StoreLocation) -> Result<MigrateReport
     let mut dest = to.open(64 << 20)?;
     {
         let view = dest.read()?;
-        let (objects, tombstones, accounts) = (
+        let (objects, next_id, accounts) = (
             view.object_count()?,
             view.next_id()?,
             view.accounts()?.len(),
         );
-        if objects > 0 || tombstones > 1 || accounts > 0 {
+        if objects > 0 || next_id > 1 || accounts > 0 {
             return Err(MigrateError::NotEmpty(format!(
-                "{objects} objects, id sequence at {tombstones}, {accounts} accounts"
+                "{objects} objects, id sequence at {next_id}, {accounts} accounts"
             )));
         }
     }

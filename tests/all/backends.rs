@@ -125,6 +125,21 @@ fn contract(store: &mut dyn Backend) {
     let report = store.check(false).unwrap();
     assert!(report.is_clean(), "{:?}", report.problems);
     assert_eq!((report.objects, report.attributes), (3, 4));
+
+    // A turn of many writes (more than PostgreSQL's pipeline holds before it waits) is kept
+    // whole.
+    let mut w = store.write().unwrap();
+    for i in 0..5000 {
+        w.put_attr(room, &format!("n{i}"), &Value::Int(i)).unwrap();
+    }
+    w.commit(true).unwrap();
+    let (_, attrs) = store.read().unwrap().load(room).unwrap().unwrap();
+    assert_eq!(attrs.len(), 5000);
+    let mut w = store.write().unwrap();
+    for i in 0..5000 {
+        w.remove_attr(room, &format!("n{i}")).unwrap();
+    }
+    w.commit(true).unwrap();
 }
 
 /// Copies everything of `from` into `to`; the copy reads the same.
@@ -196,4 +211,23 @@ fn a_second_server_cannot_open_a_postgres_world_in_use() {
         PgStore::open(&url, Duration::from_secs(10)),
         Err(wasmud::store::StoreError::AlreadyOpen)
     ));
+}
+
+#[test]
+fn check_finds_a_postgres_timer_whose_columns_disagree_with_its_record() {
+    let cluster = Cluster::start().unwrap();
+    let url = cluster.database().unwrap();
+    let mut store = PgStore::open(&url, Duration::from_secs(10)).unwrap();
+    contract(&mut store);
+    cluster
+        .psql(&url, "UPDATE wasmud.timers SET due_ms = due_ms + 1")
+        .unwrap();
+    let report = store.check(false).unwrap();
+    assert_eq!(
+        report.problems.len(),
+        2,
+        "both timers disagree: {:?}",
+        report.problems
+    );
+    assert!(report.problems[0].contains("disagrees with its record"));
 }

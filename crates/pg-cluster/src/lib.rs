@@ -118,6 +118,34 @@ impl Cluster {
         self.database()
     }
 
+    /// Runs `sql` with `psql` in the database of `url` (one made by [`Cluster::database`]):
+    /// tests that damage a world behind the store's back.
+    ///
+    /// # Errors
+    /// If `psql` fails or the statement does.
+    pub fn psql(&self, url: &str, sql: &str) -> anyhow::Result<String> {
+        let name = url
+            .split_whitespace()
+            .find_map(|pair| pair.strip_prefix("dbname="))
+            .context("a connection string of this cluster")?;
+        let out = run(self
+            .tool("psql")
+            .arg("-h")
+            .arg(self.dir.path())
+            .args([
+                "-p",
+                &PORT.to_string(),
+                "-U",
+                "wasmud",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                name,
+            ])
+            .args(["-c", sql]))?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// The connection string of database `name`.
     pub fn url(&self, name: &str) -> String {
         format!(

@@ -8,12 +8,10 @@
 //! name missing objects (one transaction). Orphan attributes and timers, and references to
 //! ids never issued, are reported and kept, as on redb.
 
-use std::collections::HashSet;
-
 use wasmud_common::{ObjectId, Value};
 use wasmud_store::check::{MAX_LISTED, note};
 use wasmud_store::records::decode;
-use wasmud_store::{CheckReport, StoreError, StoreView, TimerRecord, TimerView};
+use wasmud_store::{CheckReport, StoreError, StoreView, TimerRecord};
 
 use crate::error::{id, unsigned};
 use crate::link::Link;
@@ -62,11 +60,16 @@ pub(crate) fn check(link: &Link, repair: bool) -> Result<CheckReport, StoreError
         );
         missing_locations.push(object);
     }
-    // Attributes, in batches: orphans, undecodable values, references never issued.
-    let mut orphan_attrs = Vec::new();
+    // Attributes of missing objects (at most what is listed), then every value in batches:
+    // undecodable ones, and references to ids never issued.
+    let listed = i64::try_from(MAX_LISTED).unwrap_or(i64::MAX);
+    let orphan_attrs: Vec<(ObjectId, String)> = link
+        .rows(|s| &s.orphan_attrs, &[&listed])?
+        .iter()
+        .map(|r| Ok((unsigned(r.get(0))?, r.get::<_, &str>(1).to_owned())))
+        .collect::<Result<_, StoreError>>()?;
     let mut dangling = Vec::new();
     let (mut after_object, mut after_name) = (-1i64, String::new());
-    let mut known: HashSet<ObjectId> = HashSet::new();
     loop {
         let rows = link.rows(|s| &s.attrs_after, &[&after_object, &after_name, &2048i64])?;
         let Some(last) = rows.last() else { break };
@@ -74,13 +77,6 @@ pub(crate) fn check(link: &Link, repair: bool) -> Result<CheckReport, StoreError
         for row in &rows {
             let object = unsigned(row.get(0))?;
             let name: &str = row.get(1);
-            if !known.contains(&object) {
-                if link.exists(object)? {
-                    known.insert(object);
-                } else {
-                    orphan_attrs.push((object, name.to_owned()));
-                }
-            }
             match decode::<Value>(row.get(2)) {
                 Ok(Value::Object(target))
                     if !link.exists(target)? && !link.is_deleted(target)? =>
@@ -117,20 +113,30 @@ pub(crate) fn check(link: &Link, repair: bool) -> Result<CheckReport, StoreError
             ),
         );
     }
-    let mut timers = Vec::new();
-    link.scan_timers(&mut |row| {
-        timers.push(row);
-        Ok(())
-    })?;
-    for (object, name, record) in &timers {
-        let TimerRecord { due_ms, parked, .. } = record;
-        if let Some(listed) = link.timer(*object, name)?
-            && (listed.due_ms != *due_ms || listed.parked != *parked)
-        {
-            p(
-                &mut report,
-                format!("timer {name:?} of #{object} disagrees with its record"),
-            );
+    // The due index reads the columns; the world reads the record: they must agree.
+    let (mut after_object, mut after_name) = (-1i64, String::new());
+    loop {
+        let rows = link.rows(|s| &s.timers_after, &[&after_object, &after_name, &2048i64])?;
+        let Some(last) = rows.last() else { break };
+        (after_object, after_name) = (last.get(0), last.get::<_, &str>(1).to_owned());
+        for row in &rows {
+            let (object, name) = (unsigned(row.get(0))?, row.get::<_, &str>(1));
+            match decode::<TimerRecord>(row.get(2)) {
+                Ok(record)
+                    if i64::try_from(record.due_ms).ok() != Some(row.get::<_, i64>(3))
+                        || record.parked != row.get::<_, bool>(4) =>
+                {
+                    p(
+                        &mut report,
+                        format!("timer {name:?} of #{object} disagrees with its record"),
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => p(
+                    &mut report,
+                    format!("timer {name:?} of #{object} does not decode: {e}"),
+                ),
+            }
         }
     }
     if problems > MAX_LISTED {

@@ -201,13 +201,7 @@ fn wait<T>(
     request: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
     timeout: Duration,
 ) -> Result<T, StoreError> {
-    match block_on(request, timeout) {
-        Ok(result) => result.map_err(pg),
-        Err(_) => Err(StoreError::backend(
-            true,
-            "PostgreSQL did not answer in time",
-        )),
-    }
+    link::wait(request, timeout).0
 }
 
 /// A read-only snapshot on a connection of its own (`REPEATABLE READ`), for other threads.

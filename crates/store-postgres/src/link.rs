@@ -167,8 +167,8 @@ impl Conn {
     }
 }
 
-/// Waits for a request, within the link's deadline; true if it timed out.
-fn wait<T>(
+/// Waits for a request, within `timeout`; true if it timed out.
+pub(crate) fn wait<T>(
     request: impl Future<Output = Result<T, tokio_postgres::Error>>,
     timeout: Duration,
 ) -> (Result<T, StoreError>, bool) {

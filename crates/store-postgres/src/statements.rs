@@ -42,7 +42,7 @@ statements! {
     timer = "SELECT record FROM wasmud.timers WHERE object = $1 AND name = $2";
     timers_of = "SELECT name, record FROM wasmud.timers WHERE object = $1 ORDER BY name";
     timer_count_of = "SELECT count(*) FROM wasmud.timers WHERE object = $1";
-    timers_after = "SELECT object, name, record FROM wasmud.timers \
+    timers_after = "SELECT object, name, record, due_ms, parked FROM wasmud.timers \
                     WHERE (object, name) > ($1, $2) ORDER BY object, name LIMIT $3";
     next_timer = "SELECT due_ms, object, name FROM wasmud.timers WHERE NOT parked \
                   ORDER BY due_ms, object, name LIMIT 1";
@@ -78,6 +78,9 @@ statements! {
     missing_locations = "SELECT o.id, o.location FROM wasmud.objects o \
                          WHERE o.location IS NOT NULL AND NOT EXISTS \
                          (SELECT 1 FROM wasmud.objects p WHERE p.id = o.location) ORDER BY o.id";
+    orphan_attrs = "SELECT a.object, a.name FROM wasmud.attrs a WHERE NOT EXISTS \
+                    (SELECT 1 FROM wasmud.objects o WHERE o.id = a.object) \
+                    ORDER BY a.object, a.name LIMIT $1";
     orphan_timers = "SELECT t.object, t.name FROM wasmud.timers t WHERE NOT EXISTS \
                      (SELECT 1 FROM wasmud.objects o WHERE o.id = t.object) \
                      ORDER BY t.object, t.name";
