@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use tempfile::TempDir;
+use wasmud::store::{Backend, PgStore, RedbStore};
 use wasmud::{AttrKind, Limit, ObjectId, Runtime, Scripts, Value, World, WorldError, WorldOptions};
 
 /// The engine and the typeclasses built from `scripts/` and `tests/typeclasses/` (plus the
@@ -28,14 +29,71 @@ pub fn runtime() -> &'static (Runtime, Scripts) {
     })
 }
 
-/// A world in a temporary directory.
-pub struct TestWorld {
-    dir: TempDir,
+/// Where a test world's store lives: the suites in `all/` run on [`Redb`] and the world's
+/// behavioural ones again on [`Postgres`] (`postgres/main.rs`), with the same bodies.
+pub trait Place: Sized {
+    /// A new, empty store.
+    fn fresh() -> Self;
+    /// Opens the store (again, after a close: a server restart).
+    fn open(&self, options: &WorldOptions) -> Box<dyn Backend>;
+}
+
+/// A redb file in a temporary directory (the embedded default).
+pub struct Redb(TempDir);
+
+impl Redb {
+    /// The store file.
+    pub fn path(&self) -> PathBuf {
+        self.0.path().join("world.redb")
+    }
+}
+
+impl Place for Redb {
+    fn fresh() -> Self {
+        Redb(tempfile::tempdir().expect("tempdir"))
+    }
+
+    fn open(&self, options: &WorldOptions) -> Box<dyn Backend> {
+        Box::new(RedbStore::open(&self.path(), options.store_cache_bytes).expect("open redb"))
+    }
+}
+
+/// A new database in this test process's PostgreSQL cluster (one cluster per process,
+/// [`wasmud_pg_cluster::Cluster::shared`]).
+pub struct Postgres {
+    url: String,
+}
+
+impl Postgres {
+    /// Its connection string.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Place for Postgres {
+    fn fresh() -> Self {
+        let cluster = wasmud_pg_cluster::Cluster::shared().expect("a PostgreSQL cluster");
+        let url = cluster.database().expect("a new database");
+        Postgres { url }
+    }
+
+    fn open(&self, _: &WorldOptions) -> Box<dyn Backend> {
+        Box::new(PgStore::open(&self.url, wasmud::store::POSTGRES_TIMEOUT).expect("open postgres"))
+    }
+}
+
+/// A world on a store of its own, which it can close and open again.
+pub struct TestWorldOn<P: Place> {
+    place: P,
     options: WorldOptions,
     world: Option<World>,
 }
 
-impl TestWorld {
+/// A test world on redb, the embedded default.
+pub type TestWorld = TestWorldOn<Redb>;
+
+impl<P: Place> TestWorldOn<P> {
     /// A new, empty world.
     pub fn new() -> Self {
         Self::with_options(WorldOptions::default())
@@ -43,9 +101,8 @@ impl TestWorld {
 
     /// A new, empty world with these options.
     pub fn with_options(options: WorldOptions) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut t = TestWorld {
-            dir,
+        let mut t = TestWorldOn {
+            place: P::fresh(),
             options,
             world: None,
         };
@@ -53,25 +110,28 @@ impl TestWorld {
         t
     }
 
-    /// The store file.
-    pub fn path(&self) -> PathBuf {
-        self.dir.path().join("world.redb")
+    /// Where its store is.
+    pub fn place(&self) -> &P {
+        &self.place
     }
 
     fn open(&mut self) {
-        let (runtime, scripts) = runtime();
-        self.world =
-            Some(World::open(&self.path(), runtime, scripts, &self.options).expect("open world"));
+        self.open_with(&runtime().1);
     }
 
-    /// Closes the world (final checkpoint) and opens the same file again: a server restart.
+    fn open_with(&mut self, scripts: &Scripts) {
+        let store = self.place.open(&self.options);
+        self.world = Some(World::on_store(store, &runtime().0, scripts, &self.options));
+    }
+
+    /// Closes the world (final checkpoint) and opens the same store again: a server restart.
     pub fn restart(&mut self) {
         self.world.take().expect("open").close().expect("close");
         self.open();
     }
 
     /// Closes the world (if it is open), runs `downtime` (e.g. moves an injected clock), and
-    /// opens the same file again.
+    /// opens the same store again.
     pub fn restart_after(&mut self, downtime: impl FnOnce()) {
         if let Some(world) = self.world.take() {
             world.close().expect("close");
@@ -80,22 +140,20 @@ impl TestWorld {
         self.open();
     }
 
-    /// Takes the open world out (for tests that move it to another thread), with the
-    /// directory that holds it.
-    pub fn into_world(mut self) -> (World, TempDir) {
+    /// Takes the open world out (for tests that move it to another thread), with the place
+    /// that holds its store.
+    pub fn into_world(mut self) -> (World, P) {
         let world = self.world.take().expect("open");
-        (world, self.dir)
+        (world, self.place)
     }
 
-    /// Closes the world and opens the same file with only `scripts` installed.
+    /// Closes the world and opens the same store with only `scripts` installed.
     pub fn reopen_with(&mut self, scripts: &Scripts) {
         self.world.take().expect("open").close().expect("close");
-        let (runtime, _) = runtime();
-        self.world =
-            Some(World::open(&self.path(), runtime, scripts, &self.options).expect("open world"));
+        self.open_with(scripts);
     }
 
-    /// Closes the world, leaving the directory for inspection.
+    /// Closes the world, leaving the store for inspection.
     pub fn close(&mut self) {
         if let Some(w) = self.world.take() {
             w.close().expect("close");
@@ -124,7 +182,14 @@ impl TestWorld {
     }
 }
 
-impl Default for TestWorld {
+impl TestWorldOn<Redb> {
+    /// The store file.
+    pub fn path(&self) -> PathBuf {
+        self.place.path()
+    }
+}
+
+impl<P: Place> Default for TestWorldOn<P> {
     fn default() -> Self {
         Self::new()
     }

@@ -193,6 +193,14 @@ enum Cmd {
         /// Instead: only the crowded-rooms scenario (part of `--players`).
         #[arg(long)]
         crowd: bool,
+        /// Instead: redb and PostgreSQL side by side (transfers, cold load, open, migrate),
+        /// PostgreSQL in a private cluster started for the run (needs Debian's `postgresql`).
+        #[arg(long)]
+        backends: bool,
+        /// With `--backends`: an empty PostgreSQL database to use instead of a private cluster
+        /// (it receives the large world; the transfer runs are skipped).
+        #[arg(long, requires = "backends")]
+        postgres: Option<String>,
     },
     /// Internal: the cold-load half of `bench`, run in a fresh process.
     #[command(hide = true)]
@@ -353,9 +361,9 @@ fn run_transcripts(
     Ok(())
 }
 
-/// The demo game (`scripts/`, built by `host/build.rs`): file names and contents, written into
-/// a new world's scripts directory.
-const DEMO_GAME: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/demo_game.rs"));
+/// The demo game (`scripts/`, built by `crates/components/build.rs`): file names and contents,
+/// written into a new world's scripts directory.
+const DEMO_GAME: &[(&str, &[u8])] = wasmud::components::DEMO_GAME;
 
 fn main() -> anyhow::Result<()> {
     no_error_backtraces();
@@ -440,6 +448,12 @@ fn main() -> anyhow::Result<()> {
         Cmd::Migrate { from, to, json } => migrate(&from, &to, json),
         Cmd::Bench { players: true, .. } => wasmud::bench::players_only(),
         Cmd::Bench { crowd: true, .. } => wasmud::bench::crowd_only(),
+        Cmd::Bench {
+            backends: true,
+            objects,
+            postgres,
+            ..
+        } => wasmud::bench::backends(objects, postgres),
         Cmd::Bench {
             objects,
             soak_transfers: Some(n),

@@ -9,7 +9,8 @@
 //! The bug story: a busy server only checkpointed after an idle second, so a SIGKILL lost all
 //! 160,850 acknowledged transfers of a 6-second run.
 //!
-//! CI runs `WASMUD_KILLS` (default 30) kills; the long run is
+//! The same test runs on a world in PostgreSQL (a private cluster; the server killed, not the
+//! database). CI runs `WASMUD_KILLS` (default 30) kills of each; the long run is
 //! `WASMUD_KILLS=500 cargo test --release -p wasmud --test crash -- --nocapture`.
 //! `WASMUD_CRASH_ARGS` adds `serve` arguments: with `--commit relaxed --commit-window-ms 1000`
 //! the acknowledgement check fails, as it must (acknowledged turns are lost).
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
+use wasmud::store::StoreLocation;
 use wasmud::{AttrKind, ObjectId, Value, World, WorldOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wasmud");
@@ -150,23 +152,25 @@ fn client(data: PathBuf, me: ObjectId, accounts: Vec<ObjectId>, acked: Arc<Atomi
 }
 
 fn read_world(store: &Path, accounts: &[ObjectId]) -> (i64, Vec<i64>) {
-    // The store's invariants hold after every crash (indexes, id sequence, references).
-    let report = wasmud::store::RedbStore::open_for_check(store)
-        .unwrap()
-        .check(false)
-        .unwrap();
+    read_world_at(&StoreLocation::Redb(store.to_owned()), accounts)
+}
+
+/// The total of gold and each account's `seq`, read from the store at `location` after the
+/// server died; its invariants must hold (indexes, id sequence, references).
+fn read_world_at(location: &StoreLocation, accounts: &[ObjectId]) -> (i64, Vec<i64>) {
+    let report = location.open_existing().unwrap().check(false).unwrap();
     assert!(
         report.is_clean(),
         "check after a crash: {:?}",
         report.problems
     );
-    let mut world = World::open(
-        store,
+    let options = WorldOptions::default();
+    let mut world = World::on_store(
+        location.open(options.store_cache_bytes).unwrap(),
         &wasmud::Runtime::new().unwrap(),
         &wasmud::Scripts::default(),
-        &WorldOptions::default(),
-    )
-    .unwrap();
+        &options,
+    );
     let int = |w: &mut World, id, name| match w.attr(id, AttrKind::Db, name).unwrap() {
         Some(Value::Int(n)) => n,
         None => 0,
@@ -203,14 +207,38 @@ fn ledger_world(root: &Path, extra: &[&str]) -> (Child, PathBuf, PathBuf, Vec<Ob
 
 #[test]
 fn kill_9_under_load_loses_no_acknowledged_transfer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = StoreLocation::Redb(dir.path().join("data").join("world.redb"));
+    kill_9_under_load(dir.path(), &[], &store);
+}
+
+#[test]
+fn kill_9_under_load_loses_no_acknowledged_transfer_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = wasmud_pg_cluster::Cluster::start().unwrap();
+    let url = cluster.database().unwrap();
+    kill_9_under_load(
+        dir.path(),
+        &["--store", &url],
+        &StoreLocation::Postgres(url.clone()),
+    );
+}
+
+/// `WASMUD_KILLS` kills of a server on the world in `store` (`store_args` name it to
+/// `serve`) while [`CLIENTS`] clients run transfers; after each, every acknowledged transfer
+/// is in the store and the gold is all there.
+fn kill_9_under_load(root: &Path, store_args: &[&str], store: &StoreLocation) {
     let kills: usize = std::env::var("WASMUD_KILLS")
         .ok()
         .and_then(|k| k.parse().ok())
         .unwrap_or(30);
-    let dir = tempfile::tempdir().unwrap();
     let extra = std::env::var("WASMUD_CRASH_ARGS").unwrap_or_default();
-    let extra: Vec<&str> = extra.split_whitespace().collect();
-    let (mut server, data, scripts, accounts) = ledger_world(dir.path(), &extra);
+    let extra: Vec<&str> = store_args
+        .iter()
+        .copied()
+        .chain(extra.split_whitespace())
+        .collect();
+    let (mut server, data, scripts, accounts) = ledger_world(root, &extra);
     let acked: Vec<Arc<AtomicI64>> = (0..CLIENTS).map(|_| Arc::default()).collect();
     let mut rng = Rng(0x5eed);
     let mut transfers = 0;
@@ -237,7 +265,7 @@ fn kill_9_under_load_loses_no_acknowledged_transfer() {
         for t in threads {
             t.join().unwrap();
         }
-        let (total, seqs) = read_world(&data.join("world.redb"), &accounts);
+        let (total, seqs) = read_world_at(store, &accounts);
         assert_eq!(
             total,
             GOLD * ACCOUNTS as i64,

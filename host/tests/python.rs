@@ -287,7 +287,7 @@ fn a_python_component_compiles_without_stalling_the_world() {
 }
 
 /// Building the Python typeclasses (and their tests) leaves no `__pycache__` in the source
-/// tree: cargo watches `scripts/`, `tests/typeclasses/`, `wit/` and `guest-sdk/` (host/build.rs),
+/// tree: cargo watches `scripts/`, `tests/typeclasses/`, `wit/` and `guest-sdk/` (crates/components/build.rs),
 /// and a file written there during a build makes the next `cargo run` build the host again.
 /// componentize-py writes one beside every module it imports, the SDK's included.
 #[test]

@@ -1,8 +1,9 @@
 //! `db` attributes persist across restarts; `ndb` attributes do not; values keep their types;
 //! object references come back to guests as handles.
 
+use crate::TestWorld;
 use wasmud::{AttrKind, Value};
-use wasmud_tests::{TestWorld, text};
+use wasmud_tests::text;
 
 #[test]
 fn db_survives_a_restart_and_ndb_does_not() {

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::TestWorld;
 use wasmud::world::{ManualClock, Puppeting};
 use wasmud::{ObjectId, WorldOptions};
-use wasmud_tests::TestWorld;
 
 /// The texts delivered by one line `who` typed, as (recipient, text).
 fn play(t: &mut TestWorld, who: ObjectId, line: &str) -> Vec<(ObjectId, String)> {

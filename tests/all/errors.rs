@@ -1,8 +1,8 @@
 //! Bad input gets a typed error and the host keeps running: deleted handles, malformed guest
 //! arguments, a panicking guest.
 
+use crate::TestWorld;
 use wasmud::{AttrKind, Value, WorldError};
-use wasmud_tests::TestWorld;
 
 fn last_error(t: &mut TestWorld, id: u64) -> String {
     match t.ndb(id, "last_error") {

@@ -1,8 +1,8 @@
 //! `find` over a real store: however many objects match, it lists at most the limit asked
 //! for (exact keys first, then by id), says that more matched, and holds no more than that.
 
+use crate::TestWorld;
 use wasmud::{AttrKind, Value};
-use wasmud_tests::TestWorld;
 
 #[test]
 fn find_lists_exact_keys_first_and_stops_at_its_limit() {

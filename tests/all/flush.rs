@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use crate::TestWorld;
 use wasmud::cache::live_entries;
 use wasmud::world::KeepReason;
 use wasmud::{AttrKind, FlushScope, Value, WorldOptions};
-use wasmud_tests::{TestWorld, text};
+use wasmud_tests::text;
 
 #[test]
 fn a_flushed_object_reloads_transparently_and_runs_at_init_again() {

@@ -1,8 +1,9 @@
 //! Hooks that trigger hooks: queued fan-out through a room, and synchronous nested hooks on the
 //! same typeclass as the running one (each nested call gets its own instance).
 
+use crate::TestWorld;
 use wasmud::{AttrKind, Value, WorldError};
-use wasmud_tests::{TestWorld, text};
+use wasmud_tests::text;
 
 #[test]
 fn a_say_fans_out_through_the_room_to_every_other_listener() {

@@ -11,8 +11,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::TestWorld;
 use wasmud::{AttrKind, FlushScope, Limit, ObjectId, Value, WorldError, WorldOptions};
-use wasmud_tests::{TestWorld, expect_limit, hits};
+use wasmud_tests::{expect_limit, hits};
 
 /// Options with time limits far beyond what a test needs, for tests about other limits: on a
 /// loaded CI machine a slow turn must not hit a time limit first.

@@ -1,7 +1,7 @@
 //! One object id, one live entry, loaded from redb at most once while cached.
 
+use crate::TestWorld;
 use wasmud::Value;
-use wasmud_tests::TestWorld;
 
 #[test]
 fn same_id_yields_the_same_entry_loaded_once() {

@@ -27,6 +27,8 @@
 //! The real `wasmud serve` binary is tested in `host/tests/serve.rs` (it needs the binary path
 //! cargo gives only to its own package).
 
+use wasmud_tests::TestWorld;
+
 mod attributes;
 mod backends;
 mod demo;

@@ -4,9 +4,9 @@
 //! A component built for 0.2.0, before the method existed, still loads, runs and is confined.
 //! What a client is told of a room's exits goes by kind, not by typeclass name.
 
+use crate::TestWorld;
 use wasmud::runtime::Hook;
 use wasmud::{AttrKind, Value};
-use wasmud_tests::TestWorld;
 
 #[test]
 fn a_retyped_object_keeps_its_id_and_db_and_runs_the_new_at_init() {

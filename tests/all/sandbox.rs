@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::TestWorld;
 use wasmud::{AttrKind, Limit, ObjectId, Value, WorldError, WorldOptions};
-use wasmud_tests::{TestWorld, expect_limit};
+use wasmud_tests::expect_limit;
 
 /// Runs `input` on a fresh adversary and returns the trap's detail; panics if it did not trap
 /// in `at-command` of `adversary` (a guest fault, not a limit).

@@ -1,7 +1,12 @@
-//! A corrupt database file, or one from a newer schema, is a clear error and is left untouched.
+//! A corrupt database file, or one from a newer schema, is a clear error and is left untouched;
+//! a timer queue damaged behind the world's back does not block the queue.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use wasmud::store::StoreError;
-use wasmud::{World, WorldError, WorldOptions};
+use wasmud::world::{ManualClock, TickOutcome};
+use wasmud::{Value, World, WorldError, WorldOptions};
 use wasmud_tests::{TestWorld, runtime};
 
 fn open(path: &std::path::Path) -> Result<World, WorldError> {
@@ -92,4 +97,54 @@ fn a_backup_holds_every_table_timers_and_accounts_included() {
     assert_eq!(timers[0].interval_ms, Some(60_000));
     assert_eq!(copy.next_timer_due().unwrap(), Some(timers[0].due_ms));
     assert_eq!(copy.account("ANNA").unwrap(), Some(account));
+}
+
+#[test]
+fn a_queue_row_without_a_timer_and_a_timer_without_an_object_do_not_block_the_queue() {
+    use redb::{ReadableTable, TableDefinition};
+    const TIMERS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("timers");
+    const QUEUE: TableDefinition<(u64, u64, &str), ()> = TableDefinition::new("timer_queue");
+    const T0: u64 = 1_700_000_000_000;
+    let clock = ManualClock::new(T0);
+    let mut t = TestWorld::with_options(WorldOptions {
+        clock: Arc::new(clock.clone()),
+        ..WorldOptions::default()
+    });
+    let c = t.w().create("c", "counter", None).unwrap();
+    t.cmd(c, "after x 100");
+    t.close();
+    {
+        let db = redb::Database::create(t.path()).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut queue = txn.open_table(QUEUE).unwrap();
+            queue.insert((T0 + 10, c, "ghost"), ()).unwrap();
+            queue.insert((T0 + 100, 9_999, "orphan"), ()).unwrap();
+            let mut timers = txn.open_table(TIMERS).unwrap();
+            let record = timers.get((c, "x")).unwrap().unwrap().value().to_vec();
+            timers.insert((9_999, "orphan"), record.as_slice()).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    t.restart_after(|| ());
+    clock.advance(Duration::from_millis(100));
+    let fires = t.w().fire_due_timers(10);
+    let outcomes: Vec<(&str, bool)> = fires
+        .iter()
+        .map(|f| {
+            (
+                f.name.as_str(),
+                matches!(f.outcome, TickOutcome::Dropped { .. }),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("ghost", true), ("x", false), ("orphan", true)],
+        "{fires:?}"
+    );
+    assert_eq!(t.db(c, "tick.x"), Some(Value::Int(1)));
+    assert_eq!(t.w().timer_count().unwrap(), 0);
+    assert!(t.w().fire_due_timers(10).is_empty());
+    assert_eq!(t.w().stats().timer_counters.dropped, 2);
 }

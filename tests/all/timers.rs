@@ -6,10 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::TestWorld;
 use wasmud::runtime::Hook;
 use wasmud::world::{ManualClock, TickOutcome, TimerFire};
 use wasmud::{FlushScope, Limit, ObjectId, Value, WorldError, WorldLimits, WorldOptions};
-use wasmud_tests::{TestWorld, hits, load_script, runtime, text};
+use wasmud_tests::{hits, load_script, runtime, text};
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -338,52 +339,6 @@ fn a_quarantined_typeclass_s_timers_wait_longer_each_time_and_fire_after_a_reloa
     assert!(fires.iter().all(|f| f.outcome == TickOutcome::Fired));
     assert_eq!(row(&mut t, "beat").due_ms, T0 + 90_000, "still on its beat");
     assert_eq!(t.w().stats().timer_counters.waited, 4);
-}
-
-#[test]
-fn a_queue_row_without_a_timer_and_a_timer_without_an_object_do_not_block_the_queue() {
-    use redb::{ReadableTable, TableDefinition};
-    const TIMERS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("timers");
-    const QUEUE: TableDefinition<(u64, u64, &str), ()> = TableDefinition::new("timer_queue");
-    let clock = ManualClock::new(T0);
-    let mut t = world(&clock);
-    let c = t.w().create("c", "counter", None).unwrap();
-    t.cmd(c, "after x 100");
-    t.close();
-    {
-        let db = redb::Database::create(t.path()).unwrap();
-        let txn = db.begin_write().unwrap();
-        {
-            let mut queue = txn.open_table(QUEUE).unwrap();
-            queue.insert((T0 + 10, c, "ghost"), ()).unwrap();
-            queue.insert((T0 + 100, 9_999, "orphan"), ()).unwrap();
-            let mut timers = txn.open_table(TIMERS).unwrap();
-            let record = timers.get((c, "x")).unwrap().unwrap().value().to_vec();
-            timers.insert((9_999, "orphan"), record.as_slice()).unwrap();
-        }
-        txn.commit().unwrap();
-    }
-    t.restart_after(|| ());
-    clock.advance(ms(100));
-    let fires = t.w().fire_due_timers(10);
-    let outcomes: Vec<(&str, bool)> = fires
-        .iter()
-        .map(|f| {
-            (
-                f.name.as_str(),
-                matches!(f.outcome, TickOutcome::Dropped { .. }),
-            )
-        })
-        .collect();
-    assert_eq!(
-        outcomes,
-        [("ghost", true), ("x", false), ("orphan", true)],
-        "{fires:?}"
-    );
-    assert_eq!(int(&mut t, c, "tick.x"), 1);
-    assert_eq!(t.w().timer_count().unwrap(), 0);
-    assert!(t.w().fire_due_timers(10).is_empty());
-    assert_eq!(t.w().stats().timer_counters.dropped, 2);
 }
 
 #[test]

@@ -7,8 +7,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::TestWorld;
 use wasmud::{AttrKind, FlushScope, Limit, ObjectId, Value, WorldError, WorldOptions};
-use wasmud_tests::{TestWorld, expect_limit, load_script, runtime};
+use wasmud_tests::{expect_limit, load_script, runtime};
 
 /// The twins: the same commands, written in Rust and in Python.
 const TWINS: [&str; 2] = ["adversary", "pyadversary"];

@@ -56,6 +56,49 @@ impl Cluster {
         Ok(cluster)
     }
 
+    /// One cluster for the whole test process, started at its first use: for suites that make
+    /// a database per test (a cluster takes seconds to start). Statics are never dropped, so a
+    /// watchdog process stops the server and removes its directory once this process is gone
+    /// (whether it exited or was killed).
+    ///
+    /// # Errors
+    /// If the cluster did not start (every later call returns the same error).
+    pub fn shared() -> anyhow::Result<&'static Cluster> {
+        static SHARED: std::sync::OnceLock<Result<Cluster, String>> = std::sync::OnceLock::new();
+        let started = SHARED.get_or_init(|| {
+            let cluster = Cluster::start().map_err(|e| format!("{e:#}"))?;
+            cluster.watch_this_process().map_err(|e| format!("{e:#}"))?;
+            Ok(cluster)
+        });
+        started.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Starts the watchdog of [`Cluster::shared`].
+    fn watch_this_process(&self) -> anyhow::Result<()> {
+        const WATCH: &str = r#"pid=$1; dir=$2; shift 2
+while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
+"$@" >/dev/null 2>&1; rm -rf "$dir""#;
+        let mut watchdog = Command::new("sh");
+        watchdog
+            .args(["-c", WATCH, "watchdog"])
+            .arg(std::process::id().to_string())
+            .arg(self.dir.path());
+        if self.as_postgres {
+            watchdog.args(["runuser", "-u", "postgres", "--"]);
+        }
+        watchdog
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "stop"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("start the cluster's watchdog")?;
+        Ok(())
+    }
+
     fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }

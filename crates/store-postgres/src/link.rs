@@ -44,7 +44,13 @@ pub(crate) struct Conn {
     /// The server did not answer in time: the connection's state is unknown, and every use
     /// fails until the store reconnects.
     broken: bool,
+    /// No due timer sorts below this key (due, object, name), so the next one is looked for
+    /// from here on (see [`Conn::lower_timer_floor`]); `None`: from the start.
+    pub(crate) timer_floor: Option<TimerKey>,
 }
+
+/// A timer's place in the due queue: (due ms, object, name).
+pub(crate) type TimerKey = (i64, i64, String);
 
 /// A shared handle on the connection (cheap to clone).
 #[derive(Clone)]
@@ -62,6 +68,7 @@ impl Link {
             timeout,
             failed: None,
             broken: false,
+            timer_floor: None,
         })))
     }
 
@@ -111,6 +118,10 @@ impl Link {
     /// Sends a statement of the simple protocol (`BEGIN`, `SAVEPOINT` ...) without waiting.
     pub(crate) fn send_simple(&self, sql: &'static str) {
         let mut conn = self.conn();
+        if sql.starts_with("ROLLBACK") {
+            // Timers removed since may come back: the floor no longer holds.
+            conn.timer_floor = None;
+        }
         let client = conn.client.clone();
         conn.push(Box::pin(async move { client.batch_execute(sql).await }));
     }
@@ -123,6 +134,21 @@ impl Link {
 }
 
 impl Conn {
+    /// A timer was written due at `key`: the next due timer may now sort there.
+    ///
+    /// Why a floor: firing timers deletes their rows, and within the group's transaction those
+    /// rows' index entries stay (no other transaction may see them gone yet), so asking "the
+    /// first due timer" from the start skips every timer fired so far in the group: 100,000
+    /// timers due at once cost O(n²) index entries. The floor keeps each look at the live end:
+    /// the last timer found was the first then, and only a timer written since can sort lower.
+    pub(crate) fn lower_timer_floor(&mut self, key: TimerKey) {
+        if let Some(floor) = &self.timer_floor
+            && key < *floor
+        {
+            self.timer_floor = Some(key);
+        }
+    }
+
     fn push(&mut self, mut request: Pending) {
         // The first poll sends the request (tokio-postgres sends before its first await).
         match poll_once(&mut request) {

@@ -46,6 +46,9 @@ statements! {
                     WHERE (object, name) > ($1, $2) ORDER BY object, name LIMIT $3";
     next_timer = "SELECT due_ms, object, name FROM wasmud.timers WHERE NOT parked \
                   ORDER BY due_ms, object, name LIMIT 1";
+    next_timer_from = "SELECT due_ms, object, name FROM wasmud.timers WHERE NOT parked \
+                       AND (due_ms, object, name) >= ($1, $2, $3) \
+                       ORDER BY due_ms, object, name LIMIT 1";
     timer_count = "SELECT count(*) FROM wasmud.timers";
     account = "SELECT record FROM wasmud.accounts WHERE name_folded = $1";
     accounts = "SELECT record FROM wasmud.accounts ORDER BY name_folded";

@@ -193,15 +193,18 @@ impl TimerView for Link {
     }
 
     fn next_timer(&self) -> Result<Option<(u64, ObjectId, Box<str>)>, StoreError> {
-        self.row(|s| &s.next_timer, &[])?
-            .map(|row| {
-                Ok((
-                    unsigned(row.get(0))?,
-                    unsigned(row.get(1))?,
-                    Box::from(row.get::<_, &str>(2)),
-                ))
-            })
-            .transpose()
+        let floor = self.conn().timer_floor.clone();
+        let row = match &floor {
+            Some((due, object, name)) => self.row(|s| &s.next_timer_from, &[due, object, name])?,
+            None => self.row(|s| &s.next_timer, &[])?,
+        };
+        let Some(row) = row else {
+            // None at or past the floor: none at all (a timer written later lowers it).
+            return Ok(None);
+        };
+        let (due, object, name): (i64, i64, &str) = (row.get(0), row.get(1), row.get(2));
+        self.conn().timer_floor = Some((due, object, name.to_owned()));
+        Ok(Some((unsigned(due)?, unsigned(object)?, Box::from(name))))
     }
 
     fn timer_count(&self) -> Result<u64, StoreError> {

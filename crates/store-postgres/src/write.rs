@@ -150,15 +150,15 @@ impl WriteTxn for PgWrite {
         _old: Option<&TimerRecord>,
         new: &TimerRecord,
     ) -> Result<(), StoreError> {
+        let due = i64::try_from(new.due_ms).unwrap_or(i64::MAX);
+        if !new.parked {
+            self.link
+                .conn()
+                .lower_timer_floor((due, id(object)?, name.to_owned()));
+        }
         self.send(
             |s| &s.put_timer,
-            params![
-                id(object)?,
-                name.to_owned(),
-                i64::try_from(new.due_ms).unwrap_or(i64::MAX),
-                new.parked,
-                encode(new)?,
-            ],
+            params![id(object)?, name.to_owned(), due, new.parked, encode(new)?],
         );
         Ok(())
     }
@@ -268,6 +268,11 @@ pub(crate) fn commit_group(link: &Link) -> Result<(), StoreError> {
     }
     link.send_simple("COMMIT");
     let result = link.settle();
-    link.conn().in_group = false;
+    let mut conn = link.conn();
+    conn.in_group = false;
+    if result.is_err() {
+        // The whole group is gone, the timers it removed with it.
+        conn.timer_floor = None;
+    }
     result
 }

@@ -192,7 +192,7 @@ fn componentize_py() -> Result<PathBuf, AuthoringError> {
     if let Some(tool) = std::env::var_os("WASMUD_COMPONENTIZE_PY") {
         return Ok(tool.into());
     }
-    let built = Path::new(crate::scripts::PYTHON_VENV).join("bin/componentize-py");
+    let built = Path::new(wasmud_components::PYTHON_VENV).join("bin/componentize-py");
     if built.is_file() {
         return Ok(built);
     }
