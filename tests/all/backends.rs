@@ -214,6 +214,21 @@ fn a_second_server_cannot_open_a_postgres_world_in_use() {
 }
 
 #[test]
+fn a_postgres_world_closed_opens_again_at_once() {
+    // The lock is released before the connection goes, not when the server notices it went:
+    // a restart (or a test) that opens the world right away finds it free, every time.
+    let cluster = Cluster::start().unwrap();
+    let url = cluster.database().unwrap();
+    for round in 0..50 {
+        let mut store = PgStore::open(&url, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("open #{round}: {e}"));
+        let mut txn = store.write().unwrap();
+        txn.put_attr(1, "round", &Value::Int(round)).unwrap();
+        txn.commit(round % 2 == 0).unwrap();
+    }
+}
+
+#[test]
 fn check_finds_a_postgres_timer_whose_columns_disagree_with_its_record() {
     let cluster = Cluster::start().unwrap();
     let url = cluster.database().unwrap();

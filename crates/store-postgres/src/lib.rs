@@ -196,6 +196,14 @@ impl PgStore {
     }
 }
 
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(link) = self.link.take() {
+            link.close(self.timeout.min(Duration::from_secs(2)));
+        }
+    }
+}
+
 /// Waits for a request on a client that is not a [`Link`]'s.
 fn wait<T>(
     request: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
@@ -277,7 +285,9 @@ impl Backend for PgStore {
     }
 
     fn reopen(&mut self) -> Result<(), StoreError> {
-        self.link = None;
+        if let Some(old) = self.link.take() {
+            old.close(self.timeout.min(Duration::from_secs(2)));
+        }
         let client = self.connect()?;
         let statements = self.prepare(&client)?;
         self.link = Some(Link::new(client, statements, self.timeout));

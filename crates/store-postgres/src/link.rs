@@ -131,6 +131,33 @@ impl Link {
         let mut conn = self.conn();
         conn.settle()
     }
+
+    /// Ends the session's business before the connection goes: rolls back a group never
+    /// committed and releases the session's advisory locks, waiting at most `within`.
+    ///
+    /// Why wait: PostgreSQL frees a closed session's locks when its backend process notices
+    /// the client left, a moment later; a server (or a test) that opens the world right after
+    /// this one closes it would find it still held.
+    pub(crate) fn close(&self, within: Duration) {
+        let mut conn = self.conn();
+        if conn.broken {
+            return;
+        }
+        let _ = conn.settle();
+        let (client, in_group) = (conn.client.clone(), conn.in_group);
+        drop(conn);
+        let (_, _) = wait(
+            async move {
+                if in_group {
+                    client.batch_execute("ROLLBACK").await?;
+                }
+                client
+                    .batch_execute("SELECT pg_advisory_unlock_all()")
+                    .await
+            },
+            within,
+        );
+    }
 }
 
 impl Conn {
