@@ -47,8 +47,10 @@ CREATE SEQUENCE wasmud.object_ids MINVALUE 1 START 1;
 "#,
 )];
 
-/// Creates the schema and its version table if missing (idempotent).
+/// Creates the schema and its version table if missing (idempotent). The session reports
+/// warnings and errors only: "already exists, skipping" on every start is not news.
 pub(crate) const PREPARE: &str = r#"
+SET client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS wasmud;
 CREATE TABLE IF NOT EXISTS wasmud.schema_version (
     version integer NOT NULL,
