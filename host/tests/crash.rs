@@ -77,15 +77,34 @@ fn start(data: &Path, scripts: &Path, extra: &[&str]) -> Child {
         .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(server_log(data))
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut child = child;
     while !data.join("console.addr").exists() {
-        assert!(Instant::now() < deadline, "the server never came up");
+        let log = || std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the server exited ({status}) before it came up:\n{}", log());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server never came up:\n{}",
+            log()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     child
+}
+
+/// The server's log, appended to `<data>.log` (next to the data directory, which a test may
+/// remove), for a failure to show.
+fn server_log(data: &Path) -> Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data.with_extension("log"))
+        .map_or_else(|_| Stdio::null(), Stdio::from)
 }
 
 /// An authenticated admin connection.
@@ -219,8 +238,8 @@ fn kill_9_under_load_loses_no_acknowledged_transfer_on_postgres() {
     let url = cluster.database().unwrap();
     kill_9_under_load(
         dir.path(),
-        &["--store", &url],
-        &StoreLocation::Postgres(url.clone()),
+        &["--store", &format!("postgres:{url}")],
+        &StoreLocation::Postgres(url),
     );
 }
 

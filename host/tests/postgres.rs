@@ -17,7 +17,7 @@ fn id(reply: &serde_json::Value) -> u64 {
 #[test]
 fn a_world_in_postgres_survives_kill_9_and_migrates_to_redb_and_back() {
     let cluster = Cluster::start().unwrap();
-    let store = format!("postgres:{}", cluster.url_of_new_database().unwrap());
+    let store = format!("postgres:{}", cluster.database().unwrap());
     let den = {
         let server = Server::start(&["--store", &store]);
         assert!(server.log().contains("postgres host="), "{}", server.log());
@@ -49,7 +49,7 @@ fn a_world_in_postgres_survives_kill_9_and_migrates_to_redb_and_back() {
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("not empty"), "{}", text(&out));
     // And back, into a new database.
-    let back = format!("postgres:{}", cluster.url_of_new_database().unwrap());
+    let back = format!("postgres:{}", cluster.database().unwrap());
     let out = wasmud(&["migrate", "--from", file.to_str().unwrap(), "--to", &back]);
     assert!(out.status.success(), "{}", text(&out));
     let server = Server::start(&["--store", &back]);
@@ -62,7 +62,7 @@ fn a_world_in_postgres_survives_kill_9_and_migrates_to_redb_and_back() {
 #[test]
 fn a_postgres_restart_under_load_loses_nothing_acknowledged() {
     let cluster = Cluster::start().unwrap();
-    let store = format!("postgres:{}", cluster.url_of_new_database().unwrap());
+    let store = format!("postgres:{}", cluster.database().unwrap());
     let server = Server::start(&["--store", &store]);
     let den = id(&server.console("create Den room"));
     let mut acknowledged = Vec::new();

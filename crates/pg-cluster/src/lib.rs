@@ -134,7 +134,8 @@ while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
         Ok(())
     }
 
-    /// A new, empty database; its connection string.
+    /// A new, empty database; its connection string (`host=... dbname=...`, what
+    /// `PgStore::open` takes; `serve --store` wants it behind `postgres:`).
     ///
     /// # Errors
     /// If `createdb` fails.
@@ -151,14 +152,6 @@ while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
             &name,
         ]))?;
         Ok(self.url(&name))
-    }
-
-    /// A new, empty database; its connection string (as [`Cluster::database`]).
-    ///
-    /// # Errors
-    /// If `createdb` fails.
-    pub fn url_of_new_database(&self) -> anyhow::Result<String> {
-        self.database()
     }
 
     /// Runs `sql` with `psql` in the database of `url` (one made by [`Cluster::database`]):
