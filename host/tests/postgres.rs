@@ -116,3 +116,84 @@ fn a_postgres_restart_under_load_loses_nothing_acknowledged() {
         );
     }
 }
+
+/// A PostgreSQL that stops answering (frozen with SIGSTOP: a network partition, a hung server)
+/// costs the change in flight one deadline, not a stalled world: later changes are refused at
+/// once and the world answers what it holds (the reconnect runs off the world thread), and
+/// once the server answers again the world takes changes by itself; nothing acknowledged is
+/// lost and nothing refused is kept.
+#[test]
+fn a_postgres_that_stops_answering_pauses_changes_not_reads() {
+    use std::time::{Duration, Instant};
+    let cluster = Cluster::start().unwrap();
+    let store = format!("postgres:{}", cluster.database().unwrap());
+    let server = Server::start(&["--store", &store]);
+    let den = id(&server.console("create Den room"));
+    let set = |i: u32| {
+        server.console_outcome(&["set", &den.to_string(), &format!("a{i}"), &i.to_string()])
+    };
+    let mut acknowledged: Vec<u32> = (0..5).collect();
+    for &i in &acknowledged {
+        assert!(set(i).0, "the store is up");
+    }
+    cluster.freeze().unwrap();
+    let frozen = Instant::now();
+    let (ok, reply) = set(5);
+    assert!(
+        !ok,
+        "a change with the server frozen was acknowledged: {reply}"
+    );
+    assert!(
+        frozen.elapsed() < Duration::from_secs(20),
+        "the change in flight waited {:?} (the deadline is 10 s): {reply}\n{}",
+        frozen.elapsed(),
+        server.log()
+    );
+    let mut refused = vec![5];
+    for i in 6..12 {
+        let started = Instant::now();
+        let (ok, reply) = set(i);
+        assert!(!ok, "a{i} acknowledged while the server is frozen: {reply}");
+        refused.push(i);
+        // A read of what the world holds itself (reads of the store's indexes, such as an
+        // object's contents, fail with a clear error until the store is back).
+        let stats = server.console("stats");
+        assert!(stats["entries"].as_u64().unwrap() > 0, "{stats}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "a refusal and a read took {:?}: the world thread waited for the server",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    cluster.thaw().unwrap();
+    let back = Instant::now();
+    let mut i = 12;
+    loop {
+        let (ok, _) = set(i);
+        if ok {
+            acknowledged.push(i);
+            break;
+        }
+        refused.push(i);
+        assert!(
+            back.elapsed() < Duration::from_secs(60),
+            "the world never took changes again: {}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        i += 1;
+    }
+    drop(server);
+    let server = Server::start(&["--store", &store]);
+    let db = &server.console(&format!("examine {den}"))["db"];
+    for i in &acknowledged {
+        assert_eq!(db[format!("a{i}")], *i, "acknowledged a{i} lost: {db}");
+    }
+    for i in &refused {
+        assert!(
+            db.get(format!("a{i}")).is_none(),
+            "a{i} was refused but kept: {db}"
+        );
+    }
+}

@@ -222,6 +222,57 @@ while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
         self.pg_ctl_start()
     }
 
+    /// Stops every process of the server where it stands (SIGSTOP): connections stay open and
+    /// nothing answers, as in a network partition or a server that hangs. [`Cluster::thaw`]
+    /// lets it go on (dropping the cluster does too).
+    ///
+    /// # Errors
+    /// If the server's processes cannot be found or signalled.
+    pub fn freeze(&self) -> anyhow::Result<()> {
+        self.signal_all("STOP")
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    ///
+    /// # Errors
+    /// If the server's processes cannot be found or signalled.
+    pub fn thaw(&self) -> anyhow::Result<()> {
+        self.signal_all("CONT")
+    }
+
+    /// Sends `signal` to the postmaster first (so it forks nothing meanwhile), then to its
+    /// children.
+    fn signal_all(&self, signal: &str) -> anyhow::Result<()> {
+        let pid_file = std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .context("read postmaster.pid")?;
+        let postmaster: u32 = pid_file
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .context("postmaster.pid names no process")?;
+        let mut pids = vec![postmaster];
+        for entry in std::fs::read_dir("/proc")?.flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid ...`; comm may hold spaces, so read after the last ')'.
+            let parent = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if parent == Some(postmaster) {
+                pids.push(pid);
+            }
+        }
+        run(Command::new("kill")
+            .arg(format!("-{signal}"))
+            .args(pids.iter().map(u32::to_string)))?;
+        Ok(())
+    }
+
     /// The cluster's directory (its socket is there).
     pub fn dir(&self) -> &Path {
         self.dir.path()
@@ -230,6 +281,7 @@ while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
 
 impl Drop for Cluster {
     fn drop(&mut self) {
+        let _ = self.thaw();
         let _ = self
             .tool("pg_ctl")
             .arg("-D")

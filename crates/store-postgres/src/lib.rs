@@ -18,6 +18,7 @@
 
 mod block;
 mod check;
+mod connect;
 mod error;
 mod link;
 mod schema;
@@ -29,18 +30,17 @@ pub use schema::SCHEMA_VERSION;
 pub use write::PgWrite;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 use wasmud_common::{ObjectId, Value};
 use wasmud_store::{
     AccountRecord, Backend, BackupReport, CheckReport, LoadedObject, ObjectRecord, Snapshot,
     StoreError, StoreView, TimerRecord, TimerRow, Visit, WriteTxn,
 };
 
-use block::block_on;
-use error::pg;
+use connect::Connector;
 use link::Link;
 use statements::Statements;
 use view::forward_views;
@@ -48,15 +48,19 @@ use view::forward_views;
 /// How long the world waits for the server before it counts the connection as lost.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a reconnect waits for a new session before the world goes on without one (the
+/// session keeps being made on a thread of its own; the next try picks it up).
+const RECONNECT_WAIT: Duration = Duration::from_millis(250);
+
 /// The advisory lock a running world holds on its database ("wasmud" in ASCII).
 const WORLD_LOCK: i64 = 0x7761_736d_7564;
 
 /// The runtime that drives the connections' I/O (one thread), shut down without blocking
 /// when the last user goes (a store may be dropped inside another runtime, as in tests).
-struct Io(Option<tokio::runtime::Runtime>);
+pub(crate) struct Io(Option<tokio::runtime::Runtime>);
 
 impl Io {
-    fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
     where
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
@@ -78,11 +82,11 @@ impl Drop for Io {
 
 /// A world stored in PostgreSQL.
 pub struct PgStore {
-    config: Config,
-    /// Runs the connections' I/O.
-    runtime: Arc<Io>,
-    /// `None` while disconnected (a reconnect failed).
+    connector: Connector,
+    /// `None` while disconnected (a reconnect failed or is under way).
     link: Option<Link>,
+    /// A session being made on a thread of its own (see [`Backend::reopen`]).
+    reconnecting: Option<mpsc::Receiver<Result<(Client, Statements), StoreError>>>,
     timeout: Duration,
 }
 
@@ -102,91 +106,18 @@ impl PgStore {
             .thread_name("wasmud-postgres")
             .enable_all()
             .build()?;
-        let mut store = PgStore {
+        let connector = Connector {
             config,
             runtime: Arc::new(Io(Some(runtime))),
-            link: None,
             timeout,
         };
-        store.reopen()?;
-        Ok(store)
-    }
-
-    fn connect(&self) -> Result<Client, StoreError> {
-        let mut config = self.config.clone();
-        config.connect_timeout(self.timeout);
-        config.application_name("wasmud");
-        let connecting = self.runtime.spawn(async move {
-            let (client, connection) = config.connect(NoTls).await?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::warn!("the connection to PostgreSQL ended: {e}");
-                }
-            });
-            Ok::<_, tokio_postgres::Error>(client)
-        });
-        match block_on(connecting, self.timeout + Duration::from_secs(1)) {
-            Ok(Ok(connected)) => connected.map_err(pg),
-            Ok(Err(join)) => Err(StoreError::backend(true, join)),
-            Err(_) => Err(StoreError::backend(
-                true,
-                "connecting to PostgreSQL timed out",
-            )),
-        }
-    }
-
-    /// Runs `sql` (simple protocol) on `client` and waits.
-    fn run(&self, client: &Client, sql: &str) -> Result<(), StoreError> {
-        wait(client.batch_execute(sql), self.timeout)
-    }
-
-    /// Takes the world's lock, then creates or migrates the schema.
-    fn prepare(&self, client: &Client) -> Result<Statements, StoreError> {
-        let locked = wait(
-            client.query_one("SELECT pg_try_advisory_lock($1)", &[&WORLD_LOCK]),
-            self.timeout,
-        )?;
-        if !locked.get::<_, bool>(0) {
-            return Err(StoreError::AlreadyOpen);
-        }
-        self.run(client, schema::PREPARE)?;
-        self.run(client, "BEGIN; LOCK TABLE wasmud.schema_version")?;
-        let migrated = (|| {
-            let row = wait(
-                client.query_one(
-                    "SELECT coalesce(max(version), 0) FROM wasmud.schema_version",
-                    &[],
-                ),
-                self.timeout,
-            )?;
-            let found: i32 = row.get(0);
-            if found > SCHEMA_VERSION {
-                return Err(StoreError::NewerSchema {
-                    found: u64::try_from(found).unwrap_or(0),
-                    supported: u8::try_from(SCHEMA_VERSION).unwrap_or(u8::MAX),
-                });
-            }
-            for (version, sql) in schema::MIGRATIONS.iter().filter(|(v, _)| *v > found) {
-                self.run(client, sql)?;
-                wait(
-                    client.execute(
-                        "INSERT INTO wasmud.schema_version (version) VALUES ($1)",
-                        &[version],
-                    ),
-                    self.timeout,
-                )?;
-                tracing::info!(version, "PostgreSQL schema migrated");
-            }
-            Ok(())
-        })();
-        match migrated {
-            Ok(()) => self.run(client, "COMMIT")?,
-            Err(e) => {
-                let _ = self.run(client, "ROLLBACK");
-                return Err(e);
-            }
-        }
-        wait(Statements::prepare(client), self.timeout)
+        let (client, statements) = connector.session()?;
+        Ok(PgStore {
+            connector,
+            link: Some(Link::new(client, statements, timeout)),
+            reconnecting: None,
+            timeout,
+        })
     }
 
     fn link(&self) -> Result<&Link, StoreError> {
@@ -237,6 +168,7 @@ forward_views!(PgRead);
 impl Backend for PgStore {
     fn describe(&self) -> String {
         let hosts: Vec<String> = self
+            .connector
             .config
             .get_hosts()
             .iter()
@@ -248,8 +180,8 @@ impl Backend for PgStore {
         format!(
             "postgres host={} dbname={} user={}",
             hosts.join(","),
-            self.config.get_dbname().unwrap_or("?"),
-            self.config.get_user().unwrap_or("?")
+            self.connector.config.get_dbname().unwrap_or("?"),
+            self.connector.config.get_user().unwrap_or("?")
         )
     }
 
@@ -262,7 +194,7 @@ impl Backend for PgStore {
     fn snapshot(&mut self) -> Result<Box<dyn Snapshot>, StoreError> {
         // Another connection sees only what is committed: commit the group first.
         self.checkpoint()?;
-        let client = self.connect()?;
+        let client = self.connector.connect()?;
         wait(
             client.batch_execute(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET search_path = wasmud",
@@ -272,7 +204,7 @@ impl Backend for PgStore {
         let statements = wait(Statements::prepare(&client), self.timeout)?;
         Ok(Box::new(PgSnapshot {
             link: Link::new(client, statements, self.timeout),
-            _runtime: self.runtime.clone(),
+            _runtime: self.connector.runtime.clone(),
         }))
     }
 
@@ -288,10 +220,40 @@ impl Backend for PgStore {
         if let Some(old) = self.link.take() {
             old.close(self.timeout.min(Duration::from_secs(2)));
         }
-        let client = self.connect()?;
-        let statements = self.prepare(&client)?;
-        self.link = Some(Link::new(client, statements, self.timeout));
-        Ok(())
+        // Making a session can take the whole deadline when the server does not answer (a
+        // network partition, a stopped server): it runs on a thread of its own, and the world
+        // thread waits only briefly for it, so reads from the cache go on meanwhile.
+        let pending = self.reconnecting.get_or_insert_with(|| {
+            let (done, pending) = mpsc::sync_channel(1);
+            let connector = self.connector.clone();
+            let spawned = std::thread::Builder::new()
+                .name("wasmud-pg-connect".into())
+                .spawn(move || {
+                    let _ = done.send(connector.session());
+                });
+            if let Err(e) = spawned {
+                tracing::warn!("cannot start a thread to reconnect to PostgreSQL: {e}");
+            }
+            pending
+        });
+        match pending.recv_timeout(RECONNECT_WAIT) {
+            Ok(session) => {
+                self.reconnecting = None;
+                let (client, statements) = session?;
+                self.link = Some(Link::new(client, statements, self.timeout));
+                Ok(())
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                Err(StoreError::backend(true, "still connecting to PostgreSQL"))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                self.reconnecting = None;
+                Err(StoreError::backend(
+                    true,
+                    "reconnecting to PostgreSQL failed",
+                ))
+            }
+        }
     }
 
     fn rewrite(&mut self) -> Result<(), StoreError> {

@@ -191,11 +191,28 @@ impl Conn {
         }
     }
 
+    /// One deadline for all of them: a server that stops answering costs the turn one
+    /// timeout, not one per statement in flight (the rest are dropped once it passed).
     fn settle(&mut self) -> Result<(), StoreError> {
         let mut first = self.failed.take();
+        let deadline = std::time::Instant::now() + self.timeout;
         for request in std::mem::take(&mut self.pending) {
-            let (result, timed_out) = wait(request, self.timeout);
-            self.broken |= timed_out;
+            if self.broken {
+                break;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            // Polled once before the deadline is looked at: answers already in count.
+            let (mut result, timed_out) = wait(request, left);
+            if timed_out {
+                self.broken = true;
+                result = Err(StoreError::backend(
+                    true,
+                    format!(
+                        "PostgreSQL did not answer within {} ms",
+                        self.timeout.as_millis()
+                    ),
+                ));
+            }
             if let Err(e) = result
                 && first.is_none()
             {
