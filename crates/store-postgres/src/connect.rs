@@ -3,7 +3,7 @@
 //! reconnect can run on a thread of its own while the world thread goes on serving reads.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio_postgres::{Client, Config, NoTls};
 use wasmud_store::StoreError;
@@ -12,6 +12,9 @@ use crate::block::block_on;
 use crate::error::pg;
 use crate::statements::Statements;
 use crate::{Io, SCHEMA_VERSION, WORLD_LOCK, schema, wait};
+
+/// How long opening a world waits for its lock before it counts another server as holding it.
+const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// The server's address and the deadline of every step.
 #[derive(Clone)]
@@ -53,6 +56,26 @@ impl Connector {
         }
     }
 
+    /// Takes the world's advisory lock, trying for [`LOCK_WAIT`]: a server killed a moment ago
+    /// holds it until PostgreSQL has ended its session, which a restart right after the kill
+    /// must not take for a second server.
+    fn lock_world(&self, client: &Client) -> Result<(), StoreError> {
+        let give_up = Instant::now() + LOCK_WAIT;
+        loop {
+            let locked = wait(
+                client.query_one("SELECT pg_try_advisory_lock($1)", &[&WORLD_LOCK]),
+                self.timeout,
+            )?;
+            if locked.get::<_, bool>(0) {
+                return Ok(());
+            }
+            if Instant::now() >= give_up {
+                return Err(StoreError::AlreadyOpen);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Runs `sql` (simple protocol) on `client` and waits.
     fn run(&self, client: &Client, sql: &str) -> Result<(), StoreError> {
         wait(client.batch_execute(sql), self.timeout)
@@ -60,13 +83,7 @@ impl Connector {
 
     /// Takes the world's lock, then creates or migrates the schema.
     fn prepare(&self, client: &Client) -> Result<Statements, StoreError> {
-        let locked = wait(
-            client.query_one("SELECT pg_try_advisory_lock($1)", &[&WORLD_LOCK]),
-            self.timeout,
-        )?;
-        if !locked.get::<_, bool>(0) {
-            return Err(StoreError::AlreadyOpen);
-        }
+        self.lock_world(client)?;
         self.run(client, schema::PREPARE)?;
         self.run(client, "BEGIN; LOCK TABLE wasmud.schema_version")?;
         let migrated = (|| {

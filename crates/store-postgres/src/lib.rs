@@ -95,7 +95,8 @@ impl PgStore {
     /// creates or migrates the world's schema, and takes the world's lock.
     ///
     /// # Errors
-    /// [`StoreError::AlreadyOpen`] if another server holds the world, [`StoreError::NewerSchema`]
+    /// [`StoreError::AlreadyOpen`] if another server holds the world (after 5 s of trying: a
+    /// server killed a moment ago holds it until its session ends), [`StoreError::NewerSchema`]
     /// if a newer wasmud migrated it, [`StoreError::Backend`] if it cannot connect.
     pub fn open(url: &str, timeout: Duration) -> Result<Self, StoreError> {
         let config: Config = url
