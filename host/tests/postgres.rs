@@ -56,65 +56,95 @@ fn a_world_in_postgres_survives_kill_9_and_migrates_to_redb_and_back() {
     assert_eq!(server.console(&format!("examine {den}"))["db"]["weight"], 7);
 }
 
+/// An admin writing `a<i> = i` to a room of a world in PostgreSQL, keeping count of what the
+/// console acknowledged and what it refused.
+struct Writes {
+    store: String,
+    server: Server,
+    den: u64,
+    acknowledged: Vec<u32>,
+    refused: Vec<(u32, String)>,
+}
+
+impl Writes {
+    /// A new world in a database of `cluster`, served, with a room.
+    fn start(cluster: &Cluster) -> Writes {
+        let store = format!("postgres:{}", cluster.database().unwrap());
+        let server = Server::start(&["--store", &store]);
+        let den = id(&server.console("create Den room"));
+        Writes {
+            store,
+            server,
+            den,
+            acknowledged: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
+    /// Sets `a<i>`; whether it was acknowledged (noted either way), and the reply.
+    fn set(&mut self, i: u32) -> (bool, String) {
+        let (den, name, value) = (self.den.to_string(), format!("a{i}"), i.to_string());
+        let (ok, reply) = self.server.console_outcome(&["set", &den, &name, &value]);
+        if ok {
+            self.acknowledged.push(i);
+        } else {
+            self.refused.push((i, reply.clone()));
+        }
+        (ok, reply)
+    }
+
+    /// Sets from `a<i>` on until one is acknowledged, within `limit`.
+    fn until_taken(&mut self, mut i: u32, limit: std::time::Duration) {
+        let back = std::time::Instant::now();
+        while !self.set(i).0 {
+            assert!(
+                back.elapsed() < limit,
+                "the world never took changes again: {}",
+                self.server.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            i += 1;
+        }
+    }
+
+    /// Restarts the server on the store: every acknowledged change is there, no refused one.
+    fn verify_after_restart(self) {
+        drop(self.server);
+        let server = Server::start(&["--store", &self.store]);
+        let db = &server.console(&format!("examine {}", self.den))["db"];
+        for i in &self.acknowledged {
+            assert_eq!(db[format!("a{i}")], *i, "acknowledged a{i} lost: {db}");
+        }
+        for (i, reply) in &self.refused {
+            assert!(
+                db.get(format!("a{i}")).is_none(),
+                "a{i} was refused ({reply}) but kept: {db}"
+            );
+        }
+    }
+}
+
 /// PostgreSQL stops at once (as a crash) and comes back while an admin keeps writing: every
 /// change the console acknowledged is there afterwards, the ones refused meanwhile are not,
 /// and the world takes changes again by itself.
 #[test]
 fn a_postgres_restart_under_load_loses_nothing_acknowledged() {
     let cluster = Cluster::start().unwrap();
-    let store = format!("postgres:{}", cluster.database().unwrap());
-    let server = Server::start(&["--store", &store]);
-    let den = id(&server.console("create Den room"));
-    let mut acknowledged = Vec::new();
-    let mut refused = Vec::new();
-    let set = |i: u32| {
-        server.console_outcome(&["set", &den.to_string(), &format!("a{i}"), &i.to_string()])
-    };
+    let mut writes = Writes::start(&cluster);
     for i in 0..20 {
-        assert!(set(i).0, "the store is up");
-        acknowledged.push(i);
+        assert!(writes.set(i).0, "the store is up");
     }
     cluster.stop().unwrap();
     for i in 20..30 {
-        let (ok, reply) = set(i);
-        if ok {
-            acknowledged.push(i);
-        } else {
-            refused.push((i, reply));
-        }
+        writes.set(i);
     }
     assert!(
-        !refused.is_empty(),
+        !writes.refused.is_empty(),
         "writes with the server down were all acknowledged"
     );
     cluster.start_again().unwrap();
-    let back = std::time::Instant::now();
-    let mut i = 30;
-    loop {
-        let (ok, _) = set(i);
-        if ok {
-            acknowledged.push(i);
-            break;
-        }
-        assert!(
-            back.elapsed().as_secs() < 30,
-            "the world never took changes again"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        i += 1;
-    }
-    drop(server);
-    let server = Server::start(&["--store", &store]);
-    let db = &server.console(&format!("examine {den}"))["db"];
-    for i in &acknowledged {
-        assert_eq!(db[format!("a{i}")], *i, "acknowledged a{i} lost: {db}");
-    }
-    for (i, reply) in &refused {
-        assert!(
-            db.get(format!("a{i}")).is_none(),
-            "a{i} was refused ({reply}) but kept"
-        );
-    }
+    writes.until_taken(30, std::time::Duration::from_secs(30));
+    writes.verify_after_restart();
 }
 
 /// A PostgreSQL that stops answering (frozen with SIGSTOP: a network partition, a hung server)
@@ -126,19 +156,13 @@ fn a_postgres_restart_under_load_loses_nothing_acknowledged() {
 fn a_postgres_that_stops_answering_pauses_changes_not_reads() {
     use std::time::{Duration, Instant};
     let cluster = Cluster::start().unwrap();
-    let store = format!("postgres:{}", cluster.database().unwrap());
-    let server = Server::start(&["--store", &store]);
-    let den = id(&server.console("create Den room"));
-    let set = |i: u32| {
-        server.console_outcome(&["set", &den.to_string(), &format!("a{i}"), &i.to_string()])
-    };
-    let mut acknowledged: Vec<u32> = (0..5).collect();
-    for &i in &acknowledged {
-        assert!(set(i).0, "the store is up");
+    let mut writes = Writes::start(&cluster);
+    for i in 0..5 {
+        assert!(writes.set(i).0, "the store is up");
     }
     cluster.freeze().unwrap();
     let frozen = Instant::now();
-    let (ok, reply) = set(5);
+    let (ok, reply) = writes.set(5);
     assert!(
         !ok,
         "a change with the server frozen was acknowledged: {reply}"
@@ -147,17 +171,15 @@ fn a_postgres_that_stops_answering_pauses_changes_not_reads() {
         frozen.elapsed() < Duration::from_secs(20),
         "the change in flight waited {:?} (the deadline is 10 s): {reply}\n{}",
         frozen.elapsed(),
-        server.log()
+        writes.server.log()
     );
-    let mut refused = vec![5];
     for i in 6..12 {
         let started = Instant::now();
-        let (ok, reply) = set(i);
+        let (ok, reply) = writes.set(i);
         assert!(!ok, "a{i} acknowledged while the server is frozen: {reply}");
-        refused.push(i);
         // A read of what the world holds itself (reads of the store's indexes, such as an
         // object's contents, fail with a clear error until the store is back).
-        let stats = server.console("stats");
+        let stats = writes.server.console("stats");
         assert!(stats["entries"].as_u64().unwrap() > 0, "{stats}");
         assert!(
             started.elapsed() < Duration::from_secs(3),
@@ -167,33 +189,6 @@ fn a_postgres_that_stops_answering_pauses_changes_not_reads() {
         std::thread::sleep(Duration::from_millis(700));
     }
     cluster.thaw().unwrap();
-    let back = Instant::now();
-    let mut i = 12;
-    loop {
-        let (ok, _) = set(i);
-        if ok {
-            acknowledged.push(i);
-            break;
-        }
-        refused.push(i);
-        assert!(
-            back.elapsed() < Duration::from_secs(60),
-            "the world never took changes again: {}",
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(300));
-        i += 1;
-    }
-    drop(server);
-    let server = Server::start(&["--store", &store]);
-    let db = &server.console(&format!("examine {den}"))["db"];
-    for i in &acknowledged {
-        assert_eq!(db[format!("a{i}")], *i, "acknowledged a{i} lost: {db}");
-    }
-    for i in &refused {
-        assert!(
-            db.get(format!("a{i}")).is_none(),
-            "a{i} was refused but kept: {db}"
-        );
-    }
+    writes.until_taken(12, Duration::from_secs(60));
+    writes.verify_after_restart();
 }
