@@ -87,7 +87,6 @@ pub struct PgStore {
     link: Option<Link>,
     /// A session being made on a thread of its own (see [`Backend::reopen`]).
     reconnecting: Option<mpsc::Receiver<Result<(Client, Statements), StoreError>>>,
-    timeout: Duration,
 }
 
 impl PgStore {
@@ -117,7 +116,6 @@ impl PgStore {
             connector,
             link: Some(Link::new(client, statements, timeout)),
             reconnecting: None,
-            timeout,
         })
     }
 
@@ -128,11 +126,18 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// Ends the world's session, if any (see [`Link::close`]), waiting at most 2 s.
+    fn close_link(&mut self) {
+        if let Some(link) = self.link.take() {
+            link.close(self.connector.timeout.min(Duration::from_secs(2)));
+        }
+    }
+}
+
 impl Drop for PgStore {
     fn drop(&mut self) {
-        if let Some(link) = self.link.take() {
-            link.close(self.timeout.min(Duration::from_secs(2)));
-        }
+        self.close_link();
     }
 }
 
@@ -200,11 +205,11 @@ impl Backend for PgStore {
             client.batch_execute(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET search_path = wasmud",
             ),
-            self.timeout,
+            self.connector.timeout,
         )?;
-        let statements = wait(Statements::prepare(&client), self.timeout)?;
+        let statements = wait(Statements::prepare(&client), self.connector.timeout)?;
         Ok(Box::new(PgSnapshot {
-            link: Link::new(client, statements, self.timeout),
+            link: Link::new(client, statements, self.connector.timeout),
             _runtime: self.connector.runtime.clone(),
         }))
     }
@@ -218,9 +223,7 @@ impl Backend for PgStore {
     }
 
     fn reopen(&mut self) -> Result<(), StoreError> {
-        if let Some(old) = self.link.take() {
-            old.close(self.timeout.min(Duration::from_secs(2)));
-        }
+        self.close_link();
         // Making a session can take the whole deadline when the server does not answer (a
         // network partition, a stopped server): it runs on a thread of its own, and the world
         // thread waits only briefly for it, so reads from the cache go on meanwhile.
@@ -241,7 +244,7 @@ impl Backend for PgStore {
             Ok(session) => {
                 self.reconnecting = None;
                 let (client, statements) = session?;
-                self.link = Some(Link::new(client, statements, self.timeout));
+                self.link = Some(Link::new(client, statements, self.connector.timeout));
                 Ok(())
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {

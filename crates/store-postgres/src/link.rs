@@ -143,10 +143,12 @@ impl Link {
         if conn.broken {
             return;
         }
-        let _ = conn.settle();
+        // Their answers no longer matter; the server runs them before what is sent next.
+        conn.pending.clear();
+        conn.failed = None;
         let (client, in_group) = (conn.client.clone(), conn.in_group);
         drop(conn);
-        let (_, _) = wait(
+        let _ = wait(
             async move {
                 if in_group {
                     client.batch_execute("ROLLBACK").await?;
@@ -205,13 +207,7 @@ impl Conn {
             let (mut result, timed_out) = wait(request, left);
             if timed_out {
                 self.broken = true;
-                result = Err(StoreError::backend(
-                    true,
-                    format!(
-                        "PostgreSQL did not answer within {} ms",
-                        self.timeout.as_millis()
-                    ),
-                ));
+                result = Err(no_answer(self.timeout));
             }
             if let Err(e) = result
                 && first.is_none()
@@ -244,15 +240,14 @@ pub(crate) fn wait<T>(
 ) -> (Result<T, StoreError>, bool) {
     match block_on(request, timeout) {
         Ok(result) => (result.map_err(pg), false),
-        Err(timed_out) => (
-            Err(StoreError::backend(
-                true,
-                format!(
-                    "PostgreSQL did not answer within {} ms",
-                    timed_out.0.as_millis()
-                ),
-            )),
-            true,
-        ),
+        Err(timed_out) => (Err(no_answer(timed_out.0)), true),
     }
+}
+
+/// The server did not answer within `limit`.
+fn no_answer(limit: Duration) -> StoreError {
+    StoreError::backend(
+        true,
+        format!("PostgreSQL did not answer within {} ms", limit.as_millis()),
+    )
 }
